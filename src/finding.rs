@@ -1,0 +1,162 @@
+//! What the checker reports: a stable code, a severity, a cell, and a sentence in Chinese.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+use crate::cell::CellRef;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    /// The word a finance officer reads: 错误 / 警告 / 提示.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "错误",
+            Severity::Warning => "警告",
+            Severity::Note => "提示",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $severity:ident, $rule:literal;)*) => {
+        /// Finding codes (SPEC §5). Stable: add, never rename.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code),* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity),* }
+            }
+
+            /// The rule a note in the corrected workbook cites (依据).
+            pub fn rule(self) -> &'static str {
+                match self { $(Code::$variant => $rule),* }
+            }
+        }
+    };
+}
+
+codes! {
+    ExecRate = "exec-rate", Error, "执行率 = 全年执行数 ÷ 全年预算数";
+    ExecScore = "exec-score", Error, "执行率得分 = min(执行率, 100%) × 分值";
+    ExecZeroBudget = "exec-zero-budget", Error, "预算数为 0 时执行率无从计算";
+    ExecNoBudget = "exec-no-budget", Note, "预算数与执行数均为 0";
+    FundingSum = "funding-sum", Error, "年度资金总额 = 各资金来源之和";
+    ScoreFormula = "score-formula", Error, "正向指标得分 = min(实际值 ÷ 指标值, 1) × 分值；反向指标得分 = min(指标值 ÷ 实际值, 1) × 分值";
+    ScoreOverWeight = "score-over-weight", Error, "指标得分不得超过分值";
+    ScoreNegative = "score-negative", Error, "指标得分不得为负";
+    ScoreMissing = "score-missing", Error, "填写了分值的指标须填写得分";
+    QualBand = "qual-band", Error, "定性指标按达成、部分达成、未达成分档：80%-100%、50%-80%、0-50%";
+    UnitMismatch = "unit-mismatch", Error, "指标值与实际完成值须使用可换算的计量单位";
+    TotalSum = "total-sum", Error, "总分 = 各项得分之和";
+    TotalScore = "total-score", Error, "总分 = 更正后各项得分之和";
+    WeightSum = "weight-sum", Error, "各项分值之和须为 100 分，并与总分行分值一致";
+    L1Points = "l1-points", Error, "一级指标标注的分值须等于其下各指标分值之和";
+    Grade = "grade", Error, "绩效等级：90 分（含）以上为优，80-90 分为良，60-80 分为中，60 分以下为差";
+    MissingBlock = "missing-block", Error, "自评表须包含项目资金、绩效指标和总分";
+    BadNumber = "bad-number", Error, "数值单元格须填写可识别的数字";
+    L1Weights = "l1-weights", Warning, "一级指标分值原则上为产出 50、效益 30、满意度 10、预算执行率 10";
+    ReasonMissing = "reason-missing", Warning, "未得满分的指标须说明偏差原因及改进措施";
+    OverBudget = "over-budget", Warning, "执行数超过预算数";
+    OverAchieved = "over-achieved", Warning, "实际完成值超过指标值 30% 以上，指标值可能设置偏低";
+    ActualNotNumeric = "actual-not-numeric", Warning, "定量指标的实际完成值须为数值";
+    SubrowScore = "subrow-score", Warning, "只有年度资金总额行计算分值和得分";
+    GradeUnknown = "grade-unknown", Warning, "绩效结论须为优、良、中、差之一";
+    Rounding = "rounding", Note, "填报值与精确值的差异可由四舍五入解释";
+    OpInferred = "op-inferred", Note, "未写明方向的成本指标按反向指标计算";
+    QualUnknown = "qual-unknown", Note, "无法判断定性指标的完成档次，仅检查得分在 0 与分值之间";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One thing the checker found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub code: Code,
+    pub severity: Severity,
+    #[serde(skip)]
+    pub cell: CellRef,
+    /// The value as written on the form, when there is one.
+    pub claimed: Option<String>,
+    /// The recomputed value, or the band it must lie in.
+    pub expected: Option<String>,
+    /// One sentence in Chinese stating what is wrong and by which rule.
+    pub message: String,
+    /// The corrected value the writer puts in an error cell, when it changes one.
+    #[serde(skip)]
+    pub correction: Option<crate::writer::NewValue>,
+}
+
+impl Finding {
+    pub fn new(code: Code, cell: CellRef, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: code.severity(),
+            cell,
+            claimed: None,
+            expected: None,
+            message: message.into(),
+            correction: None,
+        }
+    }
+
+    pub fn claimed(mut self, v: impl Into<String>) -> Self {
+        self.claimed = Some(v.into());
+        self
+    }
+
+    pub fn expected(mut self, v: impl Into<String>) -> Self {
+        self.expected = Some(v.into());
+        self
+    }
+
+    pub fn correct_to(mut self, v: crate::writer::NewValue) -> Self {
+        self.correction = Some(v);
+        self
+    }
+
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'), "{s}");
+            assert!(!c.rule().is_empty());
+        }
+    }
+}

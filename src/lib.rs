@@ -1,0 +1,13 @@
+//! `selfeval` checks 项目支出绩效自评表 workbooks: it reads the form into a typed model,
+//! recomputes every score with exact decimals, and writes the form back corrected.
+//!
+//! Data flows one way: [`reader`] (cells) → [`model`] (typed form, structural findings) →
+//! [`scorer`] (arithmetic findings) → [`writer`] / [`report`].
+
+pub mod cell;
+pub mod finding;
+pub mod model;
+pub mod number;
+pub mod reader;
+pub mod template;
+pub mod writer;

@@ -1,0 +1,584 @@
+//! Finds the blocks of a form by their labels and reads them into a [`Form`].
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::{Form, Funding, FundingRow, Indicator, Located, Num, SourceKind, Totals};
+use crate::cell::{CellRef, Pos};
+use crate::finding::{Code, Finding};
+use crate::number::{NumText, fold_width, parse_number_text};
+use crate::reader::{RawBook, RawSheet, RawValue};
+use crate::template::{Aliases, Layout, normalize_label};
+
+/// What became of one sheet.
+#[derive(Debug, Clone)]
+pub enum SheetOutcome {
+    Form(Box<Form>),
+    /// Not a form (no indicator header and no other block): listed, not checked.
+    Skipped { sheet: Arc<str>, reason: String },
+}
+
+/// Reads every sheet of a workbook.
+pub fn read_forms(book: &RawBook, layout: &Layout) -> Vec<SheetOutcome> {
+    book.sheets.iter().map(|s| read_sheet(s, layout)).collect()
+}
+
+/// A sheet with its labels normalised once.
+struct View<'a> {
+    sheet: &'a RawSheet,
+    layout: &'a Layout,
+    labels: Vec<(Pos, String)>,
+}
+
+impl<'a> View<'a> {
+    fn new(sheet: &'a RawSheet, layout: &'a Layout) -> Self {
+        let labels = sheet
+            .cells()
+            .filter_map(|(pos, c)| match &c.value {
+                RawValue::Text(t) => Some((pos, normalize_label(t))),
+                _ => None,
+            })
+            .filter(|(_, l)| !l.is_empty())
+            .collect();
+        Self {
+            sheet,
+            layout,
+            labels,
+        }
+    }
+
+    fn cell(&self, pos: Pos) -> CellRef {
+        CellRef::new(&self.sheet.name, pos)
+    }
+
+    /// Cells whose label is one of `aliases`, row by row.
+    fn find<'s>(&'s self, aliases: &'s Aliases) -> impl Iterator<Item = Pos> + 's {
+        self.labels
+            .iter()
+            .filter(move |(_, l)| aliases.matches_normalized(l))
+            .map(|(p, _)| *p)
+    }
+
+    fn find_in_row(&self, row: u32, aliases: &Aliases) -> Option<Pos> {
+        self.find(aliases).find(|p| p.row == row)
+    }
+
+    /// The text shown at `pos`, merged ranges resolved.
+    fn text(&self, pos: Pos) -> Located<String> {
+        let (at, raw) = self.sheet.get(pos);
+        Located {
+            value: raw.shown().trim().to_string(),
+            cell: self.cell(at),
+            shown: raw.shown(),
+            formula: raw.formula.clone(),
+            number_cell: matches!(raw.value, RawValue::Number(_)),
+        }
+    }
+
+    /// A numeric field at `pos`; an unreadable one is reported in `findings`.
+    fn num(&self, pos: Pos, what: &str, findings: &mut Vec<Finding>) -> Num {
+        let (at, raw) = self.sheet.get(pos);
+        let value = match &raw.value {
+            RawValue::Empty => NumText::Absent,
+            RawValue::Number(s) => NumText::Number(*s),
+            RawValue::Text(t) => parse_number_text(t),
+            other => NumText::Invalid(crate::reader::RawCell {
+                value: other.clone(),
+                formula: None,
+            }
+            .shown()),
+        };
+        if let NumText::Invalid(text) = &value {
+            findings.push(
+                Finding::new(
+                    Code::BadNumber,
+                    self.cell(at),
+                    format!("{what}“{text}”不是可识别的数字，本项无法核算"),
+                )
+                .claimed(text.clone()),
+            );
+        }
+        Located {
+            value,
+            cell: self.cell(at),
+            shown: raw.shown(),
+            formula: raw.formula.clone(),
+            number_cell: matches!(raw.value, RawValue::Number(_)),
+        }
+    }
+
+    /// The first non-empty value right of a label, within the same row.
+    fn value_right_of(&self, label: Pos) -> Option<Located<String>> {
+        let label_anchor = self.sheet.anchor(label);
+        (label.col + 1..self.sheet.cols)
+            .map(|c| Pos::new(label.row, c))
+            .filter(|p| self.sheet.anchor(*p) != label_anchor && !self.sheet.is_merged_away(*p))
+            .map(|p| self.text(p))
+            .find(|t| !t.value.is_empty())
+    }
+
+    /// The cell right of a label that holds, or should hold, its value.
+    fn slot_right_of(&self, label: Pos) -> Option<Located<String>> {
+        self.value_right_of(label).or_else(|| {
+            let anchor = self.sheet.anchor(label);
+            let end = self
+                .sheet
+                .merges
+                .iter()
+                .find(|m| m.first == anchor)
+                .map_or(label.col, |m| m.last.col);
+            (end + 1 < self.sheet.cols.max(end + 2)).then(|| self.text(Pos::new(label.row, end + 1)))
+        })
+    }
+}
+
+fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
+    let view = View::new(sheet, layout);
+    let header = find_indicator_header(&view);
+    let funding_header = find_funding_header(&view);
+    let totals_row = view
+        .find(&layout.totals.row)
+        .find(|p| header.as_ref().is_none_or(|h| p.row > h.row));
+    let titled = view.labels.iter().any(|(_, l)| layout.header.title.found_in(l).is_some());
+    if header.is_none() && (funding_header.is_none() || !(titled || totals_row.is_some())) {
+        return SheetOutcome::Skipped {
+            sheet: Arc::clone(&sheet.name),
+            reason: format!(
+                "未找到绩效指标表头（{}）(no indicator header)",
+                layout.indicators.level3.list()
+            ),
+        };
+    }
+
+    let mut findings = Vec::new();
+    let first_row = header.as_ref().map_or(u32::MAX, |h| h.row);
+    let funding = funding_header
+        .filter(|f| f.row < first_row)
+        .map(|f| read_funding(&view, &f, first_row, &mut findings));
+    let (indicators, totals) = match &header {
+        Some(h) => {
+            let end = totals_row.map_or_else(|| end_of_indicators(&view, h.row), |p| p.row);
+            let indicators = read_indicators(&view, h, end, &mut findings);
+            let totals = totals_row.map(|p| read_totals(&view, h, p, &mut findings));
+            (indicators, totals)
+        }
+        None => (Vec::new(), None),
+    };
+
+    let form_cell = view.cell(Pos::new(0, 0));
+    if funding.is_none() {
+        findings.push(missing(form_cell.clone(), "项目资金", &layout.funding.budget));
+    }
+    if header.is_none() {
+        findings.push(missing(form_cell.clone(), "绩效指标", &layout.indicators.level3));
+    }
+    if totals.is_none() && header.is_some() {
+        findings.push(missing(form_cell.clone(), "总分", &layout.totals.row));
+    }
+
+    let title = view
+        .labels
+        .iter()
+        .find(|(_, l)| layout.header.title.found_in(l).is_some())
+        .map(|(p, _)| view.text(*p).value);
+    let year = title
+        .as_deref()
+        .and_then(year_in)
+        .or_else(|| view.labels.iter().take(40).find_map(|(_, l)| year_in(l)));
+    let labelled = |aliases: &Aliases| view.find(aliases).next().and_then(|p| view.value_right_of(p));
+    let conclusion = view
+        .find(&layout.conclusion.row)
+        .find(|p| p.row > first_row || header.is_none())
+        .and_then(|p| view.slot_right_of(p));
+
+    SheetOutcome::Form(Box::new(Form {
+        sheet: Arc::clone(&sheet.name),
+        title,
+        project: labelled(&layout.header.project),
+        department: labelled(&layout.header.department),
+        unit: labelled(&layout.header.unit),
+        year,
+        funding,
+        indicators,
+        totals,
+        conclusion,
+        findings,
+    }))
+}
+
+fn missing(cell: CellRef, block: &str, looked_for: &Aliases) -> Finding {
+    Finding::new(
+        Code::MissingBlock,
+        cell,
+        format!("未找到{block}部分（查找的标签：{}），该部分无法核查", looked_for.list()),
+    )
+    .expected(block)
+}
+
+/// `2023` from `项目支出绩效自评表（2023年度）`.
+fn year_in(text: &str) -> Option<i32> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.windows(5).find_map(|w| {
+        let digits: String = w[..4].iter().collect();
+        (w[4] == '年' && w[..4].iter().all(|c| c.is_ascii_digit()))
+            .then(|| digits.parse().ok())
+            .flatten()
+            .filter(|y| (2000..2100).contains(y))
+    })
+}
+
+/// The indicator header row and the column of each field.
+#[derive(Debug, Clone)]
+struct IndicatorHeader {
+    row: u32,
+    level1: Option<u32>,
+    level2: Option<u32>,
+    level3: u32,
+    target: Option<u32>,
+    operator: Option<u32>,
+    unit: Option<u32>,
+    actual: Option<u32>,
+    weight: Option<u32>,
+    score: Option<u32>,
+    reason: Option<u32>,
+}
+
+fn find_indicator_header(view: &View) -> Option<IndicatorHeader> {
+    let l = &view.layout.indicators;
+    view.find(&l.level3).find_map(|p| {
+        let col = |a: &Aliases| view.find_in_row(p.row, a).map(|q| q.col);
+        let header = IndicatorHeader {
+            row: p.row,
+            level1: col(&l.level1),
+            level2: col(&l.level2),
+            level3: p.col,
+            target: col(&l.target),
+            operator: col(&l.operator),
+            unit: col(&l.unit),
+            actual: col(&l.actual),
+            weight: col(&l.weight),
+            score: col(&l.score),
+            reason: col(&l.reason),
+        };
+        (header.score.is_some() || header.weight.is_some()).then_some(header)
+    })
+}
+
+/// Without a totals row, indicators end at the conclusion row or the sheet's end.
+fn end_of_indicators(view: &View, header_row: u32) -> u32 {
+    view.find(&view.layout.conclusion.row)
+        .map(|p| p.row)
+        .find(|r| *r > header_row)
+        .unwrap_or(view.sheet.rows)
+}
+
+fn read_indicators(
+    view: &View,
+    h: &IndicatorHeader,
+    end: u32,
+    findings: &mut Vec<Finding>,
+) -> Vec<Indicator> {
+    let l = &view.layout.indicators;
+    let mut out = Vec::new();
+    let mut level1: Option<Located<String>> = None;
+    let mut level2: Option<Located<String>> = None;
+    for row in h.row + 1..end {
+        let at = |c: Option<u32>| c.map(|c| view.text(Pos::new(row, c)));
+        let name = view.text(Pos::new(row, h.level3));
+        let target_text = at(h.target);
+        let actual = at(h.actual);
+        let raw_weight = at(h.weight);
+        let raw_score = at(h.score);
+        let blank = |t: &Option<Located<String>>| t.as_ref().is_none_or(|t| t.value.is_empty());
+        // A repeated header row, or an empty placeholder (`指标2:` with no values).
+        if l.level3.matches(&name.value) || (blank(&raw_weight) && blank(&raw_score)) {
+            if let Some(c) = h.level1 {
+                update_level(view, row, c, &mut level1);
+            }
+            if let Some(c) = h.level2 {
+                update_level(view, row, c, &mut level2);
+            }
+            continue;
+        }
+        if let Some(c) = h.level1 {
+            update_level(view, row, c, &mut level1);
+        }
+        if let Some(c) = h.level2 {
+            update_level(view, row, c, &mut level2);
+        }
+        let weight = match h.weight {
+            Some(c) => view.num(Pos::new(row, c), "分值", findings),
+            None => absent(view, name.cell.pos),
+        };
+        let score = match h.score {
+            Some(c) => view.num(Pos::new(row, c), "得分", findings),
+            None => absent(view, name.cell.pos),
+        };
+        let unit_col = at(h.unit).map(|u| u.value).filter(|u| !u.is_empty());
+        let target = recombine_target(
+            target_text.unwrap_or_else(|| absent_text(view, name.cell.pos)),
+            at(h.operator),
+            unit_col.as_deref(),
+        );
+        let level1 = level1.clone().unwrap_or_else(|| absent_text(view, name.cell.pos));
+        let level1_points = points_in(&level1.shown);
+        out.push(Indicator {
+            level1,
+            level1_points,
+            level2: level2.clone().unwrap_or_else(|| absent_text(view, name.cell.pos)),
+            unit_hint: unit_col.or_else(|| unit_in_name(&name.value)),
+            name,
+            target,
+            actual: actual.unwrap_or_else(|| absent_text(view, Pos::new(row, h.level3))),
+            weight,
+            score,
+            reason: at(h.reason),
+        });
+    }
+    out
+}
+
+/// Level-1 and level-2 labels are merged, repeated, or written once with blanks below.
+fn update_level(view: &View, row: u32, col: u32, current: &mut Option<Located<String>>) {
+    let t = view.text(Pos::new(row, col));
+    if !t.value.is_empty() {
+        *current = Some(t);
+    }
+}
+
+fn absent(view: &View, pos: Pos) -> Num {
+    Located {
+        value: NumText::Absent,
+        cell: view.cell(pos),
+        shown: String::new(),
+        formula: None,
+        number_cell: false,
+    }
+}
+
+fn absent_text(view: &View, pos: Pos) -> Located<String> {
+    Located {
+        value: String::new(),
+        cell: view.cell(pos),
+        shown: String::new(),
+        formula: None,
+        number_cell: false,
+    }
+}
+
+/// `≥` | `90` | `%` in three columns becomes `≥90%`, located at the value's cell.
+fn recombine_target(
+    mut target: Located<String>,
+    operator: Option<Located<String>>,
+    unit: Option<&str>,
+) -> Located<String> {
+    let op = operator.map(|o| o.value).unwrap_or_default();
+    let unit = unit.unwrap_or("");
+    if !op.is_empty() || !unit.is_empty() {
+        let has_unit = !unit.is_empty() && target.value.ends_with(unit);
+        target.value = format!("{op}{}{}", target.value, if has_unit { "" } else { unit });
+    }
+    target
+}
+
+/// `50` from `产出指标(50分)`.
+fn points_in(label: &str) -> Option<Decimal> {
+    let folded = fold_width(label);
+    let start = folded.find('(')?;
+    let inner = folded[start + 1..].split(')').next()?;
+    let inner = inner.strip_suffix('分')?;
+    inner.parse().ok()
+}
+
+/// `%` from `满意度(%)`.
+fn unit_in_name(name: &str) -> Option<String> {
+    let folded = fold_width(name);
+    let start = folded.rfind('(')?;
+    let inner = folded[start + 1..].strip_suffix(')')?;
+    matches!(inner, "%" | "‰" | "元" | "万元" | "人" | "人次" | "个" | "次" | "天" | "户" | "家")
+        .then(|| inner.to_string())
+}
+
+fn read_totals(view: &View, h: &IndicatorHeader, label: Pos, findings: &mut Vec<Finding>) -> Totals {
+    let row = label.row;
+    let mut weight = h.weight.map(|c| view.num(Pos::new(row, c), "总分行分值", findings));
+    let mut score = h.score.map(|c| view.num(Pos::new(row, c), "总分", findings));
+    // Some forms merge the totals row differently: fall back to the row's last two numbers.
+    if score.as_ref().is_none_or(Num::is_absent) {
+        let mut scratch = Vec::new();
+        let numbers: Vec<Num> = (label.col + 1..view.sheet.cols)
+            .map(|c| Pos::new(row, c))
+            .filter(|p| !view.sheet.is_merged_away(*p))
+            .map(|p| view.num(p, "总分", &mut scratch))
+            .filter(|n| n.number().is_some())
+            .collect();
+        if let Some(last) = numbers.last() {
+            score = Some(last.clone());
+            if numbers.len() >= 2 && weight.as_ref().is_none_or(Num::is_absent) {
+                weight = Some(numbers[numbers.len() - 2].clone());
+            }
+        }
+    }
+    Totals {
+        label: view.cell(label),
+        weight: weight.unwrap_or_else(|| absent(view, label)),
+        score: score.unwrap_or_else(|| absent(view, label)),
+    }
+}
+
+/// The funding header row and the column of each field.
+#[derive(Debug, Clone)]
+struct FundingHeader {
+    row: u32,
+    label_col: Option<u32>,
+    block_label: Option<Pos>,
+    initial_budget: Option<u32>,
+    budget: Option<u32>,
+    executed: Option<u32>,
+    weight: Option<u32>,
+    rate: Option<u32>,
+    score: Option<u32>,
+}
+
+fn find_funding_header(view: &View) -> Option<FundingHeader> {
+    let f = &view.layout.funding;
+    view.find(&f.executed).find_map(|p| {
+        let col = |a: &Aliases| view.find_in_row(p.row, a).map(|q| q.col);
+        let budget = col(&f.budget);
+        budget?;
+        Some(FundingHeader {
+            row: p.row,
+            label_col: col(&f.source),
+            block_label: view.find(&f.block).find(|q| q.row <= p.row + 1 && q.row + 1 >= p.row),
+            initial_budget: col(&f.initial_budget),
+            budget,
+            executed: Some(p.col),
+            weight: col(&f.weight),
+            rate: col(&f.rate),
+            score: col(&f.score),
+        })
+    })
+}
+
+fn read_funding(
+    view: &View,
+    h: &FundingHeader,
+    stop_row: u32,
+    findings: &mut Vec<Finding>,
+) -> Funding {
+    let f = &view.layout.funding;
+    let first_amount = [h.initial_budget, h.budget, h.executed]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(0);
+    let mut total: Option<FundingRow> = None;
+    let mut sources = Vec::new();
+    for row in h.row + 1..stop_row {
+        let labels: Vec<(Pos, String)> = (0..first_amount)
+            .filter(|c| h.label_col.is_none_or(|lc| *c == lc))
+            .map(|c| Pos::new(row, c))
+            .map(|p| (p, normalize_label(&view.text(p).value)))
+            .filter(|(_, l)| !l.is_empty() && !f.block.matches_normalized(l))
+            .collect();
+        if labels
+            .iter()
+            .any(|(_, l)| view.layout.goals.block.matches_normalized(l) || view.layout.indicators.block.matches_normalized(l))
+        {
+            break;
+        }
+        let kind_of = |l: &str| {
+            if f.total_row.matches_normalized(l) {
+                Some(SourceKind::Total)
+            } else if f.fiscal_row.matches_normalized(l) || l.contains("财政拨款") {
+                Some(SourceKind::Fiscal)
+            } else if f.carryover_row.matches_normalized(l) {
+                Some(SourceKind::CarryOver)
+            } else if f.other_row.matches_normalized(l) {
+                Some(SourceKind::Other)
+            } else {
+                None
+            }
+        };
+        let found = labels.iter().find_map(|(p, l)| kind_of(l).map(|k| (*p, k)));
+        let (label_pos, kind) = match found {
+            Some(x) => x,
+            // An unlisted source row still counts if it carries amounts.
+            None => match labels.last() {
+                Some((p, _)) if has_amounts(view, h, row) => (*p, SourceKind::Other),
+                _ => continue,
+            },
+        };
+        let num = |c: Option<u32>, what: &str, findings: &mut Vec<Finding>| {
+            c.map(|c| view.num(Pos::new(row, c), what, findings))
+        };
+        let r = FundingRow {
+            kind: kind.clone(),
+            label: view.text(label_pos),
+            initial_budget: num(h.initial_budget, "年初预算数", findings),
+            budget: num(h.budget, "全年预算数", findings),
+            executed: num(h.executed, "全年执行数", findings),
+            weight: num(h.weight, "分值", findings),
+            rate: num(h.rate, "执行率", findings),
+            score: num(h.score, "得分", findings),
+        };
+        if kind == SourceKind::Total && total.is_none() {
+            total = Some(r);
+        } else {
+            sources.push(r);
+        }
+    }
+    let unit = h
+        .block_label
+        .map(|p| fold_width(&view.text(p).value))
+        .and_then(|l| {
+            let start = l.find('(')?;
+            Some(l[start + 1..].trim_end_matches(')').to_string())
+        });
+    let total = total.unwrap_or_else(|| {
+        // No 年度资金总额 row: the first row stands for the total.
+        if sources.is_empty() {
+            FundingRow {
+                kind: SourceKind::Total,
+                label: absent_text(view, Pos::new(h.row, h.label_col.unwrap_or(0))),
+                initial_budget: None,
+                budget: None,
+                executed: None,
+                weight: None,
+                rate: None,
+                score: None,
+            }
+        } else {
+            let mut first = sources.remove(0);
+            first.kind = SourceKind::Total;
+            first
+        }
+    });
+    Funding {
+        total,
+        sources,
+        unit,
+    }
+}
+
+fn has_amounts(view: &View, h: &FundingHeader, row: u32) -> bool {
+    [h.initial_budget, h.budget, h.executed]
+        .into_iter()
+        .flatten()
+        .any(|c| !view.sheet.get(Pos::new(row, c)).1.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_year_and_points() {
+        assert_eq!(year_in("项目支出绩效自评表（2023年度）"), Some(2023));
+        assert_eq!(year_in("州本级项目支出绩效自评表"), None);
+        assert_eq!(points_in("产出指标（50分）"), Some(Decimal::from(50)));
+        assert_eq!(points_in("产出指标"), None);
+        assert_eq!(unit_in_name("服务对象满意度（%）").as_deref(), Some("%"));
+    }
+}

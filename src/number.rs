@@ -1,0 +1,226 @@
+//! Numbers as the form shows them, and the one place where rounding happens.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Serialize, Serializer};
+
+/// Rounds half away from zero (四舍五入). The only rounding in the crate.
+pub fn round_half_away(value: Decimal, decimals: u32) -> Decimal {
+    value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// `value` rounded and printed with exactly `decimals` places: `2.00`.
+pub fn fixed(value: Decimal, decimals: u32) -> String {
+    let mut r = round_half_away(value, decimals);
+    r.rescale(decimals);
+    r.to_string()
+}
+
+/// A number read from the form, with the precision it was shown at.
+///
+/// A percentage is kept as a fraction (`99.71%` is 0.9971 with 4 decimals) so that
+/// arithmetic never has to ask which scale a value is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shown {
+    pub value: Decimal,
+    pub decimals: u32,
+    pub percent: bool,
+}
+
+impl Shown {
+    pub fn plain(value: Decimal, decimals: u32) -> Self {
+        Self {
+            value,
+            decimals,
+            percent: false,
+        }
+    }
+
+    /// A number whose shown precision is its own (`9.97` → 2 decimals).
+    pub fn exact(value: Decimal) -> Self {
+        let value = value.normalize();
+        Self::plain(value, value.scale())
+    }
+
+    /// The values that display as this one: [v − h, v + h] with h half a unit of the last
+    /// shown place. Closed on both ends: a boundary is given the benefit of the doubt.
+    pub fn interval(&self) -> (Decimal, Decimal) {
+        let half = Decimal::new(5, self.decimals + 1);
+        (self.value - half, self.value + half)
+    }
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.percent {
+            let pct_decimals = self.decimals.saturating_sub(2);
+            write!(f, "{}%", fixed(self.value * Decimal::ONE_HUNDRED, pct_decimals))
+        } else {
+            f.write_str(&fixed(self.value, self.decimals))
+        }
+    }
+}
+
+impl Serialize for Shown {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Converts a float from the spreadsheet reader once, at the boundary: the shortest decimal
+/// that reads back as the same float (`9.97`, never `9.9700000000000006`).
+pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
+    if !f.is_finite() {
+        return None;
+    }
+    let text = format!("{f}");
+    Decimal::from_str(&text).ok().map(|d| d.normalize())
+}
+
+/// What a cell meant to hold as a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumText {
+    /// Blank, `—`, `-`, `/`, `无`: nothing was written.
+    Absent,
+    Number(Shown),
+    /// Something was written that is not a number; the text is kept to quote it.
+    Invalid(String),
+}
+
+/// Folds full-width ASCII (`０-９`, `．`, `，`, `％`, `（）`, `＝≥`…) to half width and drops
+/// every kind of whitespace. Used on labels and on numbers alike.
+pub fn fold_width(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{200b}' && *c != '\u{feff}')
+        .map(|c| match c {
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            '。' => '.',
+            '、' => ',',
+            _ => c,
+        })
+        .collect()
+}
+
+const ABSENT: [&str; 8] = ["", "—", "-", "/", "无", "——", "--", "\\"];
+
+/// Reads a number written as text: `25.48`, `25. 48`, `1,234.5`, `10分`, `95%`, `95％`.
+pub fn parse_number_text(text: &str) -> NumText {
+    let folded = fold_width(text);
+    if ABSENT.contains(&folded.as_str()) || folded.chars().all(|c| c == '—' || c == '-') {
+        return NumText::Absent;
+    }
+    let (body, percent) = match folded.strip_suffix('%') {
+        Some(b) => (b, true),
+        None => (folded.as_str(), false),
+    };
+    let body = body.strip_suffix('分').unwrap_or(body);
+    match parse_plain(body) {
+        Some(d) => NumText::Number(to_shown(d, percent)),
+        None => NumText::Invalid(text.trim().to_string()),
+    }
+}
+
+/// A bare decimal with optional sign and thousands separators; nothing else.
+pub(crate) fn parse_plain(body: &str) -> Option<Decimal> {
+    let cleaned: String = body.chars().filter(|c| *c != ',').collect();
+    let digits = cleaned.strip_prefix(['+', '-']).unwrap_or(&cleaned);
+    let ok = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+        && digits.chars().any(|c| c.is_ascii_digit())
+        && !digits.ends_with('.');
+    if !ok {
+        return None;
+    }
+    // Thousands separators must group by three, or `1,5` would read as 15.
+    if body.contains(',') && !thousands_well_formed(body) {
+        return None;
+    }
+    Decimal::from_str(&cleaned).ok()
+}
+
+fn thousands_well_formed(body: &str) -> bool {
+    let int_part = body
+        .trim_start_matches(['+', '-'])
+        .split('.')
+        .next()
+        .unwrap_or("");
+    let groups: Vec<&str> = int_part.split(',').collect();
+    groups[0].len() <= 3 && !groups[0].is_empty() && groups[1..].iter().all(|g| g.len() == 3)
+}
+
+/// A parsed number and whether it carried a percent sign, as a [`Shown`].
+pub(crate) fn to_shown(d: Decimal, percent: bool) -> Shown {
+    let decimals = d.scale();
+    if percent {
+        Shown {
+            value: d / Decimal::ONE_HUNDRED,
+            decimals: decimals + 2,
+            percent: true,
+        }
+    } else {
+        Shown::plain(d, decimals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().expect("test literal")
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(round_half_away(dec("2.345"), 2), dec("2.35"));
+        assert_eq!(round_half_away(dec("2.355"), 2), dec("2.36"));
+        assert_eq!(round_half_away(dec("-2.345"), 2), dec("-2.35"));
+        assert_eq!(round_half_away(dec("0.125"), 2), dec("0.13"));
+        assert_eq!(fixed(dec("2"), 2), "2.00");
+        assert_eq!(fixed(dec("99.965"), 2), "99.97");
+    }
+
+    #[test]
+    fn reads_numbers_written_as_text() {
+        let n = |s: &str| match parse_number_text(s) {
+            NumText::Number(sh) => (sh.value, sh.decimals, sh.percent),
+            other => panic!("{s}: {other:?}"),
+        };
+        assert_eq!(n("25.48"), (dec("25.48"), 2, false));
+        assert_eq!(n("25. 48"), (dec("25.48"), 2, false));
+        assert_eq!(n("1,234.5"), (dec("1234.5"), 1, false));
+        assert_eq!(n("10分"), (dec("10"), 0, false));
+        assert_eq!(n("95%"), (dec("0.95"), 2, true));
+        assert_eq!(n("95％"), (dec("0.95"), 2, true));
+        assert_eq!(n("99.71%"), (dec("0.9971"), 4, true));
+        assert_eq!(n("１２．５"), (dec("12.5"), 1, false));
+        assert_eq!(n("100.00"), (dec("100.00"), 2, false));
+        for absent in ["", " ", "—", "-", "/", "——"] {
+            assert_eq!(parse_number_text(absent), NumText::Absent, "{absent:?}");
+        }
+        for bad in ["二十", "约95%", "9.5.1", "1,5", "abc", "."] {
+            assert!(matches!(parse_number_text(bad), NumText::Invalid(_)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shows_percent_with_its_own_decimals() {
+        let NumText::Number(s) = parse_number_text("99.71%") else {
+            panic!()
+        };
+        assert_eq!(s.to_string(), "99.71%");
+        assert_eq!(s.interval(), (dec("0.99705"), dec("0.99715")));
+    }
+
+    #[test]
+    fn converts_floats_to_their_shortest_decimal() {
+        assert_eq!(decimal_from_f64(9.97), Some(dec("9.97")));
+        assert_eq!(decimal_from_f64(0.1 + 0.2), Some(dec("0.30000000000000004")));
+        assert_eq!(decimal_from_f64(f64::NAN), None);
+        assert_eq!(decimal_from_f64(1e300), None);
+    }
+}

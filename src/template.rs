@@ -1,0 +1,329 @@
+//! The layout's labels and the rule profile, read once from `templates/`.
+//!
+//! The bundled files are compiled in, so the binary works from any folder; a bureau's own
+//! profile is read from a path given on the command line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::number::fold_width;
+
+const LAYOUT: &str = include_str!("../templates/layout.toml");
+const NATIONAL: &str = include_str!("../templates/national.toml");
+
+/// Profiles shipped with the binary, selectable by name.
+pub const BUNDLED_PROFILES: [(&str, &str); 1] = [("national", NATIONAL)];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("规则配置 {name} 无法解析：{reason} (profile cannot be parsed)")]
+    Parse { name: String, reason: String },
+    #[error("找不到规则配置 {0}：可用 {1} 或 .toml 文件路径 (unknown profile)")]
+    Unknown(String, String),
+    #[error("无法读取规则配置 {path}：{reason} (cannot read profile)")]
+    Io { path: String, reason: String },
+}
+
+/// A list of labels, normalised once when loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Aliases(Vec<String>);
+
+impl<'de> Deserialize<'de> for Aliases {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Vec::<String>::deserialize(d)?;
+        Ok(Self(raw.iter().map(|s| normalize_label(s)).collect()))
+    }
+}
+
+impl Aliases {
+    /// Whether a cell's text, normalised, is one of these labels.
+    pub fn matches(&self, text: &str) -> bool {
+        let n = normalize_label(text);
+        !n.is_empty() && self.0.iter().any(|a| *a == n)
+    }
+
+    /// Whether a normalised text is one of these labels.
+    pub fn matches_normalized(&self, n: &str) -> bool {
+        !n.is_empty() && self.0.iter().any(|a| a == n)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// A human list for messages: `总分、合计`.
+    pub fn list(&self) -> String {
+        self.0.join("、")
+    }
+}
+
+/// Words, not labels: kept as written, searched inside texts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Words(Vec<String>);
+
+impl Words {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// The first word that `text` contains.
+    pub fn found_in(&self, text: &str) -> Option<&str> {
+        self.iter().find(|w| text.contains(w))
+    }
+
+    pub fn contains_exact(&self, text: &str) -> bool {
+        self.iter().any(|w| w == text)
+    }
+}
+
+/// Folds width, drops whitespace, a leading `其中:`, a trailing `:`, and parenthesised
+/// suffixes (`全年预算数(A)` → `全年预算数`).
+pub fn normalize_label(text: &str) -> String {
+    let folded = fold_width(text);
+    let mut out = String::with_capacity(folded.len());
+    let mut depth = 0u32;
+    for c in folded.chars() {
+        match c {
+            '(' | '[' | '【' => depth += 1,
+            ')' | ']' | '】' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let trimmed = out
+        .trim_start_matches("其中:")
+        .trim_start_matches("其中")
+        .trim_end_matches([':', ','])
+        .to_string();
+    trimmed
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Layout {
+    pub header: HeaderLabels,
+    pub funding: FundingLabels,
+    pub goals: GoalLabels,
+    pub indicators: IndicatorLabels,
+    pub totals: RowLabels,
+    pub conclusion: RowLabels,
+    pub units: UnitTable,
+    pub words: WordLists,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HeaderLabels {
+    pub title: Words,
+    pub project: Aliases,
+    pub department: Aliases,
+    pub unit: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FundingLabels {
+    pub block: Aliases,
+    pub source: Aliases,
+    pub initial_budget: Aliases,
+    pub budget: Aliases,
+    pub executed: Aliases,
+    pub weight: Aliases,
+    pub rate: Aliases,
+    pub score: Aliases,
+    pub total_row: Aliases,
+    pub fiscal_row: Aliases,
+    pub carryover_row: Aliases,
+    pub other_row: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GoalLabels {
+    pub block: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IndicatorLabels {
+    pub block: Aliases,
+    pub level1: Aliases,
+    pub level2: Aliases,
+    pub level3: Aliases,
+    pub target: Aliases,
+    pub actual: Aliases,
+    pub weight: Aliases,
+    pub score: Aliases,
+    pub reason: Aliases,
+    pub operator: Aliases,
+    pub unit: Aliases,
+    pub cost_level2: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RowLabels {
+    pub row: Aliases,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnitTable {
+    pub money: BTreeMap<String, Decimal>,
+    pub scale_prefix: BTreeMap<String, Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WordLists {
+    pub at_least: Words,
+    pub at_most: Words,
+    pub equal: Words,
+    pub range_sep: Words,
+    pub on_time: Words,
+    pub late: Words,
+    pub failed: Words,
+    pub partial: Words,
+    pub achieved: Words,
+    pub blank_reason: Words,
+    pub grade: BTreeMap<String, Words>,
+}
+
+impl Layout {
+    /// The bundled layout.
+    pub fn bundled() -> &'static Layout {
+        use std::sync::OnceLock;
+        static LAYOUT_ONCE: OnceLock<Layout> = OnceLock::new();
+        LAYOUT_ONCE.get_or_init(|| {
+            toml::from_str(LAYOUT).unwrap_or_else(|e| panic!("templates/layout.toml: {e}"))
+        })
+    }
+}
+
+/// A rule profile (SPEC §7): every number the scorer uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub title: String,
+    pub execution: ExecutionRules,
+    pub weights: WeightRules,
+    pub scoring: ScoringRules,
+    pub qualitative: QualitativeBands,
+    pub grades: Vec<GradeStep>,
+    pub conclusion: ConclusionRules,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BudgetColumn {
+    /// 全年预算数
+    Budget,
+    /// 调整后预算数
+    Adjusted,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExecutionRules {
+    pub weight: Decimal,
+    pub budget_column: BudgetColumn,
+    pub reason_below: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeightRules {
+    pub total: Decimal,
+    pub level1: BTreeMap<String, Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScoringRules {
+    pub score_decimals: u32,
+    pub rate_decimals: u32,
+    pub late_below: Decimal,
+    pub over_achieved_ratio: Decimal,
+    pub over_achieved_penalty: Decimal,
+}
+
+/// Shares of W: `[low, high)`; the achieved band also includes its high end.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QualitativeBands {
+    pub achieved: [Decimal; 2],
+    pub partial: [Decimal; 2],
+    pub failed: [Decimal; 2],
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GradeStep {
+    pub name: String,
+    pub min: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConclusionRules {
+    pub required: bool,
+}
+
+impl Profile {
+    /// The default national profile.
+    pub fn national() -> Profile {
+        Self::parse("national", NATIONAL).unwrap_or_else(|e| panic!("templates/national.toml: {e}"))
+    }
+
+    pub fn parse(name: &str, text: &str) -> Result<Profile, TemplateError> {
+        toml::from_str(text).map_err(|e| TemplateError::Parse {
+            name: name.to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// A bundled profile by name, or a `.toml` file by path.
+    pub fn load(spec: &str) -> Result<Profile, TemplateError> {
+        if let Some((_, text)) = BUNDLED_PROFILES.iter().find(|(n, _)| *n == spec) {
+            return Self::parse(spec, text);
+        }
+        let path = Path::new(spec);
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Io {
+                path: spec.to_string(),
+                reason: e.to_string(),
+            })?;
+            return Self::parse(spec, &text);
+        }
+        let names: Vec<&str> = BUNDLED_PROFILES.iter().map(|(n, _)| *n).collect();
+        Err(TemplateError::Unknown(spec.to_string(), names.join("、")))
+    }
+
+    /// The grade a total earns (T4).
+    pub fn grade_for(&self, total: Decimal) -> &str {
+        self.grades
+            .iter()
+            .find(|g| total >= g.min)
+            .or(self.grades.last())
+            .map_or("", |g| g.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_templates_parse() {
+        let layout = Layout::bundled();
+        assert!(layout.funding.budget.matches("全年预算数（A）"));
+        assert!(layout.indicators.reason.matches("偏差原因分析\n及改进措施"));
+        assert!(layout.indicators.weight.matches("分 值"));
+        assert!(layout.funding.fiscal_row.matches("其中：财政拨款"));
+        assert!(layout.funding.fiscal_row.matches("财政拨款（州本级资金）"));
+        assert!(layout.totals.row.matches("总  分"));
+        assert!(!layout.indicators.score.matches("得分计算方法"));
+        let p = Profile::national();
+        assert_eq!(p.execution.weight, Decimal::from(10));
+        assert_eq!(p.grade_for(Decimal::from(90)), "优");
+        assert_eq!(p.grade_for("89.99".parse().unwrap()), "良");
+        assert_eq!(p.grade_for(Decimal::from(60)), "中");
+        assert_eq!(p.grade_for("59.99".parse().unwrap()), "差");
+    }
+
+    #[test]
+    fn unknown_profile_names_the_choices() {
+        let e = Profile::load("nowhere").unwrap_err().to_string();
+        assert!(e.contains("national"), "{e}");
+    }
+}

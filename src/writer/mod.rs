@@ -1,0 +1,87 @@
+//! The corrected workbook: the department's own form, changed only where it was wrong.
+//!
+//! `.xlsx`/`.xlsm` input is patched part by part ([`patch`]); `.xls`/`.ods` input, which no
+//! Rust crate writes, is rebuilt as a clean `.xlsx` from its values ([`rebuild`]).
+
+// mod patch;
+// mod rebuild;
+
+//pub use patch::patch_xlsx;
+//pub use rebuild::rebuild_xlsx;
+
+use rust_decimal::Decimal;
+
+use crate::cell::CellRef;
+
+/// How a changed or questioned cell is highlighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Red fill; the cell holds the recomputed value.
+    Error,
+    /// Yellow fill; the written value is kept.
+    Warning,
+}
+
+/// The value an error cell takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewValue {
+    /// Written as a number cell, displayed with `decimals` places (`0.00` for 2).
+    Number { value: Decimal, decimals: u32 },
+    /// Written as a percentage cell: `fraction` 0.9973 displays as `99.73%` with 2 decimals.
+    Percent { fraction: Decimal, decimals: u32 },
+    /// Written as a text cell (a grade such as `优`).
+    Text(String),
+}
+
+/// One cell to highlight, and possibly to overwrite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellEdit {
+    pub cell: CellRef,
+    pub mark: Mark,
+    /// `None` keeps the written value (warnings).
+    pub value: Option<NewValue>,
+    /// The note text: `原填报 X；应为 Y；依据 …`. Several findings on one cell are joined
+    /// by the caller into one note.
+    pub note: String,
+}
+
+/// One row of the 核查结果 sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRow {
+    pub cell: CellRef,
+    pub code: String,
+    /// 错误 / 警告 / 提示
+    pub severity: String,
+    pub claimed: String,
+    pub expected: String,
+    pub message: String,
+}
+
+/// Everything the writer changes in a workbook.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Corrections {
+    pub edits: Vec<CellEdit>,
+    pub findings: Vec<FindingRow>,
+}
+
+/// Name of the sheet that lists every finding.
+pub const FINDINGS_SHEET: &str = "核查结果";
+
+/// Headers of the findings sheet, in order.
+pub const FINDINGS_HEADERS: [&str; 7] = ["工作表", "单元格", "代码", "级别", "原填报", "应为", "说明"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("无法读取工作簿包 (cannot read the workbook package): {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("工作簿包缺少部件 {0} (the package has no part {0})")]
+    MissingPart(String),
+    #[error("无法解析部件 {part} (cannot parse part {part}): {reason}")]
+    Xml { part: String, reason: String },
+    #[error("工作簿中没有工作表“{0}” (no sheet named {0})")]
+    NoSheet(String),
+    #[error("写入失败 (write failed): {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("读写错误 (I/O error): {0}")]
+    Io(#[from] std::io::Error),
+}

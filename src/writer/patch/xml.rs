@@ -1,0 +1,248 @@
+//! Small helpers over quick-xml shared by every part rewriter.
+//!
+//! Rewriters stream events from the original part to the output and only touch the elements
+//! they change, so anything they do not understand (extensions, other namespaces, comments)
+//! survives as it was.
+
+use std::borrow::Cow;
+
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
+use quick_xml::{Reader, Writer};
+
+use super::super::WriteError;
+
+pub const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+pub const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+const STRICT_REL_NS: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships";
+pub const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n";
+
+pub fn xml_error(part: &str, reason: impl ToString) -> WriteError {
+    WriteError::Xml {
+        part: part.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// A pull parser over one part that reports errors with the part's name.
+pub struct XmlIn<'a> {
+    reader: Reader<&'a [u8]>,
+    part: &'a str,
+}
+
+impl<'a> XmlIn<'a> {
+    pub fn new(xml: &'a [u8], part: &'a str) -> Self {
+        Self {
+            reader: Reader::from_reader(xml),
+            part,
+        }
+    }
+
+    pub fn next(&mut self) -> Result<Event<'a>, WriteError> {
+        self.reader
+            .read_event()
+            .map_err(|e| xml_error(self.part, e))
+    }
+
+    pub fn part(&self) -> &'a str {
+        self.part
+    }
+}
+
+/// The output side of a rewrite.
+pub struct XmlOut(Writer<Vec<u8>>);
+
+impl XmlOut {
+    pub fn new() -> Self {
+        Self(Writer::new(Vec::new()))
+    }
+
+    pub fn event<'e>(&mut self, event: impl Into<Event<'e>>) -> Result<(), WriteError> {
+        Ok(self.0.write_event(event)?)
+    }
+
+    /// Writes markup that was built (and escaped) by hand.
+    pub fn raw(&mut self, markup: &str) {
+        self.0.get_mut().extend_from_slice(markup.as_bytes());
+    }
+
+    pub fn start(&mut self, name: &str) -> Result<(), WriteError> {
+        self.event(Event::Start(BytesStart::new(name)))
+    }
+
+    pub fn end(&mut self, name: &str) -> Result<(), WriteError> {
+        self.event(Event::End(BytesEnd::new(name)))
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0.into_inner()
+    }
+}
+
+/// `worksheet` for `x:worksheet`.
+pub fn local(qname: &str) -> &str {
+    qname.rsplit_once(':').map_or(qname, |(_, l)| l)
+}
+
+/// `x:` for `x:worksheet`, empty when unprefixed; new elements copy the root's prefix so that
+/// they land in the same namespace.
+pub fn prefix_of(qname: &str) -> &str {
+    qname.rsplit_once(':').map_or("", |(p, _)| &qname[..=p.len()])
+}
+
+pub fn name_of<'e>(e: &'e BytesStart<'_>) -> &'e str {
+    local(e.name().0)
+}
+
+pub fn end_name<'e>(e: &'e BytesEnd<'_>) -> &'e str {
+    local(e.name().0)
+}
+
+/// The unescaped value of the attribute whose qualified name is `key`.
+pub fn attr(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>, WriteError> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        if a.key.0 == key {
+            let v = a.unescape_value().map_err(|err| xml_error(part, err))?;
+            return Ok(Some(v.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// The value of a prefixed `id` attribute (`r:id`): on the elements this module reads, the only
+/// prefixed `id` is the relationship id, whatever prefix the producer bound to it.
+pub fn rel_id(e: &BytesStart<'_>, part: &str) -> Result<Option<String>, WriteError> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        if a.key.0.contains(':') && local(a.key.0) == "id" && !a.key.0.starts_with("xmlns") {
+            let v = a.unescape_value().map_err(|err| xml_error(part, err))?;
+            return Ok(Some(v.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// The prefix bound to the relationships namespace on a root element, if any.
+pub fn rel_prefix(root: &BytesStart<'_>, part: &str) -> Result<Option<String>, WriteError> {
+    for a in root.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        if let Some(p) = a.key.0.strip_prefix("xmlns:")
+            && (a.value == REL_NS || a.value == STRICT_REL_NS)
+        {
+            return Ok(Some(p.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+/// Returns the relationships prefix of `root`, declaring `r` (or a free variant) when the root
+/// has none, so that a new `r:id` attribute is well-formed.
+pub fn ensure_rel_prefix(
+    root: BytesStart<'_>,
+    part: &str,
+) -> Result<(BytesStart<'static>, String), WriteError> {
+    if let Some(p) = rel_prefix(&root, part)? {
+        return Ok((root.into_owned(), p));
+    }
+    let mut declared = Vec::new();
+    for a in root.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        if let Some(p) = a.key.0.strip_prefix("xmlns:") {
+            declared.push(p.to_string());
+        }
+    }
+    let mut prefix = String::from("r");
+    let mut n = 0u32;
+    while declared.contains(&prefix) {
+        n += 1;
+        prefix = format!("r{n}");
+    }
+    let mut root = root.into_owned();
+    let key = format!("xmlns:{prefix}");
+    root.push_attribute((key.as_str(), REL_NS));
+    Ok((root, prefix))
+}
+
+/// A copy of `e` with attributes in `set` replaced (or appended when absent) and those in
+/// `drop` removed; all other attributes keep their order and raw text.
+pub fn rebuild(
+    e: &BytesStart<'_>,
+    set: &[(&str, &str)],
+    drop: &[&str],
+    part: &str,
+) -> Result<BytesStart<'static>, WriteError> {
+    let mut out = BytesStart::new(e.name().0.to_string());
+    let mut done = vec![false; set.len()];
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        let key = a.key.0;
+        if drop.contains(&key) {
+            continue;
+        }
+        if let Some(i) = set.iter().position(|(k, _)| *k == key) {
+            if !done[i] {
+                out.push_attribute((key, set[i].1));
+                done[i] = true;
+            }
+            continue;
+        }
+        out.push_attribute(Attribute {
+            key: QName(key),
+            value: Cow::Borrowed(&*a.value),
+        });
+    }
+    for ((k, v), done) in set.iter().zip(done) {
+        if !done {
+            out.push_attribute((*k, *v));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes the characters XML 1.0 cannot carry (control characters other than tab, newline
+/// and carriage return, and the non-characters U+FFFE/U+FFFF).
+pub fn clean(s: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    };
+    if s.chars().all(allowed) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|&c| allowed(c)).collect())
+    }
+}
+
+/// Cleaned and escaped text for element content or a double-quoted attribute.
+pub fn esc(s: &str) -> String {
+    quick_xml::escape::escape(clean(s).as_ref()).into_owned()
+}
+
+/// A text element whose content is kept verbatim, including edge whitespace and newlines.
+pub fn text_element(name: &str, text: &str) -> String {
+    let keep = text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace);
+    let space = if keep { " xml:space=\"preserve\"" } else { "" };
+    format!("<{name}{space}>{}</{name}>", esc(text))
+}
+
+/// The text an entity or character reference stands for.
+pub fn ref_text(r: &BytesRef<'_>) -> Option<String> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c.to_string());
+    }
+    let s = match &**r {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        _ => return None,
+    };
+    Some(s.to_string())
+}
+
+/// Appends a text event's content to `buf`.
+pub fn push_text(buf: &mut String, t: &BytesText<'_>) {
+    buf.push_str(&t.xml10_content());
+}
