@@ -5,9 +5,11 @@
 //! [`scorer`] (arithmetic findings) → [`writer`] / [`report`].
 
 pub mod cell;
+pub mod check;
 pub mod finding;
 pub mod model;
 pub mod number;
 pub mod reader;
+pub mod scorer;
 pub mod template;
 pub mod writer;

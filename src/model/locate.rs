@@ -476,18 +476,21 @@ fn read_funding(
     let mut total: Option<FundingRow> = None;
     let mut sources = Vec::new();
     for row in h.row + 1..stop_row {
-        let labels: Vec<(Pos, String)> = (0..first_amount)
-            .filter(|c| h.label_col.is_none_or(|lc| *c == lc))
+        let row_labels: Vec<(Pos, String)> = (0..first_amount)
             .map(|c| Pos::new(row, c))
             .map(|p| (p, normalize_label(&view.text(p).value)))
             .filter(|(_, l)| !l.is_empty() && !f.block.matches_normalized(l))
             .collect();
-        if labels
-            .iter()
-            .any(|(_, l)| view.layout.goals.block.matches_normalized(l) || view.layout.indicators.block.matches_normalized(l))
-        {
+        let ends_block = |l: &str| {
+            view.layout.goals.block.matches_normalized(l) || view.layout.indicators.block.matches_normalized(l)
+        };
+        if row_labels.iter().any(|(_, l)| ends_block(l)) {
             break;
         }
+        let labels: Vec<(Pos, String)> = row_labels
+            .into_iter()
+            .filter(|(p, _)| h.label_col.is_none_or(|lc| p.col == lc))
+            .collect();
         let kind_of = |l: &str| {
             if f.total_row.matches_normalized(l) {
                 Some(SourceKind::Total)
@@ -566,7 +569,10 @@ fn has_amounts(view: &View, h: &FundingHeader, row: u32) -> bool {
     [h.initial_budget, h.budget, h.executed]
         .into_iter()
         .flatten()
-        .any(|c| !view.sheet.get(Pos::new(row, c)).1.is_empty())
+        .any(|c| {
+            let mut scratch = Vec::new();
+            view.num(Pos::new(row, c), "", &mut scratch).number().is_some()
+        })
 }
 
 #[cfg(test)]

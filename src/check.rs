@@ -1,0 +1,118 @@
+//! One workbook through the pipeline: read, model, score; and the corrections it implies.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::cell::CellRef;
+use crate::finding::{Finding, Severity};
+use crate::model::{SheetOutcome, read_forms};
+use crate::reader::{BookFormat, RawBook, ReadError, read_book};
+use crate::scorer::{Rules, Scored, score};
+use crate::writer::{CellEdit, Corrections, FindingRow, Mark, NewValue};
+
+/// Everything found in one workbook.
+#[derive(Debug, Clone)]
+pub struct BookCheck {
+    pub format: BookFormat,
+    pub forms: Vec<Scored>,
+    /// Sheets that are not forms, with the reason.
+    pub skipped: Vec<(Arc<str>, String)>,
+}
+
+impl BookCheck {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.forms.iter().map(|f| f.count(severity)).sum()
+    }
+
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.forms.iter().flat_map(|f| f.findings.iter())
+    }
+}
+
+/// Reads and checks a workbook from its bytes. The raw book is returned for the writer.
+pub fn check_bytes(bytes: &[u8], rules: Rules) -> Result<(RawBook, BookCheck), ReadError> {
+    let book = read_book(bytes)?;
+    let check = check_book(&book, rules);
+    Ok((book, check))
+}
+
+pub fn check_book(book: &RawBook, rules: Rules) -> BookCheck {
+    let mut forms = Vec::new();
+    let mut skipped = Vec::new();
+    for outcome in read_forms(book, rules.layout) {
+        match outcome {
+            SheetOutcome::Form(form) => forms.push(score(*form, rules)),
+            SheetOutcome::Skipped { sheet, reason } => skipped.push((sheet, reason)),
+        }
+    }
+    BookCheck {
+        format: book.format,
+        forms,
+        skipped,
+    }
+}
+
+/// What the corrected workbook changes: errors take their recomputed value and a red fill,
+/// warnings a yellow fill; notes are not highlighted. Findings on one cell share one note.
+pub fn corrections(check: &BookCheck, book: &RawBook) -> Corrections {
+    let mut by_cell: BTreeMap<&CellRef, Vec<&Finding>> = BTreeMap::new();
+    for f in check.findings() {
+        if f.severity != Severity::Note {
+            by_cell.entry(&f.cell).or_default().push(f);
+        }
+    }
+    let edits = by_cell
+        .into_iter()
+        .map(|(cell, fs)| {
+            let value = fs.iter().find_map(|f| f.correction.clone());
+            let mark = if fs.iter().any(|f| f.severity == Severity::Error) {
+                Mark::Error
+            } else {
+                Mark::Warning
+            };
+            let formula = book
+                .sheets
+                .iter()
+                .find(|s| s.name == cell.sheet)
+                .and_then(|s| s.own(cell.pos).formula.clone());
+            CellEdit {
+                cell: cell.clone(),
+                mark,
+                note: note_text(&fs, value.as_ref(), formula.as_deref()),
+                value,
+            }
+        })
+        .collect();
+    let findings = check
+        .findings()
+        .map(|f| FindingRow {
+            cell: f.cell.clone(),
+            code: f.code.as_str().to_string(),
+            severity: f.severity.label().to_string(),
+            claimed: f.claimed.clone().unwrap_or_default(),
+            expected: f.expected.clone().unwrap_or_default(),
+            message: f.message.clone(),
+        })
+        .collect();
+    Corrections { edits, findings }
+}
+
+/// `原填报 X；应为 Y；依据 …`, one paragraph per finding on the cell.
+fn note_text(findings: &[&Finding], value: Option<&NewValue>, formula: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    for f in findings {
+        let mut p = format!("【{}】", f.severity.label());
+        if let Some(c) = &f.claimed {
+            p.push_str(&format!("原填报 {c}；"));
+        }
+        if let Some(e) = &f.expected {
+            p.push_str(&format!("应为 {e}；"));
+        }
+        p.push_str(&format!("{}。依据：{}（{}）", f.message, f.code.rule(), f.code));
+        parts.push(p);
+    }
+    if let (Some(formula), Some(_)) = (formula, value) {
+        parts.push(format!("原公式：={formula}"));
+    }
+    parts.join("\n")
+}

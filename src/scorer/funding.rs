@@ -1,0 +1,241 @@
+//! Funding and budget execution (SPEC F1–F6).
+
+use rust_decimal::Decimal;
+
+use super::{ExecResult, Rules, Span, check_value, num_shown};
+use crate::finding::{Code, Finding};
+use crate::model::{Funding, Num};
+use crate::number::{Shown, fixed};
+use crate::writer::NewValue;
+
+/// An amount as used in the arithmetic: a point and the interval its display allows.
+#[derive(Debug, Clone, Copy)]
+struct Amount {
+    point: Decimal,
+    lo: Decimal,
+    hi: Decimal,
+}
+
+impl Amount {
+    fn of(s: Shown) -> Self {
+        let (lo, hi) = s.interval();
+        Self { point: s.value, lo, hi }
+    }
+}
+
+pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> ExecResult {
+    let budget = column_total(f, |r| r.budget.as_ref(), "全年预算数", findings);
+    let executed = column_total(f, |r| r.executed.as_ref(), "全年执行数", findings);
+    column_total(f, |r| r.initial_budget.as_ref(), "年初预算数", findings);
+    subrow_scores(f, findings);
+
+    let weight = f
+        .total
+        .weight
+        .as_ref()
+        .and_then(Num::number)
+        .map_or(rules.profile.execution.weight, |s| s.value);
+    let written_score = f.total.score.as_ref().and_then(Num::number);
+    let unscored = ExecResult {
+        weight,
+        rate: None,
+        expected: None,
+        score: written_score.map_or(Decimal::ZERO, |s| s.value),
+    };
+    let (Some(a), Some(b)) = (budget, executed) else {
+        return unscored;
+    };
+    let rate_cell = f.total.rate.as_ref().map_or(&f.total.label.cell, |r| &r.cell);
+    if a.point.is_zero() {
+        if b.point > Decimal::ZERO {
+            findings.push(
+                Finding::new(
+                    Code::ExecZeroBudget,
+                    rate_cell.clone(),
+                    format!("全年预算数为 0 而执行数为 {}，执行率无从计算", b.point),
+                )
+                .claimed(b.point.to_string()),
+            );
+        } else {
+            findings.push(Finding::new(
+                Code::ExecNoBudget,
+                rate_cell.clone(),
+                "全年预算数与执行数均为 0，不计算执行率",
+            ));
+        }
+        return unscored;
+    }
+    if b.point > a.point {
+        if let Some(cell) = f.total.executed.as_ref().map(|n| n.cell.clone()) {
+            findings.push(
+                Finding::new(
+                    Code::OverBudget,
+                    cell,
+                    format!("全年执行数 {} 超过全年预算数 {}，执行率得分按 100% 封顶", b.point, a.point),
+                )
+                .claimed(b.point.to_string())
+                .expected(format!("≤ {}", a.point)),
+            );
+        }
+    }
+
+    let rate = Span {
+        point: b.point / a.point,
+        lo: b.lo / a.hi,
+        hi: b.hi / a.lo.max(Decimal::new(1, 28)),
+    };
+    let rate_decimals = rules.profile.scoring.rate_decimals + 2;
+    let shown_rate = |v: Decimal| format!("{}%", fixed(v * Decimal::ONE_HUNDRED, rules.profile.scoring.rate_decimals));
+    let mut score_span = Span::over((rate.lo, rate.hi), rate.point, &[Decimal::ONE], |r| {
+        r.min(Decimal::ONE).max(Decimal::ZERO) * weight
+    });
+    if let Some(num) = &f.total.rate
+        && let Some(written) = num.number().map(as_fraction)
+    {
+        let stands = check_value(
+            written,
+            num,
+            rate,
+            rate_decimals,
+            Code::ExecRate,
+            || format!("执行率应为 {} ÷ {} = {}", b.point, a.point, shown_rate(rate.point)),
+            shown_rate(rate.point),
+            NewValue::Percent {
+                fraction: crate::number::round_half_away(rate.point, rate_decimals),
+                decimals: rules.profile.scoring.rate_decimals,
+            },
+            findings,
+        );
+        // People also score from the rate they displayed: that order is accepted too.
+        if stands {
+            score_span = score_span.with(written.value.min(Decimal::ONE) * weight);
+        }
+    }
+
+    let expected = score_span.point;
+    let final_score = match (&f.total.score, written_score) {
+        (Some(num), Some(written)) => {
+            let stands = check_value(
+                written,
+                num,
+                score_span,
+                rules.score_decimals(),
+                Code::ExecScore,
+                || {
+                    format!(
+                        "执行率得分应为 min({}, 100%) × {} = {}",
+                        shown_rate(rate.point),
+                        weight,
+                        rules.show(expected)
+                    )
+                },
+                rules.show(expected),
+                rules.score_value(expected),
+                findings,
+            );
+            if stands { written.value } else { round(expected, rules) }
+        }
+        (Some(num), None) if num.is_absent() => {
+            findings.push(
+                Finding::new(Code::ScoreMissing, num.cell.clone(), "预算执行率得分未填写")
+                    .expected(rules.show(expected))
+                    .correct_to(rules.score_value(expected)),
+            );
+            round(expected, rules)
+        }
+        _ => round(expected, rules),
+    };
+    ExecResult {
+        weight,
+        rate: Some(rate.point),
+        expected: Some(expected),
+        score: final_score,
+    }
+}
+
+fn round(v: Decimal, rules: Rules) -> Decimal {
+    crate::number::round_half_away(v, rules.score_decimals())
+}
+
+/// A rate written as `99.71` without a percent sign is a percentage, not 99-fold.
+fn as_fraction(s: Shown) -> Shown {
+    if !s.percent && s.value > Decimal::new(15, 1) {
+        Shown {
+            value: s.value / Decimal::ONE_HUNDRED,
+            decimals: s.decimals + 2,
+            percent: true,
+        }
+    } else {
+        s
+    }
+}
+
+/// F3: 年度资金总额 = Σ source rows, per amount column. Returns the amount to compute with.
+fn column_total<'f>(
+    f: &'f Funding,
+    pick: impl Fn(&'f crate::model::FundingRow) -> Option<&'f Num>,
+    label: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<Amount> {
+    let total_num = pick(&f.total);
+    let total = total_num.and_then(Num::number).map(Amount::of);
+    let parts: Vec<Shown> = f.sources.iter().filter_map(|r| pick(r).and_then(Num::number)).collect();
+    if parts.is_empty() {
+        return total;
+    }
+    let sum = parts.iter().fold(
+        Amount {
+            point: Decimal::ZERO,
+            lo: Decimal::ZERO,
+            hi: Decimal::ZERO,
+        },
+        |acc, s| {
+            let a = Amount::of(*s);
+            Amount {
+                point: acc.point + a.point,
+                lo: acc.lo + a.lo,
+                hi: acc.hi + a.hi,
+            }
+        },
+    );
+    let decimals = parts.iter().map(|s| s.decimals).max().unwrap_or(2);
+    let Some(num) = total_num else { return Some(sum) };
+    let blank = total.is_none_or(|t| t.point.is_zero()) && !sum.point.is_zero();
+    let agrees = total.is_some_and(|t| t.lo <= sum.hi && t.hi >= sum.lo);
+    if agrees && !blank {
+        return total;
+    }
+    let message = if blank {
+        format!("年度资金总额的{label}未填或为 0，而各资金来源合计 {}", fixed(sum.point, decimals))
+    } else {
+        format!("年度资金总额的{label}应等于各资金来源之和 {}", fixed(sum.point, decimals))
+    };
+    findings.push(
+        Finding::new(Code::FundingSum, num.cell.clone(), message)
+            .claimed(num_shown(num))
+            .expected(fixed(sum.point, decimals))
+            .correct_to(NewValue::Number {
+                value: sum.point,
+                decimals,
+            }),
+    );
+    Some(sum)
+}
+
+/// F6: only the total row carries 分值, 执行率 and 得分.
+fn subrow_scores(f: &Funding, findings: &mut Vec<Finding>) {
+    for row in &f.sources {
+        for num in [&row.weight, &row.rate, &row.score].into_iter().flatten() {
+            if num.number().is_some() {
+                findings.push(
+                    Finding::new(
+                        Code::SubrowScore,
+                        num.cell.clone(),
+                        format!("资金来源行“{}”不应填写分值、执行率或得分，只有年度资金总额行计分", row.label.value),
+                    )
+                    .claimed(num_shown(num)),
+                );
+            }
+        }
+    }
+}

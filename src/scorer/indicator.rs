@@ -1,0 +1,416 @@
+//! Indicator scores (SPEC I1–I10, T5, T6).
+
+use rust_decimal::Decimal;
+
+use super::{IndicatorResult, Rules, Span, check_value, num_shown};
+use crate::finding::{Code, Finding};
+use crate::model::Indicator;
+use crate::model::target::{Actual, Direction, Quantity, Target, align};
+use crate::number::{NumText, fixed};
+use crate::template::normalize_label;
+
+/// What the score of an indicator must be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// A recomputed value, the span rounding allows, and the formula in words.
+    Point(Span, String),
+    /// A band of W: `[lo, hi)`, or `[lo, hi]` when `closed`.
+    Band { lo: Decimal, hi: Decimal, closed: bool, why: &'static str },
+    /// Cannot be recomputed: only 0 ≤ score ≤ W is checked.
+    Unknown,
+}
+
+impl Expected {
+    /// `2.00` or `[5.00, 8.00)`.
+    pub fn show(&self, rules: Rules) -> Option<String> {
+        match self {
+            Expected::Point(s, _) => Some(rules.show(s.point)),
+            Expected::Band { lo, hi, closed, .. } => Some(format!(
+                "[{}, {}{}",
+                rules.show(*lo),
+                rules.show(*hi),
+                if *closed { "]" } else { ")" }
+            )),
+            Expected::Unknown => None,
+        }
+    }
+
+    /// The value nearest to `v` that satisfies this expectation.
+    fn nearest(&self, v: Decimal, rules: Rules) -> Decimal {
+        let step = Decimal::new(1, rules.score_decimals());
+        match self {
+            Expected::Point(s, _) => s.point,
+            Expected::Band { lo, hi, closed, .. } => {
+                let top = if *closed { *hi } else { *hi - step };
+                v.max(*lo).min(top)
+            }
+            Expected::Unknown => v,
+        }
+    }
+}
+
+pub(super) fn score(ind: &Indicator, year: Option<i32>, rules: Rules, findings: &mut Vec<Finding>) -> IndicatorResult {
+    let layout = rules.layout;
+    let cost = {
+        let l2 = normalize_label(&ind.level2.value);
+        layout.indicators.cost_level2.matches_normalized(&l2) || l2.contains("成本")
+    };
+    let target = Target::parse(&with_hint(&ind.target.value, ind.unit_hint.as_deref()), cost, year, layout);
+    let actual = Actual::parse(&with_hint(&ind.actual.value, ind.unit_hint.as_deref()), year, layout);
+    let weight = ind.weight.number().map(|s| s.value);
+
+    if let Target::Numeric { inferred: true, .. } = target {
+        findings.push(
+            Finding::new(
+                Code::OpInferred,
+                ind.target.cell.clone(),
+                format!("指标值“{}”未写明方向，按二级指标“{}”视为反向指标（≤）", ind.target.value, ind.level2.value),
+            )
+            .claimed(ind.target.value.clone()),
+        );
+    }
+
+    let (rule, expected) = match weight {
+        Some(w) => expect(ind, &target, &actual, w, rules, findings),
+        None => ("unknown", Expected::Unknown),
+    };
+    let final_score = judge_score(ind, weight, &expected, rules, findings);
+
+    if let (Some(w), Some(reason)) = (weight, &ind.reason)
+        && final_score < w
+        && reason_blank(&reason.value, rules)
+    {
+        findings.push(
+            Finding::new(
+                Code::ReasonMissing,
+                reason.cell.clone(),
+                format!("“{}”得分 {} 低于分值 {}，须说明偏差原因及改进措施", ind.name.value, rules.show(final_score), w),
+            )
+            .claimed(reason.value.clone()),
+        );
+    }
+    over_achieved(ind, &target, &actual, rules, findings);
+    IndicatorResult {
+        rule,
+        direction: target.direction(),
+        expected,
+        score: final_score,
+    }
+}
+
+/// A 度量单位 column or `满意度(%)` supplies the unit a bare number lacks.
+fn with_hint(text: &str, hint: Option<&str>) -> String {
+    match hint {
+        Some(u) if !text.is_empty() && text.trim_end().ends_with(|c: char| c.is_ascii_digit()) => format!("{text}{u}"),
+        _ => text.to_string(),
+    }
+}
+
+fn reason_blank(text: &str, rules: Rules) -> bool {
+    let t = crate::number::fold_width(text);
+    t.is_empty() || rules.layout.words.blank_reason.contains_exact(&t)
+}
+
+/// What the score must be, and the name of the rule that says so.
+fn expect(
+    ind: &Indicator,
+    target: &Target,
+    actual: &Actual,
+    w: Decimal,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) -> (&'static str, Expected) {
+    let words = &rules.layout.words;
+    let p = rules.profile;
+    let late_band = || Expected::Band {
+        lo: Decimal::ZERO,
+        hi: p.scoring.late_below * w,
+        closed: false,
+        why: "未按期完成",
+    };
+    match target {
+        Target::Numeric { direction, value, .. } => match actual {
+            Actual::Number(b) => match align(value, b) {
+                Some((a, b)) => {
+                    let span = numeric_span(*direction, &a, &b, None, w);
+                    (direction.as_str(), Expected::Point(span, formula(*direction, &a, &b, None, w, span, rules)))
+                }
+                None => {
+                    unit_mismatch(ind, value, b, findings);
+                    (direction.as_str(), Expected::Unknown)
+                }
+            },
+            _ => {
+                not_numeric(ind, findings);
+                (direction.as_str(), Expected::Unknown)
+            }
+        },
+        Target::Range { lo, hi } => match actual {
+            Actual::Number(b) => match (align(lo, b), align(hi, b)) {
+                (Some((lo, b)), Some((hi, _))) => {
+                    let span = numeric_span(Direction::Range, &lo, &b, Some(&hi), w);
+                    ("range", Expected::Point(span, formula(Direction::Range, &lo, &b, Some(&hi), w, span, rules)))
+                }
+                _ => {
+                    unit_mismatch(ind, hi, b, findings);
+                    ("range", Expected::Unknown)
+                }
+            },
+            _ => {
+                not_numeric(ind, findings);
+                ("range", Expected::Unknown)
+            }
+        },
+        Target::Deadline(day) => match actual {
+            Actual::Day(done) if done <= day => ("deadline", Expected::Point(Span::exact(w), format!("按期完成，得满分 {}", rules.show(w)))),
+            Actual::Day(_) => ("deadline", late_band()),
+            other => ("deadline", timeliness_by_words(ind, other, w, rules, findings, late_band())),
+        },
+        Target::OnTime => ("deadline", timeliness_by_words(ind, actual, w, rules, findings, late_band())),
+        Target::Qualitative(t) => {
+            let a = match actual {
+                Actual::Text(a) => a.clone(),
+                Actual::Number(_) | Actual::Day(_) => crate::number::fold_width(&ind.actual.value),
+                Actual::Absent => String::new(),
+            };
+            let q = &p.qualitative;
+            let band = |b: &[Decimal; 2], closed, why| Expected::Band { lo: b[0] * w, hi: b[1] * w, closed, why };
+            let tier = if !a.is_empty() && a == *t {
+                Some(band(&q.achieved, true, "达成预期指标"))
+            } else if words.failed.found_in(&a).is_some() {
+                Some(band(&q.failed, false, "未达成预期指标"))
+            } else if words.partial.found_in(&a).is_some() {
+                Some(band(&q.partial, false, "部分达成预期指标"))
+            } else if words.achieved.found_in(&a).is_some() {
+                Some(band(&q.achieved, true, "达成预期指标"))
+            } else {
+                None
+            };
+            match tier {
+                Some(b) => ("qualitative", b),
+                None => {
+                    qual_unknown(ind, findings);
+                    ("qualitative", Expected::Unknown)
+                }
+            }
+        }
+        Target::Absent => ("unknown", Expected::Unknown),
+    }
+}
+
+fn timeliness_by_words(
+    ind: &Indicator,
+    actual: &Actual,
+    w: Decimal,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+    late: Expected,
+) -> Expected {
+    let words = &rules.layout.words;
+    let a = match actual {
+        Actual::Text(t) => t.as_str(),
+        _ => "",
+    };
+    let same = !a.is_empty() && a == crate::number::fold_width(&ind.target.value);
+    if words.late.found_in(a).is_some() || words.failed.found_in(a).is_some() {
+        late
+    } else if same || words.on_time.found_in(a).is_some() || words.achieved.found_in(a).is_some() {
+        Expected::Point(Span::exact(w), format!("按期完成，得满分 {}", rules.show(w)))
+    } else {
+        qual_unknown(ind, findings);
+        Expected::Unknown
+    }
+}
+
+/// I2–I5 over the actual's display interval; the target is a definition and exact.
+fn numeric_span(direction: Direction, a: &Quantity, b: &Quantity, hi: Option<&Quantity>, w: Decimal) -> Span {
+    let t = a.base();
+    let upper = hi.map_or(t, Quantity::base);
+    let f = move |x: Decimal| {
+        let share = match direction {
+            Direction::AtLeast if t <= Decimal::ZERO => Decimal::ONE,
+            Direction::AtLeast => x / t,
+            Direction::AtMost if x <= t || x <= Decimal::ZERO => Decimal::ONE,
+            Direction::AtMost => t / x,
+            Direction::Equal if x == t => Decimal::ONE,
+            Direction::Equal if x <= Decimal::ZERO || t <= Decimal::ZERO => Decimal::ZERO,
+            Direction::Equal => (x / t).min(t / x),
+            Direction::Range if x >= t && x <= upper => Decimal::ONE,
+            Direction::Range if x < t => {
+                if t > Decimal::ZERO { x / t } else { Decimal::ZERO }
+            }
+            Direction::Range => upper / x,
+        };
+        share.max(Decimal::ZERO).min(Decimal::ONE) * w
+    };
+    // Counts and amounts written without decimals are exact; others were rounded for display.
+    let interval = if b.shown.decimals == 0 && !b.shown.percent { (b.base(), b.base()) } else { b.base_interval() };
+    Span::over(interval, b.base(), &[t, upper], f)
+}
+
+fn unit_mismatch(ind: &Indicator, a: &Quantity, b: &Quantity, findings: &mut Vec<Finding>) {
+    findings.push(
+        Finding::new(
+            Code::UnitMismatch,
+            ind.actual.cell.clone(),
+            format!(
+                "指标值单位“{}”与实际完成值单位“{}”无法换算，得分无法核算",
+                a.unit.written, b.unit.written
+            ),
+        )
+        .claimed(ind.actual.value.clone())
+        .expected(format!("单位：{}", a.unit.written)),
+    );
+}
+
+fn not_numeric(ind: &Indicator, findings: &mut Vec<Finding>) {
+    findings.push(
+        Finding::new(
+            Code::ActualNotNumeric,
+            ind.actual.cell.clone(),
+            format!("指标值“{}”为定量指标，实际完成值“{}”不是数值，得分无法核算", ind.target.value, ind.actual.value),
+        )
+        .claimed(ind.actual.value.clone()),
+    );
+}
+
+fn qual_unknown(ind: &Indicator, findings: &mut Vec<Finding>) {
+    findings.push(
+        Finding::new(
+            Code::QualUnknown,
+            ind.actual.cell.clone(),
+            format!("无法从实际完成值“{}”判断完成档次，仅检查得分在 0 与分值之间", ind.actual.value),
+        )
+        .claimed(ind.actual.value.clone()),
+    );
+}
+
+/// Checks the written score; returns the score that enters the recomputed total.
+fn judge_score(
+    ind: &Indicator,
+    weight: Option<Decimal>,
+    expected: &Expected,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) -> Decimal {
+    let num = &ind.score;
+    let name = &ind.name.value;
+    let written = match &num.value {
+        NumText::Number(s) => *s,
+        NumText::Absent => {
+            let Some(w) = weight else { return Decimal::ZERO };
+            let fill = round(expected.nearest(Decimal::ZERO, rules).min(w), rules);
+            let fill = if matches!(expected, Expected::Unknown) { Decimal::ZERO } else { fill };
+            let mut f = Finding::new(Code::ScoreMissing, num.cell.clone(), format!("“{name}”填写了分值 {w} 但未填写得分"));
+            if let Some(e) = expected.show(rules) {
+                f = f.expected(e).correct_to(rules.score_value(fill));
+            }
+            findings.push(f);
+            return fill;
+        }
+        NumText::Invalid(_) => return round(expected.nearest(Decimal::ZERO, rules), rules),
+    };
+    let s = written.value;
+    let Some(w) = weight else {
+        return s;
+    };
+    let bound = |code: Code, message: String, to: Decimal, findings: &mut Vec<Finding>| {
+        findings.push(
+            Finding::new(code, num.cell.clone(), message)
+                .claimed(num_shown(num))
+                .expected(expected.show(rules).unwrap_or_else(|| rules.show(to)))
+                .correct_to(rules.score_value(to)),
+        );
+        round(to, rules)
+    };
+    if s < Decimal::ZERO {
+        let to = expected.nearest(Decimal::ZERO, rules);
+        return bound(Code::ScoreNegative, format!("“{name}”得分 {s} 为负数，得分不得低于 0"), to, findings);
+    }
+    if s > w {
+        let to = expected.nearest(w, rules);
+        return bound(Code::ScoreOverWeight, format!("“{name}”得分 {s} 超过分值 {w}，不得加分"), to, findings);
+    }
+    match expected {
+        Expected::Point(span, formula) => {
+            let stands = check_value(
+                written,
+                num,
+                *span,
+                rules.score_decimals(),
+                Code::ScoreFormula,
+                || format!("“{name}”得分应为{formula}"),
+                rules.show(span.point),
+                rules.score_value(span.point),
+                findings,
+            );
+            if stands { s } else { round(span.point, rules) }
+        }
+        Expected::Band { lo, hi, closed, why } => {
+            let inside = s >= *lo && (s < *hi || (*closed && s == *hi));
+            if inside {
+                return s;
+            }
+            let to = expected.nearest(s, rules);
+            let code = if *why == "未按期完成" { Code::ScoreFormula } else { Code::QualBand };
+            let shown = expected.show(rules).unwrap_or_default();
+            findings.push(
+                Finding::new(
+                    code,
+                    num.cell.clone(),
+                    format!("“{name}”{why}，得分须在 {shown} 之间，取区间内最接近的 {}", rules.show(to)),
+                )
+                .claimed(num_shown(num))
+                .expected(shown)
+                .correct_to(rules.score_value(to)),
+            );
+            round(to, rules)
+        }
+        Expected::Unknown => s,
+    }
+}
+
+fn round(v: Decimal, rules: Rules) -> Decimal {
+    crate::number::round_half_away(v, rules.score_decimals())
+}
+
+/// The formula in words: `反向指标：min(指标 8.9万元 ÷ 实际 8.83万, 1) × 2 = 2.00`.
+fn formula(direction: Direction, a: &Quantity, b: &Quantity, hi: Option<&Quantity>, w: Decimal, span: Span, rules: Rules) -> String {
+    let q = |q: &Quantity| format!("{}{}", q.shown, if q.shown.percent { "" } else { q.unit.written.as_str() });
+    let (a, b) = (q(a), q(b));
+    let w = w.normalize();
+    let result = rules.show(span.point);
+    match direction {
+        Direction::AtLeast => format!("正向指标：min(实际 {b} ÷ 指标 {a}, 1) × {w} = {result}"),
+        Direction::AtMost => format!("反向指标：min(指标 {a} ÷ 实际 {b}, 1) × {w} = {result}"),
+        Direction::Equal => format!("等值指标：min(实际 {b} ÷ 指标 {a}, 指标 ÷ 实际) × {w} = {result}"),
+        Direction::Range => {
+            let hi = hi.map(q).unwrap_or_default();
+            format!("区间指标 [{a}, {hi}]：区间内得满分，低于下限按 实际 ÷ 下限，高于上限按 上限 ÷ 实际，× {w} = {result}")
+        }
+    }
+}
+
+/// T6: a positive indicator that overshoots its target by the profile's ratio.
+fn over_achieved(ind: &Indicator, target: &Target, actual: &Actual, rules: Rules, findings: &mut Vec<Finding>) {
+    let (Target::Numeric { direction: Direction::AtLeast, value, .. }, Actual::Number(b)) = (target, actual) else {
+        return;
+    };
+    let Some((a, b)) = align(value, b) else { return };
+    let ratio = rules.profile.scoring.over_achieved_ratio;
+    if a.base() > Decimal::ZERO && b.base() >= a.base() * ratio {
+        findings.push(
+            Finding::new(
+                Code::OverAchieved,
+                ind.actual.cell.clone(),
+                format!(
+                    "实际完成值“{}”达到指标值“{}”的 {} 倍，指标值可能设置偏低",
+                    ind.actual.value,
+                    ind.target.value,
+                    fixed(b.base() / a.base(), 2)
+                ),
+            )
+            .claimed(ind.actual.value.clone()),
+        );
+    }
+}

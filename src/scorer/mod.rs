@@ -1,0 +1,160 @@
+//! Recomputes every score of a form (SPEC §3) with exact decimals and reports what differs.
+//! Pure functions: a form and a profile in, findings and recomputed values out.
+
+mod consistency;
+mod funding;
+mod indicator;
+mod totals;
+
+pub use consistency::{Span, Verdict, judge};
+pub use indicator::Expected;
+
+use rust_decimal::Decimal;
+
+use crate::finding::{Code, Finding};
+use crate::model::{Form, Num};
+use crate::model::target::Direction;
+use crate::number::{Shown, fixed};
+use crate::template::{Layout, Profile};
+use crate::writer::NewValue;
+
+/// The rules and words a form is scored with.
+#[derive(Clone, Copy)]
+pub struct Rules<'a> {
+    pub profile: &'a Profile,
+    pub layout: &'a Layout,
+}
+
+impl Rules<'_> {
+    fn score_decimals(&self) -> u32 {
+        self.profile.scoring.score_decimals
+    }
+
+    /// A score as shown: `2.00`.
+    fn show(&self, v: Decimal) -> String {
+        fixed(v, self.score_decimals())
+    }
+
+    /// The corrected value of a score cell.
+    fn score_value(&self, v: Decimal) -> NewValue {
+        NewValue::Number {
+            value: crate::number::round_half_away(v, self.score_decimals()),
+            decimals: self.score_decimals(),
+        }
+    }
+}
+
+/// What scoring found out about one indicator row.
+#[derive(Debug, Clone)]
+pub struct IndicatorResult {
+    /// How the target was read: `at-least`, `at-most`, `equal`, `range`, `deadline`,
+    /// `qualitative`, or `unknown`.
+    pub rule: &'static str,
+    pub direction: Option<Direction>,
+    pub expected: Expected,
+    /// The score that enters the recomputed total.
+    pub score: Decimal,
+}
+
+/// The execution score's part in the total.
+#[derive(Debug, Clone)]
+pub struct ExecResult {
+    pub weight: Decimal,
+    pub rate: Option<Decimal>,
+    pub expected: Option<Decimal>,
+    pub score: Decimal,
+}
+
+/// A scored form: the model, every finding, and the recomputed figures.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub form: Form,
+    pub findings: Vec<Finding>,
+    pub execution: Option<ExecResult>,
+    pub indicators: Vec<IndicatorResult>,
+    pub claimed_total: Option<Shown>,
+    pub total: Decimal,
+    pub claimed_grade: Option<String>,
+    pub grade: String,
+}
+
+impl Scored {
+    pub fn count(&self, severity: crate::finding::Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == severity).count()
+    }
+}
+
+/// Scores a form read by the model.
+pub fn score(form: Form, rules: Rules) -> Scored {
+    let mut findings = form.findings.clone();
+    let execution = form
+        .funding
+        .as_ref()
+        .map(|f| funding::score(f, rules, &mut findings));
+    let indicators: Vec<IndicatorResult> = form
+        .indicators
+        .iter()
+        .map(|i| indicator::score(i, form.year, rules, &mut findings))
+        .collect();
+    let t = totals::score(&form, execution.as_ref(), &indicators, rules, &mut findings);
+    findings.sort_by(|a, b| {
+        (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(b.cell.pos.row, b.cell.pos.col, b.severity, b.code))
+    });
+    Scored {
+        form,
+        findings,
+        execution,
+        indicators,
+        claimed_total: t.claimed_total,
+        total: t.total,
+        claimed_grade: t.claimed_grade,
+        grade: t.grade,
+    }
+}
+
+/// Reports a written value against its span, or nothing when it is exact. Returns whether
+/// the written value stands (exact or explained by rounding).
+fn check_value(
+    written: Shown,
+    num: &Num,
+    span: Span,
+    display: u32,
+    wrong: Code,
+    message: impl FnOnce() -> String,
+    expected: String,
+    correction: NewValue,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    match judge(written, span, display) {
+        Verdict::Exact => true,
+        Verdict::Rounding => {
+            findings.push(
+                Finding::new(
+                    Code::Rounding,
+                    num.cell.clone(),
+                    format!("填报值 {} 与精确值 {} 的差异可由四舍五入解释", written, expected),
+                )
+                .claimed(written.to_string())
+                .expected(expected),
+            );
+            true
+        }
+        Verdict::Wrong => {
+            findings.push(
+                Finding::new(wrong, num.cell.clone(), message())
+                    .claimed(num_shown(num))
+                    .expected(expected)
+                    .correct_to(correction),
+            );
+            false
+        }
+    }
+}
+
+/// The value as written, for `claimed`.
+fn num_shown(num: &Num) -> String {
+    match num.number() {
+        Some(s) if num.number_cell => s.to_string(),
+        _ => num.shown.trim().to_string(),
+    }
+}
