@@ -31,7 +31,9 @@ impl Pos {
         }
         let mut col: u32 = 0;
         for c in letters.chars() {
-            col = col.checked_mul(26)?.checked_add(c as u32 - 'A' as u32 + 1)?;
+            col = col
+                .checked_mul(26)?
+                .checked_add(c as u32 - 'A' as u32 + 1)?;
         }
         let row: u32 = digits.parse().ok()?;
         (row >= 1).then(|| Self::new(row - 1, col - 1))
@@ -108,6 +110,9 @@ mod tests {
     #[test]
     fn shows_sheet_and_cell() {
         let sheet: Arc<str> = Arc::from("自评表");
-        assert_eq!(CellRef::new(&sheet, Pos::new(28, 7)).to_string(), "自评表!H29");
+        assert_eq!(
+            CellRef::new(&sheet, Pos::new(28, 7)).to_string(),
+            "自评表!H29"
+        );
     }
 }

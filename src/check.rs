@@ -108,7 +108,12 @@ fn note_text(findings: &[&Finding], value: Option<&NewValue>, formula: Option<&s
         if let Some(e) = &f.expected {
             p.push_str(&format!("应为 {e}；"));
         }
-        p.push_str(&format!("{}。依据：{}（{}）", f.message, f.code.rule(), f.code));
+        p.push_str(&format!(
+            "{}。依据：{}（{}）",
+            f.message,
+            f.code.rule(),
+            f.code
+        ));
         parts.push(p);
     }
     if let (Some(formula), Some(_)) = (formula, value) {

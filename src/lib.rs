@@ -6,10 +6,12 @@
 
 pub mod cell;
 pub mod check;
+pub mod cli;
 pub mod finding;
 pub mod model;
 pub mod number;
 pub mod reader;
+pub mod report;
 pub mod scorer;
 pub mod template;
 pub mod writer;

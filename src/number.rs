@@ -56,7 +56,11 @@ impl fmt::Display for Shown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.percent {
             let pct_decimals = self.decimals.saturating_sub(2);
-            write!(f, "{}%", fixed(self.value * Decimal::ONE_HUNDRED, pct_decimals))
+            write!(
+                f,
+                "{}%",
+                fixed(self.value * Decimal::ONE_HUNDRED, pct_decimals)
+            )
         } else {
             f.write_str(&fixed(self.value, self.decimals))
         }
@@ -203,7 +207,10 @@ mod tests {
             assert_eq!(parse_number_text(absent), NumText::Absent, "{absent:?}");
         }
         for bad in ["二十", "约95%", "9.5.1", "1,5", "abc", "."] {
-            assert!(matches!(parse_number_text(bad), NumText::Invalid(_)), "{bad}");
+            assert!(
+                matches!(parse_number_text(bad), NumText::Invalid(_)),
+                "{bad}"
+            );
         }
     }
 
@@ -219,7 +226,10 @@ mod tests {
     #[test]
     fn converts_floats_to_their_shortest_decimal() {
         assert_eq!(decimal_from_f64(9.97), Some(dec("9.97")));
-        assert_eq!(decimal_from_f64(0.1 + 0.2), Some(dec("0.30000000000000004")));
+        assert_eq!(
+            decimal_from_f64(0.1 + 0.2),
+            Some(dec("0.30000000000000004"))
+        );
         assert_eq!(decimal_from_f64(f64::NAN), None);
         assert_eq!(decimal_from_f64(1e300), None);
     }

@@ -192,7 +192,9 @@ pub struct RawBook {
 pub enum ReadError {
     #[error("不是 Excel 或 ODS 工作簿（文件内容无法识别）(not a spreadsheet: unknown content)")]
     NotAWorkbook,
-    #[error("工作簿设置了打开密码，请取消密码后重新提交 (the workbook is password-protected; remove the password)")]
+    #[error(
+        "工作簿设置了打开密码，请取消密码后重新提交 (the workbook is password-protected; remove the password)"
+    )]
     Password,
     #[error("工作簿已损坏或格式不正确：{0} (the workbook is damaged or malformed)")]
     Damaged(String),
@@ -431,8 +433,14 @@ mod tests {
         assert_eq!(NumberShape::parse("0.00"), NumberShape::fixed(2, false));
         assert_eq!(NumberShape::parse("0.00%"), NumberShape::fixed(2, true));
         assert_eq!(NumberShape::parse("0%"), NumberShape::fixed(0, true));
-        assert_eq!(NumberShape::parse("#,##0.0_ ;[Red]-#,##0.0"), NumberShape::fixed(1, false));
-        assert_eq!(NumberShape::parse("\"约\"0.000"), NumberShape::fixed(3, false));
+        assert_eq!(
+            NumberShape::parse("#,##0.0_ ;[Red]-#,##0.0"),
+            NumberShape::fixed(1, false)
+        );
+        assert_eq!(
+            NumberShape::parse("\"约\"0.000"),
+            NumberShape::fixed(3, false)
+        );
         assert_eq!(NumberShape::parse("General"), NumberShape::default());
         assert_eq!(NumberShape::parse("@"), NumberShape::default());
     }

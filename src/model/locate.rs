@@ -16,7 +16,10 @@ use crate::template::{Aliases, Layout, normalize_label};
 pub enum SheetOutcome {
     Form(Box<Form>),
     /// Not a form (no indicator header and no other block): listed, not checked.
-    Skipped { sheet: Arc<str>, reason: String },
+    Skipped {
+        sheet: Arc<str>,
+        reason: String,
+    },
 }
 
 /// Reads every sheet of a workbook.
@@ -83,11 +86,13 @@ impl<'a> View<'a> {
             RawValue::Empty => NumText::Absent,
             RawValue::Number(s) => NumText::Number(*s),
             RawValue::Text(t) => parse_number_text(t),
-            other => NumText::Invalid(crate::reader::RawCell {
-                value: other.clone(),
-                formula: None,
-            }
-            .shown()),
+            other => NumText::Invalid(
+                crate::reader::RawCell {
+                    value: other.clone(),
+                    formula: None,
+                }
+                .shown(),
+            ),
         };
         if let NumText::Invalid(text) = &value {
             findings.push(
@@ -128,7 +133,8 @@ impl<'a> View<'a> {
                 .iter()
                 .find(|m| m.first == anchor)
                 .map_or(label.col, |m| m.last.col);
-            (end + 1 < self.sheet.cols.max(end + 2)).then(|| self.text(Pos::new(label.row, end + 1)))
+            (end + 1 < self.sheet.cols.max(end + 2))
+                .then(|| self.text(Pos::new(label.row, end + 1)))
         })
     }
 }
@@ -140,7 +146,10 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
     let totals_row = view
         .find(&layout.totals.row)
         .find(|p| header.as_ref().is_none_or(|h| p.row > h.row));
-    let titled = view.labels.iter().any(|(_, l)| layout.header.title.found_in(l).is_some());
+    let titled = view
+        .labels
+        .iter()
+        .any(|(_, l)| layout.header.title.found_in(l).is_some());
     if header.is_none() && (funding_header.is_none() || !(titled || totals_row.is_some())) {
         return SheetOutcome::Skipped {
             sheet: Arc::clone(&sheet.name),
@@ -168,10 +177,18 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
 
     let form_cell = view.cell(Pos::new(0, 0));
     if funding.is_none() {
-        findings.push(missing(form_cell.clone(), "项目资金", &layout.funding.budget));
+        findings.push(missing(
+            form_cell.clone(),
+            "项目资金",
+            &layout.funding.budget,
+        ));
     }
     if header.is_none() {
-        findings.push(missing(form_cell.clone(), "绩效指标", &layout.indicators.level3));
+        findings.push(missing(
+            form_cell.clone(),
+            "绩效指标",
+            &layout.indicators.level3,
+        ));
     }
     if totals.is_none() && header.is_some() {
         findings.push(missing(form_cell.clone(), "总分", &layout.totals.row));
@@ -186,7 +203,11 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
         .as_deref()
         .and_then(year_in)
         .or_else(|| view.labels.iter().take(40).find_map(|(_, l)| year_in(l)));
-    let labelled = |aliases: &Aliases| view.find(aliases).next().and_then(|p| view.value_right_of(p));
+    let labelled = |aliases: &Aliases| {
+        view.find(aliases)
+            .next()
+            .and_then(|p| view.value_right_of(p))
+    };
     let conclusion = view
         .find(&layout.conclusion.row)
         .find(|p| p.row > first_row || header.is_none())
@@ -211,7 +232,10 @@ fn missing(cell: CellRef, block: &str, looked_for: &Aliases) -> Finding {
     Finding::new(
         Code::MissingBlock,
         cell,
-        format!("未找到{block}部分（查找的标签：{}），该部分无法核查", looked_for.list()),
+        format!(
+            "未找到{block}部分（查找的标签：{}），该部分无法核查",
+            looked_for.list()
+        ),
     )
     .expected(block)
 }
@@ -321,12 +345,16 @@ fn read_indicators(
             at(h.operator),
             unit_col.as_deref(),
         );
-        let level1 = level1.clone().unwrap_or_else(|| absent_text(view, name.cell.pos));
+        let level1 = level1
+            .clone()
+            .unwrap_or_else(|| absent_text(view, name.cell.pos));
         let level1_points = points_in(&level1.shown);
         out.push(Indicator {
             level1,
             level1_points,
-            level2: level2.clone().unwrap_or_else(|| absent_text(view, name.cell.pos)),
+            level2: level2
+                .clone()
+                .unwrap_or_else(|| absent_text(view, name.cell.pos)),
             unit_hint: unit_col.or_else(|| unit_in_name(&name.value)),
             name,
             target,
@@ -396,14 +424,26 @@ fn unit_in_name(name: &str) -> Option<String> {
     let folded = fold_width(name);
     let start = folded.rfind('(')?;
     let inner = folded[start + 1..].strip_suffix(')')?;
-    matches!(inner, "%" | "‰" | "元" | "万元" | "人" | "人次" | "个" | "次" | "天" | "户" | "家")
-        .then(|| inner.to_string())
+    matches!(
+        inner,
+        "%" | "‰" | "元" | "万元" | "人" | "人次" | "个" | "次" | "天" | "户" | "家"
+    )
+    .then(|| inner.to_string())
 }
 
-fn read_totals(view: &View, h: &IndicatorHeader, label: Pos, findings: &mut Vec<Finding>) -> Totals {
+fn read_totals(
+    view: &View,
+    h: &IndicatorHeader,
+    label: Pos,
+    findings: &mut Vec<Finding>,
+) -> Totals {
     let row = label.row;
-    let mut weight = h.weight.map(|c| view.num(Pos::new(row, c), "总分行分值", findings));
-    let mut score = h.score.map(|c| view.num(Pos::new(row, c), "总分", findings));
+    let mut weight = h
+        .weight
+        .map(|c| view.num(Pos::new(row, c), "总分行分值", findings));
+    let mut score = h
+        .score
+        .map(|c| view.num(Pos::new(row, c), "总分", findings));
     // Some forms merge the totals row differently: fall back to the row's last two numbers.
     if score.as_ref().is_none_or(Num::is_absent) {
         let mut scratch = Vec::new();
@@ -450,7 +490,9 @@ fn find_funding_header(view: &View) -> Option<FundingHeader> {
         Some(FundingHeader {
             row: p.row,
             label_col: col(&f.source),
-            block_label: view.find(&f.block).find(|q| q.row <= p.row + 1 && q.row + 1 >= p.row),
+            block_label: view
+                .find(&f.block)
+                .find(|q| q.row <= p.row + 1 && q.row + 1 >= p.row),
             initial_budget: col(&f.initial_budget),
             budget,
             executed: Some(p.col),
@@ -482,7 +524,8 @@ fn read_funding(
             .filter(|(_, l)| !l.is_empty() && !f.block.matches_normalized(l))
             .collect();
         let ends_block = |l: &str| {
-            view.layout.goals.block.matches_normalized(l) || view.layout.indicators.block.matches_normalized(l)
+            view.layout.goals.block.matches_normalized(l)
+                || view.layout.indicators.block.matches_normalized(l)
         };
         if row_labels.iter().any(|(_, l)| ends_block(l)) {
             break;
@@ -571,7 +614,9 @@ fn has_amounts(view: &View, h: &FundingHeader, row: u32) -> bool {
         .flatten()
         .any(|c| {
             let mut scratch = Vec::new();
-            view.num(Pos::new(row, c), "", &mut scratch).number().is_some()
+            view.num(Pos::new(row, c), "", &mut scratch)
+                .number()
+                .is_some()
         })
 }
 

@@ -116,7 +116,12 @@ impl Quantity {
         let t = fold_width(text);
         let end = t
             .char_indices()
-            .find(|(i, c)| !(c.is_ascii_digit() || *c == '.' || *c == ',' || (*i == 0 && (*c == '-' || *c == '+'))))
+            .find(|(i, c)| {
+                !(c.is_ascii_digit()
+                    || *c == '.'
+                    || *c == ','
+                    || (*i == 0 && (*c == '-' || *c == '+')))
+            })
             .map_or(t.len(), |(i, _)| i);
         let (num, unit) = t.split_at(end);
         let value = parse_plain(num)?;
@@ -257,7 +262,10 @@ fn split_operator<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t st
 
 fn strip_both_ends<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t str) {
     let w = &layout.words;
-    for (list, dir) in [(&w.at_most, Direction::AtMost), (&w.at_least, Direction::AtLeast)] {
+    for (list, dir) in [
+        (&w.at_most, Direction::AtMost),
+        (&w.at_least, Direction::AtLeast),
+    ] {
         for word in list.iter() {
             if let Some(inner) = t.strip_suffix(word) {
                 for prefix in ["控制在", "达到", "在"] {
@@ -317,7 +325,11 @@ pub fn parse_day(text: &str, year: Option<i32>) -> Option<Day> {
     if let Some(y) = y
         && (rest.is_empty() || rest == "底" || rest == "末" || rest == "度" || rest == "年底")
     {
-        return Some(Day { year: y, month: 12, day: 31 });
+        return Some(Day {
+            year: y,
+            month: 12,
+            day: 31,
+        });
     }
     let (m, rest) = digits_then(rest, '月').map(|(m, n)| (m, &rest[n..]))?;
     if !(1..=12).contains(&m) {
@@ -330,7 +342,11 @@ pub fn parse_day(text: &str, year: Option<i32>) -> Option<Day> {
         None if matches!(rest, "" | "底" | "末" | "份") => last_day(year, m),
         None => return None,
     };
-    Some(Day { year, month: m, day })
+    Some(Day {
+        year,
+        month: m,
+        day,
+    })
 }
 
 /// What the actual-value cell says.
@@ -365,7 +381,9 @@ impl Actual {
 /// lies nearer the target (a percent format lost in `.xls`). `None`: incompatible units.
 pub fn align(target: &Quantity, actual: &Quantity) -> Option<(Quantity, Quantity)> {
     match (target.unit.is_none(), actual.unit.is_none()) {
-        (false, false) => (target.unit.base == actual.unit.base).then(|| (target.clone(), actual.clone())),
+        (false, false) => {
+            (target.unit.base == actual.unit.base).then(|| (target.clone(), actual.clone()))
+        }
         (true, true) => Some((target.clone(), actual.clone())),
         (false, true) => Some((target.clone(), adopt(actual, target))),
         (true, false) => Some((adopt(target, actual), actual.clone())),
@@ -426,10 +444,18 @@ mod tests {
             ("＝100%", Direction::Equal),
             ("1000人次", Direction::AtLeast),
         ] {
-            assert_eq!(Target::parse(text, false, None, l).direction(), Some(dir), "{text}");
+            assert_eq!(
+                Target::parse(text, false, None, l).direction(),
+                Some(dir),
+                "{text}"
+            );
         }
         match Target::parse("8.9万元", true, None, l) {
-            Target::Numeric { direction, inferred, .. } => {
+            Target::Numeric {
+                direction,
+                inferred,
+                ..
+            } => {
                 assert_eq!(direction, Direction::AtMost);
                 assert!(inferred);
             }
@@ -461,14 +487,32 @@ mod tests {
         }
         assert!(matches!(target("90%～95%"), Target::Range { .. }));
         assert!(matches!(target("90-95%"), Target::Range { .. }));
-        let end = Day { year: 2023, month: 12, day: 31 };
+        let end = Day {
+            year: 2023,
+            month: 12,
+            day: 31,
+        };
         assert_eq!(target("2023年底"), Target::Deadline(end));
         assert_eq!(target("2023年12月31日前"), Target::Deadline(end));
         assert_eq!(target("12月底前"), Target::Deadline(end));
         assert_eq!(target("按时"), Target::OnTime);
         assert_eq!(target("有效推进"), Target::Qualitative("有效推进".into()));
-        assert_eq!(parse_day("2023年11月", None), Some(Day { year: 2023, month: 11, day: 30 }));
-        assert_eq!(parse_day("2024年2月", None), Some(Day { year: 2024, month: 2, day: 29 }));
+        assert_eq!(
+            parse_day("2023年11月", None),
+            Some(Day {
+                year: 2023,
+                month: 11,
+                day: 30
+            })
+        );
+        assert_eq!(
+            parse_day("2024年2月", None),
+            Some(Day {
+                year: 2024,
+                month: 2,
+                day: 29
+            })
+        );
         assert_eq!(parse_day("2023年13月", None), None);
     }
 
@@ -489,6 +533,12 @@ mod tests {
         assert_eq!(a.base(), d("0.92"));
         let (_, a) = align(&t, &Quantity::parse("92", l).unwrap()).unwrap();
         assert_eq!(a.base(), d("0.92"));
-        assert!(align(&Quantity::parse("5人", l).unwrap(), &Quantity::parse("5人次", l).unwrap()).is_none());
+        assert!(
+            align(
+                &Quantity::parse("5人", l).unwrap(),
+                &Quantity::parse("5人次", l).unwrap()
+            )
+            .is_none()
+        );
     }
 }

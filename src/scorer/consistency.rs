@@ -30,9 +30,17 @@ impl Span {
 
     /// A function of one input over its interval, evaluated at the ends and at the kinks
     /// (where a `min`/`max` changes branch) that fall inside it.
-    pub fn over(x: (Decimal, Decimal), point: Decimal, kinks: &[Decimal], f: impl Fn(Decimal) -> Decimal) -> Self {
+    pub fn over(
+        x: (Decimal, Decimal),
+        point: Decimal,
+        kinks: &[Decimal],
+        f: impl Fn(Decimal) -> Decimal,
+    ) -> Self {
         let mut span = Self::exact(f(point));
-        for v in [x.0, x.1].into_iter().chain(kinks.iter().copied().filter(|k| *k >= x.0 && *k <= x.1)) {
+        for v in [x.0, x.1]
+            .into_iter()
+            .chain(kinks.iter().copied().filter(|k| *k >= x.0 && *k <= x.1))
+        {
             span = span.with(f(v));
         }
         span
@@ -80,11 +88,23 @@ mod tests {
 
     #[test]
     fn fewer_decimals_are_compared_at_their_own_precision() {
-        assert_eq!(judge(shown("9"), Span::exact(d("9.45")), 2), Verdict::Rounding);
+        assert_eq!(
+            judge(shown("9"), Span::exact(d("9.45")), 2),
+            Verdict::Rounding
+        );
         assert_eq!(judge(shown("9"), Span::exact(d("9.91")), 2), Verdict::Wrong);
-        assert_eq!(judge(shown("9.7"), Span::exact(d("9.68")), 2), Verdict::Rounding);
-        assert_eq!(judge(shown("9.68"), Span::exact(d("9.684")), 2), Verdict::Exact);
-        assert_eq!(judge(shown("9.69"), Span::exact(d("9.684")), 2), Verdict::Wrong);
+        assert_eq!(
+            judge(shown("9.7"), Span::exact(d("9.68")), 2),
+            Verdict::Rounding
+        );
+        assert_eq!(
+            judge(shown("9.68"), Span::exact(d("9.684")), 2),
+            Verdict::Exact
+        );
+        assert_eq!(
+            judge(shown("9.69"), Span::exact(d("9.684")), 2),
+            Verdict::Wrong
+        );
         assert_eq!(judge(shown("2"), Span::exact(d("2")), 2), Verdict::Exact);
         assert_eq!(judge(shown("1.98"), Span::exact(d("2")), 2), Verdict::Wrong);
     }
@@ -105,7 +125,10 @@ mod tests {
             percent: true,
         };
         assert_eq!(judge(rate, span, 4), Verdict::Rounding);
-        let wrong = Shown { value: d("0.9950"), ..rate };
+        let wrong = Shown {
+            value: d("0.9950"),
+            ..rate
+        };
         assert_eq!(judge(wrong, span, 4), Verdict::Wrong);
     }
 

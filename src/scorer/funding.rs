@@ -19,7 +19,11 @@ struct Amount {
 impl Amount {
     fn of(s: Shown) -> Self {
         let (lo, hi) = s.interval();
-        Self { point: s.value, lo, hi }
+        Self {
+            point: s.value,
+            lo,
+            hi,
+        }
     }
 }
 
@@ -45,7 +49,11 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
     let (Some(a), Some(b)) = (budget, executed) else {
         return unscored;
     };
-    let rate_cell = f.total.rate.as_ref().map_or(&f.total.label.cell, |r| &r.cell);
+    let rate_cell = f
+        .total
+        .rate
+        .as_ref()
+        .map_or(&f.total.label.cell, |r| &r.cell);
     if a.point.is_zero() {
         if b.point > Decimal::ZERO {
             findings.push(
@@ -71,7 +79,10 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                 Finding::new(
                     Code::OverBudget,
                     cell,
-                    format!("全年执行数 {} 超过全年预算数 {}，执行率得分按 100% 封顶", b.point, a.point),
+                    format!(
+                        "全年执行数 {} 超过全年预算数 {}，执行率得分按 100% 封顶",
+                        b.point, a.point
+                    ),
                 )
                 .claimed(b.point.to_string())
                 .expected(format!("≤ {}", a.point)),
@@ -85,7 +96,15 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         hi: b.hi / a.lo.max(Decimal::new(1, 28)),
     };
     let rate_decimals = rules.profile.scoring.rate_decimals + 2;
-    let shown_rate = |v: Decimal| format!("{}%", fixed(v * Decimal::ONE_HUNDRED, rules.profile.scoring.rate_decimals));
+    let shown_rate = |v: Decimal| {
+        format!(
+            "{}%",
+            fixed(
+                v * Decimal::ONE_HUNDRED,
+                rules.profile.scoring.rate_decimals
+            )
+        )
+    };
     let mut score_span = Span::over((rate.lo, rate.hi), rate.point, &[Decimal::ONE], |r| {
         r.min(Decimal::ONE).max(Decimal::ZERO) * weight
     });
@@ -98,7 +117,14 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
             rate,
             rate_decimals,
             Code::ExecRate,
-            || format!("执行率应为 {} ÷ {} = {}", b.point, a.point, shown_rate(rate.point)),
+            || {
+                format!(
+                    "执行率应为 {} ÷ {} = {}",
+                    b.point,
+                    a.point,
+                    shown_rate(rate.point)
+                )
+            },
             shown_rate(rate.point),
             NewValue::Percent {
                 fraction: crate::number::round_half_away(rate.point, rate_decimals),
@@ -133,7 +159,11 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                 rules.score_value(expected),
                 findings,
             );
-            if stands { written.value } else { round(expected, rules) }
+            if stands {
+                written.value
+            } else {
+                round(expected, rules)
+            }
         }
         (Some(num), None) if num.is_absent() => {
             findings.push(
@@ -179,7 +209,11 @@ fn column_total<'f>(
 ) -> Option<Amount> {
     let total_num = pick(&f.total);
     let total = total_num.and_then(Num::number).map(Amount::of);
-    let parts: Vec<Shown> = f.sources.iter().filter_map(|r| pick(r).and_then(Num::number)).collect();
+    let parts: Vec<Shown> = f
+        .sources
+        .iter()
+        .filter_map(|r| pick(r).and_then(Num::number))
+        .collect();
     if parts.is_empty() {
         return total;
     }
@@ -199,16 +233,24 @@ fn column_total<'f>(
         },
     );
     let decimals = parts.iter().map(|s| s.decimals).max().unwrap_or(2);
-    let Some(num) = total_num else { return Some(sum) };
+    let Some(num) = total_num else {
+        return Some(sum);
+    };
     let blank = total.is_none_or(|t| t.point.is_zero()) && !sum.point.is_zero();
     let agrees = total.is_some_and(|t| t.lo <= sum.hi && t.hi >= sum.lo);
     if agrees && !blank {
         return total;
     }
     let message = if blank {
-        format!("年度资金总额的{label}未填或为 0，而各资金来源合计 {}", fixed(sum.point, decimals))
+        format!(
+            "年度资金总额的{label}未填或为 0，而各资金来源合计 {}",
+            fixed(sum.point, decimals)
+        )
     } else {
-        format!("年度资金总额的{label}应等于各资金来源之和 {}", fixed(sum.point, decimals))
+        format!(
+            "年度资金总额的{label}应等于各资金来源之和 {}",
+            fixed(sum.point, decimals)
+        )
     };
     findings.push(
         Finding::new(Code::FundingSum, num.cell.clone(), message)
@@ -231,7 +273,10 @@ fn subrow_scores(f: &Funding, findings: &mut Vec<Finding>) {
                     Finding::new(
                         Code::SubrowScore,
                         num.cell.clone(),
-                        format!("资金来源行“{}”不应填写分值、执行率或得分，只有年度资金总额行计分", row.label.value),
+                        format!(
+                            "资金来源行“{}”不应填写分值、执行率或得分，只有年度资金总额行计分",
+                            row.label.value
+                        ),
                     )
                     .claimed(num_shown(num)),
                 );

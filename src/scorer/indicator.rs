@@ -15,7 +15,12 @@ pub enum Expected {
     /// A recomputed value, the span rounding allows, and the formula in words.
     Point(Span, String),
     /// A band of W: `[lo, hi)`, or `[lo, hi]` when `closed`.
-    Band { lo: Decimal, hi: Decimal, closed: bool, why: &'static str },
+    Band {
+        lo: Decimal,
+        hi: Decimal,
+        closed: bool,
+        why: &'static str,
+    },
     /// Cannot be recomputed: only 0 ≤ score ≤ W is checked.
     Unknown,
 }
@@ -49,14 +54,28 @@ impl Expected {
     }
 }
 
-pub(super) fn score(ind: &Indicator, year: Option<i32>, rules: Rules, findings: &mut Vec<Finding>) -> IndicatorResult {
+pub(super) fn score(
+    ind: &Indicator,
+    year: Option<i32>,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) -> IndicatorResult {
     let layout = rules.layout;
     let cost = {
         let l2 = normalize_label(&ind.level2.value);
         layout.indicators.cost_level2.matches_normalized(&l2) || l2.contains("成本")
     };
-    let target = Target::parse(&with_hint(&ind.target.value, ind.unit_hint.as_deref()), cost, year, layout);
-    let actual = Actual::parse(&with_hint(&ind.actual.value, ind.unit_hint.as_deref()), year, layout);
+    let target = Target::parse(
+        &with_hint(&ind.target.value, ind.unit_hint.as_deref()),
+        cost,
+        year,
+        layout,
+    );
+    let actual = Actual::parse(
+        &with_hint(&ind.actual.value, ind.unit_hint.as_deref()),
+        year,
+        layout,
+    );
     let weight = ind.weight.number().map(|s| s.value);
 
     if let Target::Numeric { inferred: true, .. } = target {
@@ -64,7 +83,10 @@ pub(super) fn score(ind: &Indicator, year: Option<i32>, rules: Rules, findings: 
             Finding::new(
                 Code::OpInferred,
                 ind.target.cell.clone(),
-                format!("指标值“{}”未写明方向，按二级指标“{}”视为反向指标（≤）", ind.target.value, ind.level2.value),
+                format!(
+                    "指标值“{}”未写明方向，按二级指标“{}”视为反向指标（≤）",
+                    ind.target.value, ind.level2.value
+                ),
             )
             .claimed(ind.target.value.clone()),
         );
@@ -84,7 +106,12 @@ pub(super) fn score(ind: &Indicator, year: Option<i32>, rules: Rules, findings: 
             Finding::new(
                 Code::ReasonMissing,
                 reason.cell.clone(),
-                format!("“{}”得分 {} 低于分值 {}，须说明偏差原因及改进措施", ind.name.value, rules.show(final_score), w),
+                format!(
+                    "“{}”得分 {} 低于分值 {}，须说明偏差原因及改进措施",
+                    ind.name.value,
+                    rules.show(final_score),
+                    w
+                ),
             )
             .claimed(reason.value.clone()),
         );
@@ -101,7 +128,9 @@ pub(super) fn score(ind: &Indicator, year: Option<i32>, rules: Rules, findings: 
 /// A 度量单位 column or `满意度(%)` supplies the unit a bare number lacks.
 fn with_hint(text: &str, hint: Option<&str>) -> String {
     match hint {
-        Some(u) if !text.is_empty() && text.trim_end().ends_with(|c: char| c.is_ascii_digit()) => format!("{text}{u}"),
+        Some(u) if !text.is_empty() && text.trim_end().ends_with(|c: char| c.is_ascii_digit()) => {
+            format!("{text}{u}")
+        }
         _ => text.to_string(),
     }
 }
@@ -129,11 +158,16 @@ fn expect(
         why: "未按期完成",
     };
     match target {
-        Target::Numeric { direction, value, .. } => match actual {
+        Target::Numeric {
+            direction, value, ..
+        } => match actual {
             Actual::Number(b) => match align(value, b) {
                 Some((a, b)) => {
                     let span = numeric_span(*direction, &a, &b, None, w);
-                    (direction.as_str(), Expected::Point(span, formula(*direction, &a, &b, None, w, span, rules)))
+                    (
+                        direction.as_str(),
+                        Expected::Point(span, formula(*direction, &a, &b, None, w, span, rules)),
+                    )
                 }
                 None => {
                     unit_mismatch(ind, value, b, findings);
@@ -149,7 +183,13 @@ fn expect(
             Actual::Number(b) => match (align(lo, b), align(hi, b)) {
                 (Some((lo, b)), Some((hi, _))) => {
                     let span = numeric_span(Direction::Range, &lo, &b, Some(&hi), w);
-                    ("range", Expected::Point(span, formula(Direction::Range, &lo, &b, Some(&hi), w, span, rules)))
+                    (
+                        "range",
+                        Expected::Point(
+                            span,
+                            formula(Direction::Range, &lo, &b, Some(&hi), w, span, rules),
+                        ),
+                    )
                 }
                 _ => {
                     unit_mismatch(ind, hi, b, findings);
@@ -162,11 +202,23 @@ fn expect(
             }
         },
         Target::Deadline(day) => match actual {
-            Actual::Day(done) if done <= day => ("deadline", Expected::Point(Span::exact(w), format!("按期完成，得满分 {}", rules.show(w)))),
+            Actual::Day(done) if done <= day => (
+                "deadline",
+                Expected::Point(
+                    Span::exact(w),
+                    format!("按期完成，得满分 {}", rules.show(w)),
+                ),
+            ),
             Actual::Day(_) => ("deadline", late_band()),
-            other => ("deadline", timeliness_by_words(ind, other, w, rules, findings, late_band())),
+            other => (
+                "deadline",
+                timeliness_by_words(ind, other, w, rules, findings, late_band()),
+            ),
         },
-        Target::OnTime => ("deadline", timeliness_by_words(ind, actual, w, rules, findings, late_band())),
+        Target::OnTime => (
+            "deadline",
+            timeliness_by_words(ind, actual, w, rules, findings, late_band()),
+        ),
         Target::Qualitative(t) => {
             let a = match actual {
                 Actual::Text(a) => a.clone(),
@@ -174,7 +226,12 @@ fn expect(
                 Actual::Absent => String::new(),
             };
             let q = &p.qualitative;
-            let band = |b: &[Decimal; 2], closed, why| Expected::Band { lo: b[0] * w, hi: b[1] * w, closed, why };
+            let band = |b: &[Decimal; 2], closed, why| Expected::Band {
+                lo: b[0] * w,
+                hi: b[1] * w,
+                closed,
+                why,
+            };
             let tier = if !a.is_empty() && a == *t {
                 Some(band(&q.achieved, true, "达成预期指标"))
             } else if words.failed.found_in(&a).is_some() {
@@ -215,7 +272,10 @@ fn timeliness_by_words(
     if words.late.found_in(a).is_some() || words.failed.found_in(a).is_some() {
         late
     } else if same || words.on_time.found_in(a).is_some() || words.achieved.found_in(a).is_some() {
-        Expected::Point(Span::exact(w), format!("按期完成，得满分 {}", rules.show(w)))
+        Expected::Point(
+            Span::exact(w),
+            format!("按期完成，得满分 {}", rules.show(w)),
+        )
     } else {
         qual_unknown(ind, findings);
         Expected::Unknown
@@ -223,7 +283,13 @@ fn timeliness_by_words(
 }
 
 /// I2–I5 over the actual's display interval; the target is a definition and exact.
-fn numeric_span(direction: Direction, a: &Quantity, b: &Quantity, hi: Option<&Quantity>, w: Decimal) -> Span {
+fn numeric_span(
+    direction: Direction,
+    a: &Quantity,
+    b: &Quantity,
+    hi: Option<&Quantity>,
+    w: Decimal,
+) -> Span {
     let t = a.base();
     let upper = hi.map_or(t, Quantity::base);
     let f = move |x: Decimal| {
@@ -237,14 +303,22 @@ fn numeric_span(direction: Direction, a: &Quantity, b: &Quantity, hi: Option<&Qu
             Direction::Equal => (x / t).min(t / x),
             Direction::Range if x >= t && x <= upper => Decimal::ONE,
             Direction::Range if x < t => {
-                if t > Decimal::ZERO { x / t } else { Decimal::ZERO }
+                if t > Decimal::ZERO {
+                    x / t
+                } else {
+                    Decimal::ZERO
+                }
             }
             Direction::Range => upper / x,
         };
         share.max(Decimal::ZERO).min(Decimal::ONE) * w
     };
     // Counts and amounts written without decimals are exact; others were rounded for display.
-    let interval = if b.shown.decimals == 0 && !b.shown.percent { (b.base(), b.base()) } else { b.base_interval() };
+    let interval = if b.shown.decimals == 0 && !b.shown.percent {
+        (b.base(), b.base())
+    } else {
+        b.base_interval()
+    };
     Span::over(interval, b.base(), &[t, upper], f)
 }
 
@@ -268,7 +342,10 @@ fn not_numeric(ind: &Indicator, findings: &mut Vec<Finding>) {
         Finding::new(
             Code::ActualNotNumeric,
             ind.actual.cell.clone(),
-            format!("指标值“{}”为定量指标，实际完成值“{}”不是数值，得分无法核算", ind.target.value, ind.actual.value),
+            format!(
+                "指标值“{}”为定量指标，实际完成值“{}”不是数值，得分无法核算",
+                ind.target.value, ind.actual.value
+            ),
         )
         .claimed(ind.actual.value.clone()),
     );
@@ -279,7 +356,10 @@ fn qual_unknown(ind: &Indicator, findings: &mut Vec<Finding>) {
         Finding::new(
             Code::QualUnknown,
             ind.actual.cell.clone(),
-            format!("无法从实际完成值“{}”判断完成档次，仅检查得分在 0 与分值之间", ind.actual.value),
+            format!(
+                "无法从实际完成值“{}”判断完成档次，仅检查得分在 0 与分值之间",
+                ind.actual.value
+            ),
         )
         .claimed(ind.actual.value.clone()),
     );
@@ -298,10 +378,20 @@ fn judge_score(
     let written = match &num.value {
         NumText::Number(s) => *s,
         NumText::Absent => {
-            let Some(w) = weight else { return Decimal::ZERO };
+            let Some(w) = weight else {
+                return Decimal::ZERO;
+            };
             let fill = round(expected.nearest(Decimal::ZERO, rules).min(w), rules);
-            let fill = if matches!(expected, Expected::Unknown) { Decimal::ZERO } else { fill };
-            let mut f = Finding::new(Code::ScoreMissing, num.cell.clone(), format!("“{name}”填写了分值 {w} 但未填写得分"));
+            let fill = if matches!(expected, Expected::Unknown) {
+                Decimal::ZERO
+            } else {
+                fill
+            };
+            let mut f = Finding::new(
+                Code::ScoreMissing,
+                num.cell.clone(),
+                format!("“{name}”填写了分值 {w} 但未填写得分"),
+            );
             if let Some(e) = expected.show(rules) {
                 f = f.expected(e).correct_to(rules.score_value(fill));
             }
@@ -325,11 +415,21 @@ fn judge_score(
     };
     if s < Decimal::ZERO {
         let to = expected.nearest(Decimal::ZERO, rules);
-        return bound(Code::ScoreNegative, format!("“{name}”得分 {s} 为负数，得分不得低于 0"), to, findings);
+        return bound(
+            Code::ScoreNegative,
+            format!("“{name}”得分 {s} 为负数，得分不得低于 0"),
+            to,
+            findings,
+        );
     }
     if s > w {
         let to = expected.nearest(w, rules);
-        return bound(Code::ScoreOverWeight, format!("“{name}”得分 {s} 超过分值 {w}，不得加分"), to, findings);
+        return bound(
+            Code::ScoreOverWeight,
+            format!("“{name}”得分 {s} 超过分值 {w}，不得加分"),
+            to,
+            findings,
+        );
     }
     match expected {
         Expected::Point(span, formula) => {
@@ -346,19 +446,31 @@ fn judge_score(
             );
             if stands { s } else { round(span.point, rules) }
         }
-        Expected::Band { lo, hi, closed, why } => {
+        Expected::Band {
+            lo,
+            hi,
+            closed,
+            why,
+        } => {
             let inside = s >= *lo && (s < *hi || (*closed && s == *hi));
             if inside {
                 return s;
             }
             let to = expected.nearest(s, rules);
-            let code = if *why == "未按期完成" { Code::ScoreFormula } else { Code::QualBand };
+            let code = if *why == "未按期完成" {
+                Code::ScoreFormula
+            } else {
+                Code::QualBand
+            };
             let shown = expected.show(rules).unwrap_or_default();
             findings.push(
                 Finding::new(
                     code,
                     num.cell.clone(),
-                    format!("“{name}”{why}，得分须在 {shown} 之间，取区间内最接近的 {}", rules.show(to)),
+                    format!(
+                        "“{name}”{why}，得分须在 {shown} 之间，取区间内最接近的 {}",
+                        rules.show(to)
+                    ),
                 )
                 .claimed(num_shown(num))
                 .expected(shown)
@@ -375,28 +487,66 @@ fn round(v: Decimal, rules: Rules) -> Decimal {
 }
 
 /// The formula in words: `反向指标：min(指标 8.9万元 ÷ 实际 8.83万, 1) × 2 = 2.00`.
-fn formula(direction: Direction, a: &Quantity, b: &Quantity, hi: Option<&Quantity>, w: Decimal, span: Span, rules: Rules) -> String {
-    let q = |q: &Quantity| format!("{}{}", q.shown, if q.shown.percent { "" } else { q.unit.written.as_str() });
+fn formula(
+    direction: Direction,
+    a: &Quantity,
+    b: &Quantity,
+    hi: Option<&Quantity>,
+    w: Decimal,
+    span: Span,
+    rules: Rules,
+) -> String {
+    let q = |q: &Quantity| {
+        format!(
+            "{}{}",
+            q.shown,
+            if q.shown.percent {
+                ""
+            } else {
+                q.unit.written.as_str()
+            }
+        )
+    };
     let (a, b) = (q(a), q(b));
     let w = w.normalize();
     let result = rules.show(span.point);
     match direction {
         Direction::AtLeast => format!("正向指标：min(实际 {b} ÷ 指标 {a}, 1) × {w} = {result}"),
         Direction::AtMost => format!("反向指标：min(指标 {a} ÷ 实际 {b}, 1) × {w} = {result}"),
-        Direction::Equal => format!("等值指标：min(实际 {b} ÷ 指标 {a}, 指标 ÷ 实际) × {w} = {result}"),
+        Direction::Equal => {
+            format!("等值指标：min(实际 {b} ÷ 指标 {a}, 指标 ÷ 实际) × {w} = {result}")
+        }
         Direction::Range => {
             let hi = hi.map(q).unwrap_or_default();
-            format!("区间指标 [{a}, {hi}]：区间内得满分，低于下限按 实际 ÷ 下限，高于上限按 上限 ÷ 实际，× {w} = {result}")
+            format!(
+                "区间指标 [{a}, {hi}]：区间内得满分，低于下限按 实际 ÷ 下限，高于上限按 上限 ÷ 实际，× {w} = {result}"
+            )
         }
     }
 }
 
 /// T6: a positive indicator that overshoots its target by the profile's ratio.
-fn over_achieved(ind: &Indicator, target: &Target, actual: &Actual, rules: Rules, findings: &mut Vec<Finding>) {
-    let (Target::Numeric { direction: Direction::AtLeast, value, .. }, Actual::Number(b)) = (target, actual) else {
+fn over_achieved(
+    ind: &Indicator,
+    target: &Target,
+    actual: &Actual,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) {
+    let (
+        Target::Numeric {
+            direction: Direction::AtLeast,
+            value,
+            ..
+        },
+        Actual::Number(b),
+    ) = (target, actual)
+    else {
         return;
     };
-    let Some((a, b)) = align(value, b) else { return };
+    let Some((a, b)) = align(value, b) else {
+        return;
+    };
     let ratio = rules.profile.scoring.over_achieved_ratio;
     if a.base() > Decimal::ZERO && b.base() >= a.base() * ratio {
         findings.push(

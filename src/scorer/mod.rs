@@ -12,8 +12,8 @@ pub use indicator::Expected;
 use rust_decimal::Decimal;
 
 use crate::finding::{Code, Finding};
-use crate::model::{Form, Num};
 use crate::model::target::Direction;
+use crate::model::{Form, Num};
 use crate::number::{Shown, fixed};
 use crate::template::{Layout, Profile};
 use crate::writer::NewValue;
@@ -80,7 +80,10 @@ pub struct Scored {
 
 impl Scored {
     pub fn count(&self, severity: crate::finding::Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 }
 
@@ -98,7 +101,12 @@ pub fn score(form: Form, rules: Rules) -> Scored {
         .collect();
     let t = totals::score(&form, execution.as_ref(), &indicators, rules, &mut findings);
     findings.sort_by(|a, b| {
-        (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(b.cell.pos.row, b.cell.pos.col, b.severity, b.code))
+        (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(
+            b.cell.pos.row,
+            b.cell.pos.col,
+            b.severity,
+            b.code,
+        ))
     });
     Scored {
         form,
@@ -132,7 +140,10 @@ fn check_value(
                 Finding::new(
                     Code::Rounding,
                     num.cell.clone(),
-                    format!("填报值 {} 与精确值 {} 的差异可由四舍五入解释", written, expected),
+                    format!(
+                        "填报值 {} 与精确值 {} 的差异可由四舍五入解释",
+                        written, expected
+                    ),
                 )
                 .claimed(written.to_string())
                 .expected(expected),

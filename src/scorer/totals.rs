@@ -39,7 +39,8 @@ pub(super) fn score(
             .map(|s| s.value)
             .sum::<Decimal>();
     let total = round_half_away(
-        exec.map_or(Decimal::ZERO, |e| e.score) + indicators.iter().map(|r| r.score).sum::<Decimal>(),
+        exec.map_or(Decimal::ZERO, |e| e.score)
+            + indicators.iter().map(|r| r.score).sum::<Decimal>(),
         rules.score_decimals(),
     );
 
@@ -51,7 +52,11 @@ pub(super) fn score(
     level1_weights(form, exec, rules, findings);
 
     let grade = rules.profile.grade_for(total).to_string();
-    let claimed_grade = form.conclusion.as_ref().map(|c| c.value.clone()).filter(|c| !c.is_empty());
+    let claimed_grade = form
+        .conclusion
+        .as_ref()
+        .map(|c| c.value.clone())
+        .filter(|c| !c.is_empty());
     if let Some(c) = &form.conclusion {
         check_grade(c, &grade, total, rules, findings);
     }
@@ -65,7 +70,13 @@ pub(super) fn score(
 
 /// T1: against the sum of the written scores (an addition slip) and against the recomputed
 /// total. When the written scores all stand the two are the same check, reported once.
-fn check_total(num: &Num, written_sum: Decimal, total: Decimal, rules: Rules, findings: &mut Vec<Finding>) {
+fn check_total(
+    num: &Num,
+    written_sum: Decimal,
+    total: Decimal,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) {
     let Some(written) = num.number() else {
         if num.is_absent() {
             findings.push(
@@ -85,7 +96,11 @@ fn check_total(num: &Num, written_sum: Decimal, total: Decimal, rules: Rules, fi
             Finding::new(
                 Code::TotalSum,
                 num.cell.clone(),
-                format!("总分 {} 不等于表中各项得分之和 {}", written, rules.show(written_sum)),
+                format!(
+                    "总分 {} 不等于表中各项得分之和 {}",
+                    written,
+                    rules.show(written_sum)
+                ),
             )
             .claimed(num_shown(num))
             .expected(rules.show(written_sum))
@@ -107,8 +122,19 @@ fn check_total(num: &Num, written_sum: Decimal, total: Decimal, rules: Rules, fi
 }
 
 /// T2: Σ weights = 100, and = the 分值 written on the totals row.
-fn check_weights(form: &Form, exec: Option<&ExecResult>, written: &Num, rules: Rules, findings: &mut Vec<Finding>) {
-    let weights: Vec<Decimal> = form.indicators.iter().filter_map(|i| i.weight.number()).map(|s| s.value).collect();
+fn check_weights(
+    form: &Form,
+    exec: Option<&ExecResult>,
+    written: &Num,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) {
+    let weights: Vec<Decimal> = form
+        .indicators
+        .iter()
+        .filter_map(|i| i.weight.number())
+        .map(|s| s.value)
+        .collect();
     if weights.is_empty() {
         return;
     }
@@ -119,7 +145,11 @@ fn check_weights(form: &Form, exec: Option<&ExecResult>, written: &Num, rules: R
             Finding::new(
                 Code::WeightSum,
                 written.cell.clone(),
-                format!("预算执行率与各指标分值之和为 {}，应为 {}", sum.normalize(), full.normalize()),
+                format!(
+                    "预算执行率与各指标分值之和为 {}，应为 {}",
+                    sum.normalize(),
+                    full.normalize()
+                ),
             )
             .claimed(sum.normalize().to_string())
             .expected(full.normalize().to_string()),
@@ -135,18 +165,29 @@ fn check_weights(form: &Form, exec: Option<&ExecResult>, written: &Num, rules: R
             )
             .claimed(num_shown(written))
             .expected(sum.normalize().to_string())
-            .correct_to(NewValue::Number { value: sum, decimals: 0 }),
+            .correct_to(NewValue::Number {
+                value: sum,
+                decimals: 0,
+            }),
         );
     }
 }
 
 /// T3: the level-1 split, and points a level-1 label states.
-fn level1_weights(form: &Form, exec: Option<&ExecResult>, rules: Rules, findings: &mut Vec<Finding>) {
+fn level1_weights(
+    form: &Form,
+    exec: Option<&ExecResult>,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) {
     let mut groups: BTreeMap<String, (Decimal, &crate::model::Indicator)> = BTreeMap::new();
     for ind in &form.indicators {
         let key = normalize_label(&ind.level1.value);
         let w = ind.weight.number().map_or(Decimal::ZERO, |s| s.value);
-        groups.entry(key).and_modify(|(sum, _)| *sum += w).or_insert((w, ind));
+        groups
+            .entry(key)
+            .and_modify(|(sum, _)| *sum += w)
+            .or_insert((w, ind));
     }
     for (key, (sum, first)) in &groups {
         if let Some(points) = first.level1_points
@@ -156,7 +197,12 @@ fn level1_weights(form: &Form, exec: Option<&ExecResult>, rules: Rules, findings
                 Finding::new(
                     Code::L1Points,
                     first.level1.cell.clone(),
-                    format!("“{}”标注 {} 分，但其下各指标分值之和为 {}", first.level1.value, points.normalize(), sum.normalize()),
+                    format!(
+                        "“{}”标注 {} 分，但其下各指标分值之和为 {}",
+                        first.level1.value,
+                        points.normalize(),
+                        sum.normalize()
+                    ),
                 )
                 .claimed(points.normalize().to_string())
                 .expected(sum.normalize().to_string()),
@@ -173,21 +219,31 @@ fn level1_weights(form: &Form, exec: Option<&ExecResult>, rules: Rules, findings
                 Finding::new(
                     Code::L1Weights,
                     first.level1.cell.clone(),
-                    format!("{name}分值合计 {}，与通常的 {} 分不同", sum.normalize(), want.normalize()),
+                    format!(
+                        "{name}分值合计 {}，与通常的 {} 分不同",
+                        sum.normalize(),
+                        want.normalize()
+                    ),
                 )
                 .claimed(sum.normalize().to_string())
                 .expected(want.normalize().to_string()),
             );
         }
     }
-    if let (Some(e), Some(cell)) = (exec, form.funding.as_ref().and_then(|f| f.total.weight.as_ref()))
-        && e.weight != rules.profile.execution.weight
+    if let (Some(e), Some(cell)) = (
+        exec,
+        form.funding.as_ref().and_then(|f| f.total.weight.as_ref()),
+    ) && e.weight != rules.profile.execution.weight
     {
         findings.push(
             Finding::new(
                 Code::L1Weights,
                 cell.cell.clone(),
-                format!("预算执行率分值 {}，与通常的 {} 分不同", e.weight.normalize(), rules.profile.execution.weight.normalize()),
+                format!(
+                    "预算执行率分值 {}，与通常的 {} 分不同",
+                    e.weight.normalize(),
+                    rules.profile.execution.weight.normalize()
+                ),
             )
             .claimed(e.weight.normalize().to_string())
             .expected(rules.profile.execution.weight.normalize().to_string()),
@@ -230,7 +286,10 @@ fn check_grade(
             Finding::new(
                 Code::GradeUnknown,
                 cell.cell.clone(),
-                format!("绩效结论“{}”不是可识别的等级，按核定总分应为“{grade}”", cell.value),
+                format!(
+                    "绩效结论“{}”不是可识别的等级，按核定总分应为“{grade}”",
+                    cell.value
+                ),
             )
             .claimed(cell.value.clone())
             .expected(grade),

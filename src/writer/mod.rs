@@ -3,11 +3,11 @@
 //! `.xlsx`/`.xlsm` input is patched part by part ([`patch`]); `.xls`/`.ods` input, which no
 //! Rust crate writes, is rebuilt as a clean `.xlsx` from its values ([`rebuild`]).
 
-// mod patch;
-// mod rebuild;
+mod patch;
+mod rebuild;
 
-//pub use patch::patch_xlsx;
-//pub use rebuild::rebuild_xlsx;
+pub use patch::patch_xlsx;
+pub use rebuild::rebuild_xlsx;
 
 use rust_decimal::Decimal;
 
@@ -68,7 +68,8 @@ pub struct Corrections {
 pub const FINDINGS_SHEET: &str = "核查结果";
 
 /// Headers of the findings sheet, in order.
-pub const FINDINGS_HEADERS: [&str; 7] = ["工作表", "单元格", "代码", "级别", "原填报", "应为", "说明"];
+pub const FINDINGS_HEADERS: [&str; 7] =
+    ["工作表", "单元格", "代码", "级别", "原填报", "应为", "说明"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -84,4 +85,19 @@ pub enum WriteError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("读写错误 (I/O error): {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The corrected workbook's bytes: the input package patched when it is `.xlsx`/`.xlsm`,
+/// a rebuilt `.xlsx` otherwise.
+pub fn write_corrected(
+    input: &[u8],
+    book: &crate::reader::RawBook,
+    corrections: &Corrections,
+) -> Result<Vec<u8>, WriteError> {
+    match book.format {
+        crate::reader::BookFormat::Xlsx => patch_xlsx(input, corrections),
+        crate::reader::BookFormat::Xls | crate::reader::BookFormat::Ods => {
+            rebuild_xlsx(book, corrections)
+        }
+    }
 }

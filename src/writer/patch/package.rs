@@ -505,19 +505,31 @@ fn rewrite_types(xml: &[u8], edit: &TypesEdit) -> Result<Vec<u8>, WriteError> {
     Ok(out.into_bytes())
 }
 
-fn new_types(edit: &TypesEdit, defaults: &BTreeSet<String>, overrides: &BTreeSet<String>) -> String {
+fn new_types(
+    edit: &TypesEdit,
+    defaults: &BTreeSet<String>,
+    overrides: &BTreeSet<String>,
+) -> String {
     let mut s = String::new();
     let mut seen = BTreeSet::new();
     for (ext, ct) in &edit.defaults {
         let key = ext.to_lowercase();
         if !defaults.contains(&key) && seen.insert(key) {
-            s += &format!("<Default Extension=\"{}\" ContentType=\"{}\"/>", esc(ext), esc(ct));
+            s += &format!(
+                "<Default Extension=\"{}\" ContentType=\"{}\"/>",
+                esc(ext),
+                esc(ct)
+            );
         }
     }
     for (part, ct) in &edit.overrides {
         let key = part.to_lowercase();
         if !overrides.contains(&key) && seen.insert(key) {
-            s += &format!("<Override PartName=\"{}\" ContentType=\"{}\"/>", esc(part), esc(ct));
+            s += &format!(
+                "<Override PartName=\"{}\" ContentType=\"{}\"/>",
+                esc(part),
+                esc(ct)
+            );
         }
     }
     s

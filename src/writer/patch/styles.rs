@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use quick_xml::events::{BytesStart, Event};
 
 use super::super::{Mark, NewValue, WriteError};
-use super::xml::{XmlIn, XmlOut, end_name, esc, name_of, prefix_of, rebuild, xml_error};
+use super::xml::{XmlIn, XmlOut, attr, esc, name_of, prefix_of, rebuild, xml_error};
 
 /// Used when the package has no styles part at all.
 pub const DEFAULT_STYLES: &str = concat!(
@@ -152,14 +152,19 @@ impl Styles {
     }
 
     /// Counts a child of a section, and records custom number formats.
-    fn child(&mut self, section: Option<usize>, e: &BytesStart<'_>, part: &str) -> Result<(), WriteError> {
+    fn child(
+        &mut self,
+        section: Option<usize>,
+        e: &BytesStart<'_>,
+        part: &str,
+    ) -> Result<(), WriteError> {
         let Some(idx) = section.and_then(|s| SECTIONS.iter().position(|x| *x == s)) else {
             return Ok(());
         };
         self.existing[idx] += 1;
         if section == Some(NUM_FMTS) {
-            let id = super::xml::attr(e, "numFmtId", part)?.and_then(|v| v.parse().ok());
-            let code = super::xml::attr(e, "formatCode", part)?;
+            let id = attr(e, "numFmtId", part)?.and_then(|v| v.parse().ok());
+            let code = attr(e, "formatCode", part)?;
             if let (Some(id), Some(code)) = (id, code) {
                 self.custom_formats.push((id, code));
             }
@@ -180,10 +185,14 @@ impl Styles {
     fn pad(&mut self) {
         let p = self.prefix.clone();
         if self.existing[1] == 0 {
-            self.added[1].push(format!("<{p}font><{p}sz val=\"11\"/><{p}name val=\"Calibri\"/></{p}font>"));
+            self.added[1].push(format!(
+                "<{p}font><{p}sz val=\"11\"/><{p}name val=\"Calibri\"/></{p}font>"
+            ));
         }
         for pattern in ["none", "gray125"].iter().skip(self.existing[2]) {
-            self.added[2].push(format!("<{p}fill><{p}patternFill patternType=\"{pattern}\"/></{p}fill>"));
+            self.added[2].push(format!(
+                "<{p}fill><{p}patternFill patternType=\"{pattern}\"/></{p}fill>"
+            ));
         }
         if self.xfs.is_empty() {
             self.added[3].push(default_xf(&p));
@@ -209,11 +218,23 @@ impl Styles {
     }
 
     /// The cell format for a highlighted cell whose current format is `base`.
-    pub fn mark_xf(&mut self, base: u32, mark: Mark, value: Option<&NewValue>) -> Result<u32, WriteError> {
-        let number = matches!(value, Some(NewValue::Number { .. } | NewValue::Percent { .. }));
+    pub fn mark_xf(
+        &mut self,
+        base: u32,
+        mark: Mark,
+        value: Option<&NewValue>,
+    ) -> Result<u32, WriteError> {
+        let number = matches!(
+            value,
+            Some(NewValue::Number { .. } | NewValue::Percent { .. })
+        );
         let format = match value {
-            Some(NewValue::Number { decimals, .. }) => Some(self.format_id(&number_code(*decimals, ""))),
-            Some(NewValue::Percent { decimals, .. }) => Some(self.format_id(&number_code(*decimals, "%"))),
+            Some(NewValue::Number { decimals, .. }) => {
+                Some(self.format_id(&number_code(*decimals, "")))
+            }
+            Some(NewValue::Percent { decimals, .. }) => {
+                Some(self.format_id(&number_code(*decimals, "%")))
+            }
             _ => None,
         };
         let error = mark == Mark::Error;
@@ -221,7 +242,9 @@ impl Styles {
         if let Some(xf) = self.derived.get(&key) {
             return Ok(*xf);
         }
-        let fill = self.fill(if error { ERROR_FILL } else { WARNING_FILL }).to_string();
+        let fill = self
+            .fill(if error { ERROR_FILL } else { WARNING_FILL })
+            .to_string();
         let mut set = vec![("fillId", fill.as_str()), ("applyFill", "1")];
         let format_text = format.map(|f| f.to_string());
         if let Some(f) = &format_text {
@@ -279,55 +302,52 @@ impl Styles {
     /// A copy of font 0 (the workbook's default font) with `extra` children in place of its
     /// own weight, underline and colour.
     fn derived_font(&mut self, extra: &str) -> Result<u32, WriteError> {
-        let base = self.font0.clone().unwrap_or_default();
-        let mut out = XmlOut::new();
-        let mut skip = 0usize;
-        for (i, event) in base.into_iter().enumerate() {
-            if i == 0 {
+        let p = self.prefix.clone();
+        let mut markup = format!("<{p}font>{extra}<{p}sz val=\"11\"/></{p}font>");
+        if let Some(base) = &self.font0 {
+            let mut out = XmlOut::new();
+            // Depth inside a child being left out.
+            let mut skip = 0usize;
+            for (i, event) in base.iter().enumerate() {
                 match event {
-                    Event::Start(e) | Event::Empty(e) => {
+                    Event::Start(e) if i == 0 => {
                         out.event(Event::Start(e.borrow()))?;
                         out.raw(extra);
-                        if base_is_empty(&self.font0) {
-                            out.event(Event::End(e.to_end()))?;
-                        }
                     }
-                    _ => return Err(xml_error(&self.part, "malformed font")),
+                    Event::Empty(e) if i == 0 => {
+                        out.event(Event::Start(e.borrow()))?;
+                        out.raw(extra);
+                        out.event(Event::End(e.to_end()))?;
+                    }
+                    Event::Start(e) if skip > 0 || is_replaced_font_child(name_of(e)) => skip += 1,
+                    Event::Empty(e) if skip > 0 || is_replaced_font_child(name_of(e)) => {}
+                    Event::End(_) if skip > 0 => skip -= 1,
+                    _ if skip > 0 => {}
+                    other => out.event(other.borrow())?,
                 }
-                continue;
             }
-            match &event {
-                Event::Start(e) if skip > 0 || is_replaced_font_child(name_of(e)) => {
-                    skip += 1;
-                    continue;
-                }
-                Event::Empty(e) if skip > 0 || is_replaced_font_child(name_of(e)) => continue,
-                Event::End(e) if skip > 0 => {
-                    let _ = end_name(e);
-                    skip -= 1;
-                    continue;
-                }
-                _ if skip > 0 => continue,
-                _ => {}
-            }
-            out.event(event)?;
-        }
-        let mut markup = utf8(out.into_bytes(), &self.part)?;
-        if markup.is_empty() {
-            let p = &self.prefix;
-            markup = format!("<{p}font>{extra}<{p}sz val=\"11\"/></{p}font>");
+            markup = utf8(out.into_bytes(), &self.part)?;
         }
         let font = self.next_index(1);
         self.added[1].push(markup);
         Ok(font)
     }
 
-    fn serialize(&self, events: &Events, set: &[(&str, &str)], drop: &[&str]) -> Result<String, WriteError> {
+    fn serialize(
+        &self,
+        events: &Events,
+        set: &[(&str, &str)],
+        drop: &[&str],
+    ) -> Result<String, WriteError> {
         let mut out = XmlOut::new();
         for (i, event) in events.iter().enumerate() {
             match event {
-                Event::Start(e) if i == 0 => out.event(Event::Start(rebuild(e, set, drop, &self.part)?))?,
-                Event::Empty(e) if i == 0 => out.event(Event::Empty(rebuild(e, set, drop, &self.part)?))?,
+                Event::Start(e) if i == 0 => {
+                    out.event(Event::Start(rebuild(e, set, drop, &self.part)?))?
+                }
+                Event::Empty(e) if i == 0 => {
+                    out.event(Event::Empty(rebuild(e, set, drop, &self.part)?))?
+                }
                 other => out.event(other.borrow())?,
             }
         }
@@ -356,33 +376,107 @@ impl Styles {
             .max(163)
             .saturating_add(1);
         let p = &self.prefix;
-        self.added[0].push(format!("<{p}numFmt numFmtId=\"{id}\" formatCode=\"{}\"/>", esc(code)));
+        self.added[0].push(format!(
+            "<{p}numFmt numFmtId=\"{id}\" formatCode=\"{}\"/>",
+            esc(code)
+        ));
         self.custom_formats.push((id, code.to_string()));
         id
     }
 
     /// The stylesheet with every addition in place and the section counts updated.
-    pub fn finish(self) -> Result<Vec<u8>, WriteError> {
-        let mut rd = XmlIn::new(&self.xml, &self.part);
+    pub fn finish(mut self) -> Result<Vec<u8>, WriteError> {
+        let xml = std::mem::take(&mut self.xml);
+        let part = self.part.clone();
+        let mut rd = XmlIn::new(&xml, &part);
         let mut out = XmlOut::new();
         let mut depth = 0usize;
         let mut seen = [false; 4];
+        // The section (index into SECTIONS) whose end tag receives its additions.
         let mut open: Option<usize> = None;
         loop {
-            let event = rd.next()?;
-            match event {
-                Event::Start(e) | Event::Empty(e) if depth == 1 => {
-                    let start = rd_is_start(&e, &self.xml);
-                    let _ = start;
-                    unreachable_guard();
-                    out.event(Event::Empty(e))?;
+            let (e, start) = match rd.next()? {
+                Event::Start(e) => (e, true),
+                Event::Empty(e) => (e, false),
+                Event::End(e) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 1
+                        && let Some(k) = open.take()
+                    {
+                        out.raw(&self.added[k].concat());
+                    }
+                    if depth == 0 {
+                        self.missing_sections(usize::MAX, &mut seen, &mut out);
+                    }
+                    out.event(Event::End(e))?;
+                    continue;
                 }
                 Event::Eof => break,
-                other => out.event(other)?,
+                other => {
+                    out.event(other)?;
+                    continue;
+                }
+            };
+            if depth != 1 {
+                if start {
+                    depth += 1;
+                    out.event(Event::Start(e))?;
+                } else {
+                    out.event(Event::Empty(e))?;
+                }
+                continue;
             }
-            let _ = (&mut seen, &mut open, &mut depth);
+            let order = ORDER.iter().position(|n| *n == name_of(&e));
+            if let Some(order) = order {
+                self.missing_sections(order, &mut seen, &mut out);
+            }
+            let section = order.and_then(|o| SECTIONS.iter().position(|s| *s == o));
+            match section {
+                Some(k) if !self.added[k].is_empty() => {
+                    seen[k] = true;
+                    let count = (self.existing[k] + self.added[k].len()).to_string();
+                    let e = rebuild(&e, &[("count", &count)], &[], &part)?;
+                    out.event(Event::Start(e.borrow()))?;
+                    if start {
+                        depth += 1;
+                        open = Some(k);
+                    } else {
+                        out.raw(&self.added[k].concat());
+                        out.event(Event::End(e.to_end()))?;
+                    }
+                }
+                _ => {
+                    if let Some(k) = section {
+                        seen[k] = true;
+                    }
+                    if start {
+                        depth += 1;
+                        out.event(Event::Start(e))?;
+                    } else {
+                        out.event(Event::Empty(e))?;
+                    }
+                }
+            }
         }
         Ok(out.into_bytes())
+    }
+
+    /// Writes, whole, each section with additions that the stylesheet lacks and that the
+    /// schema places before the element at `order`.
+    fn missing_sections(&self, order: usize, seen: &mut [bool; 4], out: &mut XmlOut) {
+        let p = &self.prefix;
+        for (k, &section) in SECTIONS.iter().enumerate() {
+            if seen[k] || section >= order || self.added[k].is_empty() {
+                continue;
+            }
+            seen[k] = true;
+            let name = ORDER[section];
+            let count = self.added[k].len();
+            out.raw(&format!(
+                "<{p}{name} count=\"{count}\">{}</{p}{name}>",
+                self.added[k].concat()
+            ));
+        }
     }
 }
 
@@ -401,10 +495,6 @@ fn default_xf(p: &str) -> String {
 
 fn is_replaced_font_child(name: &str) -> bool {
     matches!(name, "b" | "u" | "color")
-}
-
-fn base_is_empty(font0: &Option<Events>) -> bool {
-    matches!(font0.as_deref(), Some([Event::Empty(_)]))
 }
 
 fn parse_fragment(markup: &str) -> Events {

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
-use quick_xml::{Reader, Writer};
+use quick_xml::{Reader, Writer, XmlVersion};
 
 use super::super::WriteError;
 
@@ -44,10 +44,6 @@ impl<'a> XmlIn<'a> {
             .read_event()
             .map_err(|e| xml_error(self.part, e))
     }
-
-    pub fn part(&self) -> &'a str {
-        self.part
-    }
 }
 
 /// The output side of a rewrite.
@@ -67,14 +63,6 @@ impl XmlOut {
         self.0.get_mut().extend_from_slice(markup.as_bytes());
     }
 
-    pub fn start(&mut self, name: &str) -> Result<(), WriteError> {
-        self.event(Event::Start(BytesStart::new(name)))
-    }
-
-    pub fn end(&mut self, name: &str) -> Result<(), WriteError> {
-        self.event(Event::End(BytesEnd::new(name)))
-    }
-
     pub fn into_bytes(self) -> Vec<u8> {
         self.0.into_inner()
     }
@@ -88,7 +76,9 @@ pub fn local(qname: &str) -> &str {
 /// `x:` for `x:worksheet`, empty when unprefixed; new elements copy the root's prefix so that
 /// they land in the same namespace.
 pub fn prefix_of(qname: &str) -> &str {
-    qname.rsplit_once(':').map_or("", |(p, _)| &qname[..=p.len()])
+    qname
+        .rsplit_once(':')
+        .map_or("", |(p, _)| &qname[..=p.len()])
 }
 
 pub fn name_of<'e>(e: &'e BytesStart<'_>) -> &'e str {
@@ -104,7 +94,9 @@ pub fn attr(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>,
     for a in e.attributes() {
         let a = a.map_err(|err| xml_error(part, err))?;
         if a.key.0 == key {
-            let v = a.unescape_value().map_err(|err| xml_error(part, err))?;
+            let v = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| xml_error(part, err))?;
             return Ok(Some(v.into_owned()));
         }
     }
@@ -117,7 +109,9 @@ pub fn rel_id(e: &BytesStart<'_>, part: &str) -> Result<Option<String>, WriteErr
     for a in e.attributes() {
         let a = a.map_err(|err| xml_error(part, err))?;
         if a.key.0.contains(':') && local(a.key.0) == "id" && !a.key.0.starts_with("xmlns") {
-            let v = a.unescape_value().map_err(|err| xml_error(part, err))?;
+            let v = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| xml_error(part, err))?;
             return Ok(Some(v.into_owned()));
         }
     }

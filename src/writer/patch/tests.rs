@@ -1,0 +1,616 @@
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{Note, Workbook};
+use zip::ZipArchive;
+use zip::write::SimpleFileOptions;
+
+use super::patch_xlsx;
+use crate::cell::{CellRef, Pos};
+use crate::writer::{
+    CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FindingRow, Mark, NewValue, WriteError,
+};
+
+const FORM: &str = "自评表";
+
+fn cell(sheet: &str, a1: &str) -> CellRef {
+    let sheet: Arc<str> = Arc::from(sheet);
+    CellRef::new(&sheet, Pos::parse_a1(a1).expect("test cell"))
+}
+
+fn number(value: &str, decimals: u32) -> Option<NewValue> {
+    Some(NewValue::Number {
+        value: Decimal::from_str(value).expect("test decimal"),
+        decimals,
+    })
+}
+
+fn edit(a1: &str, mark: Mark, value: Option<NewValue>, note: &str) -> CellEdit {
+    CellEdit {
+        cell: cell(FORM, a1),
+        mark,
+        value,
+        note: note.to_string(),
+    }
+}
+
+fn finding(a1: &str, code: &str, message: &str) -> FindingRow {
+    FindingRow {
+        cell: cell(FORM, a1),
+        code: code.to_string(),
+        severity: "错误".to_string(),
+        claimed: "1.98".to_string(),
+        expected: "2.00".to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// A small form: text scores, a number, a formula, widths, and a second sheet.
+fn form(with_note: bool) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name(FORM).unwrap();
+    sheet.set_column_width(3, 40).unwrap();
+    sheet.write_string(0, 0, "项目支出绩效自评表").unwrap();
+    sheet.write_string(28, 3, "成本指标").unwrap();
+    sheet.write_string(28, 7, "1.98").unwrap();
+    sheet.write_number(29, 7, 5.0).unwrap();
+    sheet.write_string(30, 8, "良").unwrap();
+    sheet.write_formula(37, 7, "=SUM(H29:H31)").unwrap();
+    if with_note {
+        sheet
+            .insert_note(
+                28,
+                7,
+                &Note::new("填报人说明：按比例计算").set_author("张三"),
+            )
+            .unwrap();
+    }
+    let other = book.add_worksheet();
+    other.set_name("说明").unwrap();
+    other.write_string(0, 0, "附注").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+fn corrections() -> Corrections {
+    Corrections {
+        edits: vec![
+            edit(
+                "H29",
+                Mark::Error,
+                number("2.00", 2),
+                "原填报 1.98；应为 2.00；依据 I3",
+            ),
+            edit("J45", Mark::Error, number("7.5", 1), "原填报 空；应为 7.5"),
+            edit("G31", Mark::Error, number("3", 0), "原填报 空；应为 3"),
+            edit("H30", Mark::Warning, None, "请核对"),
+            edit(
+                "I31",
+                Mark::Error,
+                Some(NewValue::Text("优".into())),
+                "原填报 良；应为 优",
+            ),
+        ],
+        findings: vec![
+            finding("H29", "score-mismatch", "得分应为 2.00"),
+            finding("H30", "check", "请核对 <数值> & 'x'"),
+        ],
+    }
+}
+
+fn open(bytes: &[u8]) -> Xlsx<Cursor<Vec<u8>>> {
+    open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes.to_vec())).expect("readable workbook")
+}
+
+fn value(bytes: &[u8], sheet: &str, a1: &str) -> Data {
+    let pos = Pos::parse_a1(a1).unwrap();
+    let range = open(bytes).worksheet_range(sheet).unwrap();
+    range
+        .get_value((pos.row, pos.col))
+        .cloned()
+        .unwrap_or(Data::Empty)
+}
+
+/// Each entry's CRC, raw compressed bytes and decompressed bytes.
+fn entries(bytes: &[u8]) -> BTreeMap<String, (u32, Vec<u8>, Vec<u8>)> {
+    let mut zip = ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut out = BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut raw = Vec::new();
+        let (name, crc) = {
+            let mut f = zip.by_index_raw(i).unwrap();
+            f.read_to_end(&mut raw).unwrap();
+            (f.name().unwrap().to_string(), f.crc32())
+        };
+        let mut data = Vec::new();
+        zip.by_index(i).unwrap().read_to_end(&mut data).unwrap();
+        out.insert(name, (crc, raw, data));
+    }
+    out
+}
+
+fn part(bytes: &[u8], name: &str) -> String {
+    let entries = entries(bytes);
+    let (_, _, data) = entries
+        .get(name)
+        .unwrap_or_else(|| panic!("no part {name}"));
+    String::from_utf8(data.clone()).unwrap()
+}
+
+fn names(bytes: &[u8]) -> Vec<String> {
+    let zip = ZipArchive::new(Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| zip.name_for_index(i).unwrap().unwrap().into_owned())
+        .collect()
+}
+
+#[test]
+fn writes_values_marks_and_findings() {
+    let input = form(false);
+    let output = patch_xlsx(&input, &corrections()).unwrap();
+
+    assert_eq!(value(&output, FORM, "H29"), Data::Float(2.0));
+    assert_eq!(value(&output, FORM, "J45"), Data::Float(7.5));
+    assert_eq!(value(&output, FORM, "G31"), Data::Float(3.0));
+    assert_eq!(value(&output, FORM, "H30"), Data::Float(5.0));
+    assert_eq!(value(&output, FORM, "I31"), Data::String("优".into()));
+    assert_eq!(value(&output, FORM, "D29"), Data::String("成本指标".into()));
+    assert_eq!(value(&output, "说明", "A1"), Data::String("附注".into()));
+
+    let mut book = open(&output);
+    assert_eq!(book.sheet_names(), vec![FORM, "说明", FINDINGS_SHEET]);
+    let findings = book.worksheet_range(FINDINGS_SHEET).unwrap();
+    let header: Vec<Data> = (0..7)
+        .map(|c| findings.get_value((0, c)).cloned().unwrap())
+        .collect();
+    let expected: Vec<Data> = FINDINGS_HEADERS
+        .iter()
+        .map(|h| Data::String(h.to_string()))
+        .collect();
+    assert_eq!(header, expected);
+    assert_eq!(
+        findings.get_value((1, 1)),
+        Some(&Data::String("H29".into()))
+    );
+    assert_eq!(
+        findings.get_value((2, 6)),
+        Some(&Data::String("请核对 <数值> & 'x'".into()))
+    );
+    assert_eq!(findings.height(), 3);
+    let formula = book.worksheet_formula(FORM).unwrap();
+    assert_eq!(
+        formula.get_value((37, 7)),
+        Some(&"SUM(H29:H31)".to_string())
+    );
+
+    let sheet = part(&output, "xl/worksheets/sheet3.xml");
+    assert!(
+        sheet.contains(r#"location="&apos;自评表&apos;!H29""#),
+        "{sheet}"
+    );
+    assert!(sheet.contains(r#"state="frozen""#));
+    let form_xml = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        form_xml.contains(r#"<c r="H29" s="#) && form_xml.contains("<v>2</v>"),
+        "{form_xml}"
+    );
+    assert!(form_xml.contains(r#"<row r="45"><c r="J45""#), "{form_xml}");
+    assert!(form_xml.contains(r#"<legacyDrawing r:id="#), "{form_xml}");
+    assert!(
+        form_xml.contains(r#"<dimension ref="A1:J45"/>"#),
+        "{form_xml}"
+    );
+    let workbook = part(&output, "xl/workbook.xml");
+    assert!(workbook.contains(r#"fullCalcOnLoad="1""#), "{workbook}");
+    let comments = part(&output, "xl/comments1.xml");
+    assert_eq!(comments.matches("<comment ").count(), 5, "{comments}");
+    assert!(comments.contains("原填报 1.98；应为 2.00；依据 I3"));
+    let vml = part(&output, "xl/drawings/vmlDrawing1.vml");
+    assert_eq!(vml.matches("<v:shape ").count(), 5);
+    assert!(vml.contains("<x:Row>28</x:Row><x:Column>7</x:Column>"));
+}
+
+#[test]
+fn copies_unchanged_entries_byte_for_byte() {
+    let input = form(false);
+    let output = patch_xlsx(&input, &corrections()).unwrap();
+    let before = entries(&input);
+    let after = entries(&output);
+    let changed = [
+        "[Content_Types].xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "xl/worksheets/sheet1.xml",
+    ];
+    for (name, entry) in &before {
+        if changed.contains(&name.as_str()) {
+            continue;
+        }
+        assert_eq!(after.get(name), Some(entry), "{name} changed");
+    }
+    // Original entries keep their order; new ones follow.
+    let order = names(&output);
+    let original = names(&input);
+    assert_eq!(&order[..original.len()], &original[..]);
+    assert!(order.contains(&"xl/comments1.xml".to_string()));
+}
+
+#[test]
+fn extends_an_existing_note() {
+    let input = form(true);
+    let output = patch_xlsx(&input, &corrections()).unwrap();
+    assert_eq!(value(&output, FORM, "H29"), Data::Float(2.0));
+    let comments = part(&output, "xl/comments1.xml");
+    assert_eq!(comments.matches(r#"ref="H29""#).count(), 1, "{comments}");
+    let h29 = comments
+        .split("<comment ")
+        .find(|c| c.starts_with(r#"ref="H29""#))
+        .unwrap();
+    assert!(h29.contains("填报人说明：按比例计算"), "{h29}");
+    assert!(h29.contains("原填报 1.98；应为 2.00"), "{h29}");
+    assert!(
+        comments.contains("<author>张三</author><author>selfeval</author>"),
+        "{comments}"
+    );
+    assert_eq!(comments.matches("<comment ").count(), 5);
+    // The existing drawing gets shapes for the four new notes, with ids of their own.
+    let vml = part(&output, "xl/drawings/vmlDrawing1.vml");
+    assert_eq!(vml.matches("<v:shape ").count(), 5);
+    let mut ids: Vec<&str> = vml
+        .match_indices("id=\"_x0000_s")
+        .map(|(i, _)| &vml[i..i + 16])
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "{vml}");
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert_eq!(sheet.matches("<legacyDrawing").count(), 1);
+    assert!(!names(&output).contains(&"xl/comments2.xml".to_string()));
+}
+
+#[test]
+fn adds_fills_and_formats_to_the_styles() {
+    let output = patch_xlsx(&form(false), &corrections()).unwrap();
+    let styles = part(&output, "xl/styles.xml");
+    assert!(styles.contains(r#"<fgColor rgb="FFFFC7CE"/>"#), "{styles}");
+    assert!(styles.contains(r#"<fgColor rgb="FFFFEB9C"/>"#), "{styles}");
+    assert!(
+        styles.contains(r#"<numFmt numFmtId="164" formatCode="0.0"/>"#),
+        "{styles}"
+    );
+    assert!(styles.contains("<b/>"), "{styles}");
+    for section in ["fonts", "fills", "cellXfs"] {
+        let start = styles.find(&format!("<{section} count=\"")).unwrap();
+        let rest = &styles[start..];
+        let count: usize = rest[section.len() + 9..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let end = rest.find(&format!("</{section}>")).unwrap();
+        let child = match section {
+            "fonts" => "<font>",
+            "fills" => "<fill>",
+            _ => "<xf ",
+        };
+        assert_eq!(rest[..end].matches(child).count(), count, "{section}");
+    }
+}
+
+#[test]
+fn output_is_deterministic() {
+    let input = form(true);
+    let a = patch_xlsx(&input, &corrections()).unwrap();
+    let b = patch_xlsx(&input, &corrections()).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn rechecking_replaces_the_findings_sheet() {
+    let once = patch_xlsx(&form(false), &corrections()).unwrap();
+    let again = Corrections {
+        edits: vec![edit("H29", Mark::Error, number("2", 2), "第二次")],
+        findings: vec![finding("H29", "again", "再次核查")],
+    };
+    let twice = patch_xlsx(&once, &again).unwrap();
+    let mut book = open(&twice);
+    assert_eq!(book.sheet_names(), vec![FORM, "说明", FINDINGS_SHEET]);
+    let findings = book.worksheet_range(FINDINGS_SHEET).unwrap();
+    assert_eq!(findings.height(), 2);
+    assert_eq!(
+        findings.get_value((1, 2)),
+        Some(&Data::String("again".into()))
+    );
+    let comments = part(&twice, "xl/comments1.xml");
+    let h29 = comments
+        .split("<comment ")
+        .find(|c| c.starts_with(r#"ref="H29""#))
+        .unwrap();
+    assert!(h29.contains("依据 I3") && h29.contains("第二次"), "{h29}");
+}
+
+#[test]
+fn unknown_sheet_is_an_error() {
+    let corrections = Corrections {
+        edits: vec![CellEdit {
+            cell: cell("没有", "A1"),
+            mark: Mark::Error,
+            value: number("1", 0),
+            note: String::new(),
+        }],
+        findings: Vec::new(),
+    };
+    assert!(
+        matches!(patch_xlsx(&form(false), &corrections), Err(WriteError::NoSheet(s)) if s == "没有")
+    );
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    assert!(matches!(
+        patch_xlsx(b"not a zip", &corrections()),
+        Err(WriteError::Zip(_))
+    ));
+    let input = form(false);
+    assert!(patch_xlsx(&input[..input.len() / 2], &corrections()).is_err());
+    let broken = package(&[(
+        "xl/worksheets/sheet1.xml",
+        "<worksheet><sheetData><row r=\"1\"><c",
+    )]);
+    assert!(matches!(
+        patch_xlsx(&broken, &one_edit("A1")),
+        Err(WriteError::Xml { part, .. }) if part == "xl/worksheets/sheet1.xml"
+    ));
+    let no_r = package(&[(
+        "xl/worksheets/sheet1.xml",
+        "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>",
+    )]);
+    assert!(matches!(
+        patch_xlsx(&no_r, &one_edit("A1")),
+        Err(WriteError::Xml { .. })
+    ));
+}
+
+#[test]
+fn writes_percentages_and_strips_control_characters() {
+    let corrections = Corrections {
+        edits: vec![
+            CellEdit {
+                cell: cell(FORM, "H30"),
+                mark: Mark::Error,
+                value: Some(NewValue::Percent {
+                    fraction: Decimal::from_str("0.9973").unwrap(),
+                    decimals: 2,
+                }),
+                note: "bad\u{1}char".into(),
+            },
+            edit(
+                "I31",
+                Mark::Error,
+                Some(NewValue::Text("优\u{0}".into())),
+                "",
+            ),
+        ],
+        findings: vec![finding("H30", "x\u{7}y", "m")],
+    };
+    let output = patch_xlsx(&form(false), &corrections).unwrap();
+    assert_eq!(value(&output, FORM, "H30"), Data::Float(0.9973));
+    assert_eq!(value(&output, FORM, "I31"), Data::String("优".into()));
+    let styles = part(&output, "xl/styles.xml");
+    assert!(styles.contains(r#"numFmtId="10""#), "{styles}");
+    assert!(part(&output, "xl/comments1.xml").contains("badchar"));
+}
+
+// --- A hand-written package: prefixed elements, shared formulas, a calc chain, no styles.
+
+const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+
+fn one_edit(a1: &str) -> Corrections {
+    Corrections {
+        edits: vec![CellEdit {
+            cell: cell("Data", a1),
+            mark: Mark::Error,
+            value: number("42", 0),
+            note: "n".into(),
+        }],
+        findings: Vec::new(),
+    }
+}
+
+/// A package with sheet `Data` and the given parts replacing the defaults.
+fn package(overrides: &[(&str, &str)]) -> Vec<u8> {
+    let sheet = format!(
+        concat!(
+            "<x:worksheet xmlns:x=\"{m}\" xmlns:rel=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">",
+            "<x:dimension ref=\"A1:B4\"/><x:sheetData>",
+            "<x:row r=\"1\"><x:c r=\"A1\"><x:v>1</x:v></x:c><x:c r=\"B1\"><x:f t=\"shared\" ref=\"B1:B4\" si=\"0\">A1*2</x:f><x:v>2</x:v></x:c></x:row>",
+            "<x:row r=\"2\"><x:c r=\"A2\"><x:v>2</x:v></x:c><x:c r=\"B2\"><x:f t=\"shared\" si=\"0\"/><x:v>4</x:v></x:c></x:row>",
+            "<x:row r=\"3\"><x:c r=\"A3\"><x:v>3</x:v></x:c><x:c r=\"B3\"><x:f t=\"shared\" si=\"0\"/><x:v>6</x:v></x:c></x:row>",
+            "<x:row r=\"4\"><x:c r=\"A4\"><x:v>4</x:v></x:c><x:c r=\"B4\"><x:f t=\"shared\" si=\"0\"></x:f><x:v>8</x:v></x:c></x:row>",
+            "</x:sheetData><x:tableParts count=\"0\"/></x:worksheet>"
+        ),
+        m = MAIN
+    );
+    let mut parts: Vec<(&str, String)> = vec![
+        (
+            "[Content_Types].xml",
+            concat!(
+                "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">",
+                "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>",
+                "<Default Extension=\"xml\" ContentType=\"application/xml\"/>",
+                "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>",
+                "<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>",
+                "<Override PartName=\"/xl/calcChain.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml\"/>",
+                "</Types>"
+            )
+            .to_string(),
+        ),
+        (
+            "_rels/.rels",
+            concat!(
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+                "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>",
+                "</Relationships>"
+            )
+            .to_string(),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                concat!(
+                    "<workbook xmlns=\"{m}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">",
+                    "<sheets><sheet name=\"Data\" sheetId=\"7\" r:id=\"rId1\"/></sheets>",
+                    "<definedNames><definedName name=\"x\">Data!$A$1</definedName></definedNames>",
+                    "<extLst/></workbook>"
+                ),
+                m = MAIN
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            concat!(
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+                "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"/xl/worksheets/sheet1.xml\"/>",
+                "<Relationship Id=\"rId9\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain\" Target=\"calcChain.xml\"/>",
+                "</Relationships>"
+            )
+            .to_string(),
+        ),
+        ("xl/worksheets/sheet1.xml", sheet),
+        (
+            "xl/calcChain.xml",
+            format!("<calcChain xmlns=\"{MAIN}\"><c r=\"B1\" i=\"1\"/></calcChain>"),
+        ),
+    ];
+    for (name, text) in overrides {
+        match parts.iter_mut().find(|(n, _)| n == name) {
+            Some(p) => p.1 = text.to_string(),
+            None => parts.push((name, text.to_string())),
+        }
+    }
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        zip.start_file(name, SimpleFileOptions::default()).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[test]
+fn overwritten_shared_formula_moves_to_its_other_cells() {
+    let output = patch_xlsx(&package(&[]), &one_edit("B1")).unwrap();
+    assert_eq!(value(&output, "Data", "B1"), Data::Float(42.0));
+    let mut book = open(&output);
+    let formulas = book.worksheet_formula("Data").unwrap();
+    assert_eq!(formulas.get_value((1, 1)), Some(&"A2*2".to_string()));
+    assert_eq!(formulas.get_value((2, 1)), Some(&"A3*2".to_string()));
+    assert_eq!(formulas.get_value((3, 1)), Some(&"A4*2".to_string()));
+
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains(r#"<x:c r="B1" s="1"><x:v>42</x:v></x:c>"#),
+        "{sheet}"
+    );
+    // The note drawing goes before tableParts and uses the sheet's own prefixes.
+    assert!(
+        sheet.contains(r#"<x:legacyDrawing rel:id="rId2"/><x:tableParts"#),
+        "{sheet}"
+    );
+
+    let all = names(&output);
+    assert!(!all.contains(&"xl/calcChain.xml".to_string()));
+    assert!(all.contains(&"xl/styles.xml".to_string()));
+    let types = part(&output, "[Content_Types].xml");
+    assert!(!types.contains("calcChain"), "{types}");
+    assert!(types.contains(r#"<Default Extension="vml""#), "{types}");
+    assert!(types.contains(r#"PartName="/xl/styles.xml""#), "{types}");
+    let rels = part(&output, "xl/_rels/workbook.xml.rels");
+    assert!(
+        !rels.contains("calcChain") && rels.contains("styles.xml"),
+        "{rels}"
+    );
+    // calcPr goes after definedNames and before extLst; the new sheet gets a fresh id.
+    let workbook = part(&output, "xl/workbook.xml");
+    assert!(
+        workbook.contains(r#"</definedNames><calcPr fullCalcOnLoad="1"/><extLst/>"#),
+        "{workbook}"
+    );
+    assert!(
+        workbook.contains(r#"<sheet name="核查结果" sheetId="8" r:id="#),
+        "{workbook}"
+    );
+    let sheet_rels = part(&output, "xl/worksheets/_rels/sheet1.xml.rels");
+    assert!(
+        sheet_rels.contains(r#"Target="../comments1.xml""#),
+        "{sheet_rels}"
+    );
+    assert!(
+        sheet_rels.contains(r#"Target="../drawings/vmlDrawing1.vml""#),
+        "{sheet_rels}"
+    );
+}
+
+// --- The sample form.
+
+const SAMPLE: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/qiannan-finance-2023.xlsx"
+));
+
+fn sample_corrections() -> Corrections {
+    Corrections {
+        edits: vec![
+            edit(
+                "H29",
+                Mark::Error,
+                number("2.00", 2),
+                "原填报 1.98；应为 2.00；依据 I3",
+            ),
+            edit(
+                "H38",
+                Mark::Error,
+                number("99.97", 2),
+                "原填报 99.95；应为 99.97",
+            ),
+        ],
+        findings: vec![
+            finding("H29", "score", "成本指标得分"),
+            finding("H38", "total", "总分"),
+        ],
+    }
+}
+
+#[test]
+fn corrects_the_sample() {
+    let output = patch_xlsx(SAMPLE, &sample_corrections()).unwrap();
+    assert_eq!(value(&output, FORM, "H29"), Data::Float(2.0));
+    assert_eq!(value(&output, FORM, "H38"), Data::Float(99.97));
+    let before = open(SAMPLE).worksheet_range(FORM).unwrap();
+    let after = open(&output).worksheet_range(FORM).unwrap();
+    assert_eq!(before.get_size(), after.get_size());
+    for (row, col, v) in before.cells() {
+        let (row, col) = (
+            row as u32 + before.start().unwrap().0,
+            col as u32 + before.start().unwrap().1,
+        );
+        if (row, col) != (28, 7) && (row, col) != (37, 7) {
+            assert_eq!(
+                after.get_value((row, col)),
+                Some(v),
+                "{}",
+                Pos::new(row, col).a1()
+            );
+        }
+    }
+    assert_eq!(open(&output).sheet_names(), vec![FORM, FINDINGS_SHEET]);
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains("<mergeCells count=\"18\">"));
+    assert_eq!(patch_xlsx(SAMPLE, &sample_corrections()).unwrap(), output);
+}
