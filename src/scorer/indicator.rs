@@ -102,19 +102,20 @@ pub(super) fn score(
         && final_score < w
         && reason_blank(&reason.value, rules)
     {
-        findings.push(
-            Finding::new(
-                Code::ReasonMissing,
-                reason.cell.clone(),
-                format!(
-                    "“{}”得分 {} 低于分值 {}，须说明偏差原因及改进措施",
-                    ind.name.value,
-                    rules.show(final_score),
-                    w
-                ),
-            )
-            .claimed(reason.value.clone()),
+        let mut f = Finding::new(
+            Code::ReasonMissing,
+            reason.cell.clone(),
+            format!(
+                "“{}”得分 {} 低于分值 {}，须说明偏差原因及改进措施",
+                ind.name.value,
+                rules.show(final_score),
+                w
+            ),
         );
+        if !reason.value.is_empty() {
+            f = f.claimed(reason.value.clone());
+        }
+        findings.push(f);
     }
     over_achieved(ind, &target, &actual, rules, findings);
     IndicatorResult {

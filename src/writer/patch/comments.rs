@@ -348,7 +348,10 @@ fn new_vml(idmap: u64, cells: &[Pos]) -> String {
     let shapes: String = cells
         .iter()
         .enumerate()
-        .map(|(i, pos)| shape(idmap * 1024 + 1 + i as u64, *pos, i + 1))
+        .map(|(i, pos)| {
+            let id = idmap.saturating_mul(1024).saturating_add(1 + i as u64);
+            shape(id, *pos, i + 1)
+        })
         .collect();
     format!(
         concat!(
@@ -371,7 +374,10 @@ fn extend_vml(vml: &[u8], cells: &[Pos]) -> Vec<u8> {
         return vml.to_vec();
     }
     let text = String::from_utf8_lossy(vml);
-    let mut next = numbers_after(&text, "_x0000_s").max().unwrap_or(1024) + 1;
+    let mut next = numbers_after(&text, "_x0000_s")
+        .max()
+        .unwrap_or(1024)
+        .saturating_add(1);
     let mut insert = String::new();
     if !text.contains("_x0000_t202") {
         insert.push_str(SHAPE_TYPE);
@@ -379,7 +385,7 @@ fn extend_vml(vml: &[u8], cells: &[Pos]) -> Vec<u8> {
     let z0 = text.matches("<v:shape ").count();
     for (i, pos) in cells.iter().enumerate() {
         insert.push_str(&shape(next, *pos, z0 + i + 1));
-        next += 1;
+        next = next.saturating_add(1);
     }
     let lower = vml.to_ascii_lowercase();
     let at = find_last(&lower, b"</xml>").unwrap_or(vml.len());

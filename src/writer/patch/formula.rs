@@ -38,12 +38,12 @@ pub fn shift(formula: &str, rows: i64, cols: i64) -> String {
                     let end2 = token_end(&chars, end + 1);
                     let second: String = chars[end + 1..end2].iter().collect();
                     let follows = chars.get(end2).copied();
-                    if !matches!(follows, Some('(' | '!')) {
-                        if let Some(pair) = shift_range(&token, &second, rows, cols) {
-                            out.push_str(&pair);
-                            i = end2;
-                            continue;
-                        }
+                    if !matches!(follows, Some('(' | '!'))
+                        && let Some(pair) = shift_range(&token, &second, rows, cols)
+                    {
+                        out.push_str(&pair);
+                        i = end2;
+                        continue;
                     }
                 }
                 if matches!(next, Some('(' | '!')) {

@@ -172,8 +172,18 @@ fn patch_sheet(
                 value: change.value.clone(),
             },
         );
-        if !change.notes.is_empty() {
-            notes.insert(*pos, change.notes.join("\n"));
+        let mut note = change.notes.join("\n");
+        // An overwritten formula is quoted so that the author can restore it.
+        if let (Some(_), Some(f)) = (&change.value, scan.formulas.get(pos))
+            && !note.contains(f.as_str())
+        {
+            if !note.is_empty() {
+                note.push('\n');
+            }
+            note.push_str(&format!("原公式 ={f}"));
+        }
+        if !note.is_empty() {
+            notes.insert(*pos, note);
         }
     }
     let new_drawing = comments::attach(pkg, part, scan.legacy_rid.as_deref(), &notes)?;

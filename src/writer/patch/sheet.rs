@@ -43,6 +43,8 @@ pub struct CellPatch {
 pub struct SheetScan {
     /// Current cell format of each edited cell that exists.
     pub styles: BTreeMap<Pos, u32>,
+    /// Formula of each edited cell that has one, as written in the cell.
+    pub formulas: BTreeMap<Pos, String>,
     /// `r:id` of the sheet's note drawing.
     pub legacy_rid: Option<String>,
 }
@@ -69,16 +71,39 @@ pub fn scan<T>(
     let mut rd = XmlIn::new(xml, part);
     let mut found = SheetScan {
         styles: BTreeMap::new(),
+        formulas: BTreeMap::new(),
         legacy_rid: None,
     };
     let mut depth = 0usize;
+    let mut cell: Option<Pos> = None;
+    // Every shared formula's anchor, so that a target that only points to one can be quoted.
+    let mut anchors: BTreeMap<String, Anchor> = BTreeMap::new();
+    let mut formula: Option<FormulaRead> = None;
     loop {
         let event = rd.next()?;
         let (e, start) = match &event {
             Event::Start(e) => (e, true),
             Event::Empty(e) => (e, false),
-            Event::End(_) => {
+            Event::Text(t) => {
+                if let Some(f) = &mut formula {
+                    f.text.push_str(&t.xml10_content());
+                }
+                continue;
+            }
+            Event::GeneralRef(r) => {
+                if let Some(f) = &mut formula {
+                    f.text.push_str(&ref_text(r).unwrap_or_default());
+                }
+                continue;
+            }
+            Event::End(e) => {
                 depth = depth.saturating_sub(1);
+                if let (4, "f", Some(pos), Some(f)) = (depth, end_name(e), cell, formula.take()) {
+                    found.formula(pos, f, &mut anchors, targets);
+                }
+                if depth == 3 {
+                    cell = None;
+                }
                 continue;
             }
             Event::Eof => break,
@@ -94,6 +119,19 @@ pub fn scan<T>(
                         .unwrap_or(0);
                     found.styles.insert(pos, s);
                 }
+                cell = start.then_some(pos);
+            }
+            (4, "f") => {
+                let f = FormulaRead {
+                    text: String::new(),
+                    anchor: shared_anchor(e, part)?,
+                    pointer: shared_pointer(e, part)?,
+                };
+                match (start, cell) {
+                    (true, _) => formula = Some(f),
+                    (false, Some(pos)) => found.formula(pos, f, &mut anchors, targets),
+                    (false, None) => {}
+                }
             }
             _ => {}
         }
@@ -102,6 +140,53 @@ pub fn scan<T>(
         }
     }
     Ok(found)
+}
+
+/// A cell's `<f>` element as read.
+struct FormulaRead {
+    text: String,
+    /// `si` when it anchors a shared formula.
+    anchor: Option<String>,
+    /// `si` when it points to a shared formula anchored elsewhere.
+    pointer: Option<String>,
+}
+
+impl SheetScan {
+    /// Records the formula of a cell: as an anchor for later cells, and as the quoted
+    /// formula of a target. A cell that only points to a shared formula quotes the formula
+    /// as it applies to that cell.
+    fn formula<T>(
+        &mut self,
+        pos: Pos,
+        f: FormulaRead,
+        anchors: &mut BTreeMap<String, Anchor>,
+        targets: &BTreeMap<Pos, T>,
+    ) {
+        let text = match (&f.pointer, f.text.is_empty()) {
+            (Some(si), true) => match anchors.get(si) {
+                Some(a) => {
+                    let rows = i64::from(pos.row) - i64::from(a.pos.row);
+                    let cols = i64::from(pos.col) - i64::from(a.pos.col);
+                    formula::shift(&a.formula, rows, cols)
+                }
+                None => return,
+            },
+            (_, true) => return,
+            (_, false) => f.text,
+        };
+        if let Some(si) = f.anchor {
+            anchors.insert(
+                si,
+                Anchor {
+                    pos,
+                    formula: text.clone(),
+                },
+            );
+        }
+        if targets.contains_key(&pos) {
+            self.formulas.insert(pos, text);
+        }
+    }
 }
 
 /// The plain decimal text of a number (`2`, `99.97`, never an exponent).

@@ -505,13 +505,22 @@ fn package(overrides: &[(&str, &str)]) -> Vec<u8> {
 
 #[test]
 fn overwritten_shared_formula_moves_to_its_other_cells() {
-    let output = patch_xlsx(&package(&[]), &one_edit("B1")).unwrap();
+    let mut corrections = one_edit("B1");
+    corrections.edits.extend(one_edit("B3").edits);
+    let output = patch_xlsx(&package(&[]), &corrections).unwrap();
     assert_eq!(value(&output, "Data", "B1"), Data::Float(42.0));
+    assert_eq!(value(&output, "Data", "B3"), Data::Float(42.0));
     let mut book = open(&output);
     let formulas = book.worksheet_formula("Data").unwrap();
     assert_eq!(formulas.get_value((1, 1)), Some(&"A2*2".to_string()));
-    assert_eq!(formulas.get_value((2, 1)), Some(&"A3*2".to_string()));
+    assert!(formulas.get_value((2, 1)).is_none_or(String::is_empty));
     assert_eq!(formulas.get_value((3, 1)), Some(&"A4*2".to_string()));
+    // The notes of overwritten formula cells quote the formula.
+    let comments = part(&output, "xl/comments1.xml");
+    assert!(
+        comments.contains("原公式 =A1*2") && comments.contains("原公式 =A3*2"),
+        "{comments}"
+    );
 
     let sheet = part(&output, "xl/worksheets/sheet1.xml");
     assert!(

@@ -1,0 +1,75 @@
+//! A spreadsheet program opens every corrected workbook and shows the recomputed numbers.
+//! `.ci/run` installs LibreOffice; where it is missing the test says so and passes nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{clean, n, sample, scratch, selfeval, t, write_book};
+
+fn soffice() -> Option<PathBuf> {
+    ["soffice", "libreoffice"].iter().find_map(|name| {
+        let out = Command::new("which").arg(name).output().ok()?;
+        out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    })
+}
+
+/// Converts with a private profile so parallel tests do not share LibreOffice's lock.
+fn convert(soffice: &Path, file: &Path, to: &str, out: &Path) -> PathBuf {
+    let profile = out.join("lo-profile");
+    let status = Command::new(soffice)
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--convert-to", to, "--outdir"])
+        .arg(out)
+        .arg(file)
+        .output()
+        .expect("run soffice");
+    assert!(status.status.success(), "soffice failed: {}", String::from_utf8_lossy(&status.stderr));
+    let ext = to.split(':').next().unwrap_or(to);
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    out.join(format!("{stem}.{ext}"))
+}
+
+#[test]
+fn libreoffice_opens_every_corrected_workbook() {
+    let Some(soffice) = soffice() else {
+        eprintln!("SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it from Debian's libreoffice-calc");
+        return;
+    };
+    let dir = scratch("libreoffice");
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).expect("dir");
+    std::fs::copy(sample("xlsx"), inputs.join("sample.xlsx")).expect("copy");
+    std::fs::copy(sample("xls"), inputs.join("legacy.xls")).expect("copy");
+    let mut f = clean();
+    f.indicators[0].actual = t("850人次");
+    f.indicators[5].actual = t("部分完成");
+    f.grade = t("良");
+    f.exec_score = n(8.0);
+    write_book(&inputs.join("many-findings.xlsx"), &[f], true);
+
+    let out = dir.join("out");
+    let run = selfeval(&["check", inputs.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let written: Vec<PathBuf> = std::fs::read_dir(&out)
+        .expect("out dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .collect();
+    assert_eq!(written.len(), 3, "{written:?}");
+    for file in &written {
+        let pdf = convert(&soffice, file, "pdf", &dir);
+        let size = std::fs::metadata(&pdf).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 1000, "{} did not convert to a PDF", file.display());
+    }
+    // The first sheet as LibreOffice computes and shows it.
+    for name in ["sample.checked.xlsx", "legacy.checked.xlsx"] {
+        let csv = convert(&soffice, &out.join(name), "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false", &dir);
+        let text = std::fs::read_to_string(&csv).expect("csv");
+        let row = |label: &str| text.lines().find(|l| l.contains(label)).unwrap_or_default().to_string();
+        assert!(row(",办公费,").contains(",2.00,"), "{name} H29: {}", row(",办公费,"));
+        assert!(row("总分").contains("99.97"), "{name} H38: {}", row("总分"));
+    }
+}
