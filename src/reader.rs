@@ -136,10 +136,11 @@ impl RawSheet {
     /// Every cell that holds a value or a formula, row by row.
     pub fn cells(&self) -> impl Iterator<Item = (Pos, &RawCell)> {
         let cols = self.cols.max(1) as usize;
-        self.cells.iter().enumerate().filter_map(move |(i, c)| {
-            (!matches!(c.value, RawValue::Empty) || c.formula.is_some())
-                .then(|| (Pos::new((i / cols) as u32, (i % cols) as u32), c))
-        })
+        self.cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !matches!(c.value, RawValue::Empty) || c.formula.is_some())
+            .map(move |(i, c)| (Pos::new((i / cols) as u32, (i % cols) as u32), c))
     }
 
     pub fn set(&mut self, pos: Pos, cell: RawCell) {

@@ -42,7 +42,7 @@ impl Aliases {
     /// Whether a cell's text, normalised, is one of these labels.
     pub fn matches(&self, text: &str) -> bool {
         let n = normalize_label(text);
-        !n.is_empty() && self.0.iter().any(|a| *a == n)
+        !n.is_empty() && self.0.contains(&n)
     }
 
     /// Whether a normalised text is one of these labels.
@@ -94,12 +94,10 @@ pub fn normalize_label(text: &str) -> String {
             _ => {}
         }
     }
-    let trimmed = out
-        .trim_start_matches("其中:")
+    out.trim_start_matches("其中:")
         .trim_start_matches("其中")
         .trim_end_matches([':', ','])
-        .to_string();
-    trimmed
+        .to_string()
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -11,7 +11,9 @@ use common::{clean, n, sample, scratch, selfeval, t, write_book};
 fn soffice() -> Option<PathBuf> {
     ["soffice", "libreoffice"].iter().find_map(|name| {
         let out = Command::new("which").arg(name).output().ok()?;
-        out.status.success().then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        out.status
+            .success()
+            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
     })
 }
 
@@ -19,13 +21,20 @@ fn soffice() -> Option<PathBuf> {
 fn convert(soffice: &Path, file: &Path, to: &str, out: &Path) -> PathBuf {
     let profile = out.join("lo-profile");
     let status = Command::new(soffice)
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
         .args(["--headless", "--convert-to", to, "--outdir"])
         .arg(out)
         .arg(file)
         .output()
         .expect("run soffice");
-    assert!(status.status.success(), "soffice failed: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "soffice failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let ext = to.split(':').next().unwrap_or(to);
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     out.join(format!("{stem}.{ext}"))
@@ -34,7 +43,9 @@ fn convert(soffice: &Path, file: &Path, to: &str, out: &Path) -> PathBuf {
 #[test]
 fn libreoffice_opens_every_corrected_workbook() {
     let Some(soffice) = soffice() else {
-        eprintln!("SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it from Debian's libreoffice-calc");
+        eprintln!(
+            "SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it from Debian's libreoffice-calc"
+        );
         return;
     };
     let dir = scratch("libreoffice");
@@ -50,7 +61,12 @@ fn libreoffice_opens_every_corrected_workbook() {
     write_book(&inputs.join("many-findings.xlsx"), &[f], true);
 
     let out = dir.join("out");
-    let run = selfeval(&["check", inputs.to_str().unwrap(), "--out-dir", out.to_str().unwrap()]);
+    let run = selfeval(&[
+        "check",
+        inputs.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let written: Vec<PathBuf> = std::fs::read_dir(&out)
         .expect("out dir")
@@ -66,10 +82,24 @@ fn libreoffice_opens_every_corrected_workbook() {
     }
     // The first sheet as LibreOffice computes and shows it.
     for name in ["sample.checked.xlsx", "legacy.checked.xlsx"] {
-        let csv = convert(&soffice, &out.join(name), "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false", &dir);
+        let csv = convert(
+            &soffice,
+            &out.join(name),
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
+            &dir,
+        );
         let text = std::fs::read_to_string(&csv).expect("csv");
-        let row = |label: &str| text.lines().find(|l| l.contains(label)).unwrap_or_default().to_string();
-        assert!(row(",办公费,").contains(",2.00,"), "{name} H29: {}", row(",办公费,"));
+        let row = |label: &str| {
+            text.lines()
+                .find(|l| l.contains(label))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            row(",办公费,").contains(",2.00,"),
+            "{name} H29: {}",
+            row(",办公费,")
+        );
         assert!(row("总分").contains("99.97"), "{name} H38: {}", row("总分"));
     }
 }

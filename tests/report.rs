@@ -13,12 +13,21 @@ fn run(args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .expect("run selfeval");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
 fn json_report_of_the_sample() {
-    let (code, out) = run(&["check", "fixtures/qiannan-finance-2023.xlsx", "--format", "json", "--no-write"]);
+    let (code, out) = run(&[
+        "check",
+        "fixtures/qiannan-finance-2023.xlsx",
+        "--format",
+        "json",
+        "--no-write",
+    ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
     insta::assert_json_snapshot!("sample_json", v);
@@ -26,7 +35,12 @@ fn json_report_of_the_sample() {
 
 #[test]
 fn text_report_of_the_sample() {
-    let (code, out) = run(&["check", "fixtures/qiannan-finance-2023.xls", "--no-write", "--notes"]);
+    let (code, out) = run(&[
+        "check",
+        "fixtures/qiannan-finance-2023.xls",
+        "--no-write",
+        "--notes",
+    ]);
     assert_eq!(code, 1);
     insta::assert_snapshot!("sample_text", out);
 }
@@ -43,7 +57,13 @@ fn json_report_of_a_form_with_many_findings() {
     f.grade = t("良");
     let path = dir.join("many.xlsx");
     write_book(&path, &[f], true);
-    let (code, out) = run(&["check", path.to_str().unwrap(), "--format", "json", "--no-write"]);
+    let (code, out) = run(&[
+        "check",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-write",
+    ]);
     assert_eq!(code, 1);
     let mut v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
     v["files"][0]["path"] = "many.xlsx".into();

@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{Form, Ind, V, check_form, clean, ind, n, scratch, t};
-
-type Found = (String, String, String, String, String);
+use common::{Form, Found, Ind, V, check_form, clean, ind, n, scratch, t};
 
 fn codes(found: &[Found], severity: &str) -> Vec<(String, String)> {
     found

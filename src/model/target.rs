@@ -243,7 +243,7 @@ fn split_operator<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t st
         .chain(w.at_most.iter().map(|s| (s, Direction::AtMost)))
         .chain(w.equal.iter().map(|s| (s, Direction::Equal)))
         .collect();
-    words.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+    words.sort_by_key(|w| std::cmp::Reverse(w.0.chars().count()));
     for (word, dir) in words {
         if let Some(rest) = t.strip_prefix(word) {
             return (Some(dir), rest);

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{ExecResult, Rules, Span, check_value, num_shown};
+use super::{ExecResult, Recomputed, Rules, Span, check_value, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::{Funding, Num};
 use crate::number::{Shown, fixed};
@@ -73,21 +73,21 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         }
         return unscored;
     }
-    if b.point > a.point {
-        if let Some(cell) = f.total.executed.as_ref().map(|n| n.cell.clone()) {
-            findings.push(
-                Finding::new(
-                    Code::OverBudget,
-                    cell,
-                    format!(
-                        "全年执行数 {} 超过全年预算数 {}，执行率得分按 100% 封顶",
-                        b.point, a.point
-                    ),
-                )
-                .claimed(b.point.to_string())
-                .expected(format!("≤ {}", a.point)),
-            );
-        }
+    if b.point > a.point
+        && let Some(cell) = f.total.executed.as_ref().map(|n| n.cell.clone())
+    {
+        findings.push(
+            Finding::new(
+                Code::OverBudget,
+                cell,
+                format!(
+                    "全年执行数 {} 超过全年预算数 {}，执行率得分按 100% 封顶",
+                    b.point, a.point
+                ),
+            )
+            .claimed(b.point.to_string())
+            .expected(format!("≤ {}", a.point)),
+        );
     }
 
     let rate = Span {
@@ -112,24 +112,26 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         && let Some(written) = num.number().map(as_fraction)
     {
         let stands = check_value(
-            written,
             num,
-            rate,
+            written,
             rate_decimals,
-            Code::ExecRate,
-            || {
+            Recomputed {
+                span: rate,
+                shown: shown_rate(rate.point),
+                correction: NewValue::Percent {
+                    fraction: crate::number::round_half_away(rate.point, rate_decimals),
+                    decimals: rules.profile.scoring.rate_decimals,
+                },
+            },
+            (
+                Code::ExecRate,
                 format!(
                     "执行率应为 {} ÷ {} = {}",
                     b.point,
                     a.point,
                     shown_rate(rate.point)
-                )
-            },
-            shown_rate(rate.point),
-            NewValue::Percent {
-                fraction: crate::number::round_half_away(rate.point, rate_decimals),
-                decimals: rules.profile.scoring.rate_decimals,
-            },
+                ),
+            ),
             findings,
         );
         // People also score from the rate they displayed: that order is accepted too.
@@ -142,21 +144,23 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
     let final_score = match (&f.total.score, written_score) {
         (Some(num), Some(written)) => {
             let stands = check_value(
-                written,
                 num,
-                score_span,
+                written,
                 rules.score_decimals(),
-                Code::ExecScore,
-                || {
+                Recomputed {
+                    span: score_span,
+                    shown: rules.show(expected),
+                    correction: rules.score_value(expected),
+                },
+                (
+                    Code::ExecScore,
                     format!(
                         "执行率得分应为 min({}, 100%) × {} = {}",
                         shown_rate(rate.point),
                         weight,
                         rules.show(expected)
-                    )
-                },
-                rules.show(expected),
-                rules.score_value(expected),
+                    ),
+                ),
                 findings,
             );
             if stands {

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{IndicatorResult, Rules, Span, check_value, num_shown};
+use super::{IndicatorResult, Recomputed, Rules, Span, check_value, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::Indicator;
 use crate::model::target::{Actual, Direction, Quantity, Target, align};
@@ -435,14 +435,15 @@ fn judge_score(
     match expected {
         Expected::Point(span, formula) => {
             let stands = check_value(
-                written,
                 num,
-                *span,
+                written,
                 rules.score_decimals(),
-                Code::ScoreFormula,
-                || format!("“{name}”得分应为{formula}"),
-                rules.show(span.point),
-                rules.score_value(span.point),
+                Recomputed {
+                    span: *span,
+                    shown: rules.show(span.point),
+                    correction: rules.score_value(span.point),
+                },
+                (Code::ScoreFormula, format!("“{name}”得分应为{formula}")),
                 findings,
             );
             if stands { s } else { round(span.point, rules) }
@@ -563,5 +564,70 @@ fn over_achieved(
             )
             .claimed(ind.actual.value.clone()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::Layout;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// SPEC §8, the numeric rows: the point value at two decimals.
+    #[test]
+    fn worked_examples() {
+        let l = Layout::bundled();
+        for (target, actual, w, cost, want) in [
+            ("≥1000人次", "850人次", "10", false, "8.50"),
+            ("≤50万元", "55万元", "5", false, "4.55"),
+            ("≤8.9万元", "8.83万", "2", true, "2.00"),
+            ("≥95%", "92%", "10", false, "9.68"),
+            ("≥200万元", "1,850,000元", "8", false, "7.40"),
+            ("=100%", "98%", "10", false, "9.80"),
+            ("90%-95%", "88%", "10", false, "9.78"),
+            ("90%-95%", "97%", "10", false, "9.79"),
+            ("90%-95%", "93%", "10", false, "10.00"),
+            ("≤0起", "0起", "5", false, "5.00"),
+            ("8.9万元", "9.2万元", "2", true, "1.93"),
+        ] {
+            let t = Target::parse(target, cost, Some(2023), l);
+            let Actual::Number(b) = Actual::parse(actual, Some(2023), l) else {
+                panic!("{actual}")
+            };
+            let span = match &t {
+                Target::Numeric {
+                    direction, value, ..
+                } => {
+                    let (a, b) = align(value, &b).expect("units");
+                    numeric_span(*direction, &a, &b, None, d(w))
+                }
+                Target::Range { lo, hi } => {
+                    let (lo, b) = align(lo, &b).expect("units");
+                    numeric_span(Direction::Range, &lo, &b, Some(hi), d(w))
+                }
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                crate::number::fixed(span.point, 2),
+                want,
+                "{target} / {actual}"
+            );
+        }
+    }
+
+    #[test]
+    fn rounded_actuals_widen_the_span_but_counts_do_not() {
+        let l = Layout::bundled();
+        let a = Quantity::parse("95%", l).unwrap();
+        let b = Quantity::parse("92%", l).unwrap();
+        let s = numeric_span(Direction::AtLeast, &a, &b, None, d("10"));
+        assert!(s.lo < s.point && s.point < s.hi);
+        let a = Quantity::parse("4次", l).unwrap();
+        let b = Quantity::parse("3次", l).unwrap();
+        let s = numeric_span(Direction::AtLeast, &a, &b, None, d("2"));
+        assert_eq!((s.lo, s.hi), (d("1.5"), d("1.5")));
     }
 }

@@ -120,20 +120,26 @@ pub fn score(form: Form, rules: Rules) -> Scored {
     }
 }
 
-/// Reports a written value against its span, or nothing when it is exact. Returns whether
-/// the written value stands (exact or explained by rounding).
-fn check_value(
-    written: Shown,
-    num: &Num,
+/// A recomputed value: the span rounding allows, how it is shown, and what an error cell
+/// is corrected to.
+struct Recomputed {
     span: Span,
-    display: u32,
-    wrong: Code,
-    message: impl FnOnce() -> String,
-    expected: String,
+    shown: String,
     correction: NewValue,
+}
+
+/// Reports a written value against its recomputed one, or nothing when it is exact.
+/// `display` is the precision the profile shows. Returns whether the written value stands
+/// (exact or explained by rounding).
+fn check_value(
+    num: &Num,
+    written: Shown,
+    display: u32,
+    recomputed: Recomputed,
+    wrong: (Code, String),
     findings: &mut Vec<Finding>,
 ) -> bool {
-    match judge(written, span, display) {
+    match judge(written, recomputed.span, display) {
         Verdict::Exact => true,
         Verdict::Rounding => {
             findings.push(
@@ -142,20 +148,20 @@ fn check_value(
                     num.cell.clone(),
                     format!(
                         "填报值 {} 与精确值 {} 的差异可由四舍五入解释",
-                        written, expected
+                        written, recomputed.shown
                     ),
                 )
                 .claimed(written.to_string())
-                .expected(expected),
+                .expected(recomputed.shown),
             );
             true
         }
         Verdict::Wrong => {
             findings.push(
-                Finding::new(wrong, num.cell.clone(), message())
+                Finding::new(wrong.0, num.cell.clone(), wrong.1)
                     .claimed(num_shown(num))
-                    .expected(expected)
-                    .correct_to(correction),
+                    .expected(recomputed.shown)
+                    .correct_to(recomputed.correction),
             );
             false
         }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::{ExecResult, IndicatorResult, Rules, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::{Form, Num};
-use crate::number::{Shown, fold_width, round_half_away};
+use crate::number::{Shown, round_half_away};
 use crate::template::normalize_label;
 use crate::writer::NewValue;
 
@@ -259,7 +259,8 @@ fn check_grade(
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) {
-    let text = fold_width(&cell.value);
+    // `优（99.97分）` names its grade before the parenthesis.
+    let text = normalize_label(&cell.value);
     if text.is_empty() {
         return;
     }

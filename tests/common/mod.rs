@@ -406,8 +406,11 @@ pub fn selfeval(args: &[&str]) -> Run {
     }
 }
 
-/// Every finding of a JSON report as (cell, code, severity, claimed, expected).
-pub fn findings(report: &serde_json::Value) -> Vec<(String, String, String, String, String)> {
+/// A finding as (cell, code, severity, claimed, expected).
+pub type Found = (String, String, String, String, String);
+
+/// Every finding of a JSON report.
+pub fn findings(report: &serde_json::Value) -> Vec<Found> {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
     report["files"]
         .as_array()
@@ -428,11 +431,7 @@ pub fn findings(report: &serde_json::Value) -> Vec<(String, String, String, Stri
 }
 
 /// Checks one form's workbook and returns its findings.
-pub fn check_form(
-    dir: &Path,
-    name: &str,
-    form: &Form,
-) -> (i32, Vec<(String, String, String, String, String)>) {
+pub fn check_form(dir: &Path, name: &str, form: &Form) -> (i32, Vec<Found>) {
     let path = dir.join(format!("{name}.xlsx"));
     write_book(&path, std::slice::from_ref(form), false);
     let run = selfeval(&[
