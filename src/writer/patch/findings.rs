@@ -1,7 +1,7 @@
 //! The 核查结果 sheet: one row per finding, each with a link to its cell.
 
 use super::super::{FINDINGS_HEADERS, FindingRow};
-use super::xml::{DECL, MAIN_NS, REL_NS, esc, text_element};
+use super::xml::{DECL, MAIN_NS, REL_NS, esc, fit_cell, text_element};
 use crate::cell::{Pos, col_letters};
 
 /// Column widths, in characters, for the columns of [`FINDINGS_HEADERS`].
@@ -17,7 +17,7 @@ fn cell(pos: Pos, xf: Option<u32>, text: &str) -> String {
     format!(
         "<c r=\"{}\"{style} t=\"inlineStr\"><is>{}</is></c>",
         pos.a1(),
-        text_element("t", text)
+        text_element("t", fit_cell(text))
     )
 }
 

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use super::super::{NewValue, WriteError};
 use super::formula;
 use super::xml::{
-    XmlIn, XmlOut, attr, end_name, ensure_rel_prefix, esc, name_of, prefix_of, rebuild, ref_text,
-    rel_id, text_element, xml_error,
+    XmlIn, XmlOut, attr, end_name, ensure_rel_prefix, esc, fit_cell, name_of, prefix_of, rebuild,
+    ref_text, rel_id, text_element, xml_error,
 };
 use crate::cell::Pos;
 
@@ -588,7 +588,10 @@ impl Rewrite<'_> {
                 format!("<{p}v>{}</{p}v>", number_text(fraction))
             }
             Some(NewValue::Text(s)) => {
-                format!("<{p}is>{}</{p}is>", text_element(&format!("{p}t"), s))
+                format!(
+                    "<{p}is>{}</{p}is>",
+                    text_element(&format!("{p}t"), fit_cell(s))
+                )
             }
         };
         self.out.event(Event::Start(e.borrow()))?;

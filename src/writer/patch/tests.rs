@@ -94,6 +94,7 @@ fn corrections() -> Corrections {
                 Some(NewValue::Text("优".into())),
                 "原填报 良；应为 优",
             ),
+            edit("C33", Mark::Error, number("0.5", 2), "行间新单元格"),
         ],
         findings: vec![
             finding("H29", "score-mismatch", "得分应为 2.00"),
@@ -158,6 +159,7 @@ fn writes_values_marks_and_findings() {
     assert_eq!(value(&output, FORM, "G31"), Data::Float(3.0));
     assert_eq!(value(&output, FORM, "H30"), Data::Float(5.0));
     assert_eq!(value(&output, FORM, "I31"), Data::String("优".into()));
+    assert_eq!(value(&output, FORM, "C33"), Data::Float(0.5));
     assert_eq!(value(&output, FORM, "D29"), Data::String("成本指标".into()));
     assert_eq!(value(&output, "说明", "A1"), Data::String("附注".into()));
 
@@ -199,6 +201,11 @@ fn writes_values_marks_and_findings() {
         "{form_xml}"
     );
     assert!(form_xml.contains(r#"<row r="45"><c r="J45""#), "{form_xml}");
+    assert!(
+        form_xml.contains(r#"</row><row r="33"><c r="C33" s="#),
+        "{form_xml}"
+    );
+    assert!(form_xml.contains(r#"<c r="G31" s="#), "{form_xml}");
     assert!(form_xml.contains(r#"<legacyDrawing r:id="#), "{form_xml}");
     assert!(
         form_xml.contains(r#"<dimension ref="A1:J45"/>"#),
@@ -207,10 +214,10 @@ fn writes_values_marks_and_findings() {
     let workbook = part(&output, "xl/workbook.xml");
     assert!(workbook.contains(r#"fullCalcOnLoad="1""#), "{workbook}");
     let comments = part(&output, "xl/comments1.xml");
-    assert_eq!(comments.matches("<comment ").count(), 5, "{comments}");
+    assert_eq!(comments.matches("<comment ").count(), 6, "{comments}");
     assert!(comments.contains("原填报 1.98；应为 2.00；依据 I3"));
     let vml = part(&output, "xl/drawings/vmlDrawing1.vml");
-    assert_eq!(vml.matches("<v:shape ").count(), 5);
+    assert_eq!(vml.matches("<v:shape ").count(), 6);
     assert!(vml.contains("<x:Row>28</x:Row><x:Column>7</x:Column>"));
 }
 
@@ -257,10 +264,10 @@ fn extends_an_existing_note() {
         comments.contains("<author>张三</author><author>selfeval</author>"),
         "{comments}"
     );
-    assert_eq!(comments.matches("<comment ").count(), 5);
-    // The existing drawing gets shapes for the four new notes, with ids of their own.
+    assert_eq!(comments.matches("<comment ").count(), 6);
+    // The existing drawing gets shapes for the five new notes, with ids of their own.
     let vml = part(&output, "xl/drawings/vmlDrawing1.vml");
-    assert_eq!(vml.matches("<v:shape ").count(), 5);
+    assert_eq!(vml.matches("<v:shape ").count(), 6);
     let mut ids: Vec<&str> = vml
         .match_indices("id=\"_x0000_s")
         .map(|(i, _)| &vml[i..i + 16])
@@ -622,4 +629,72 @@ fn corrects_the_sample() {
     let sheet = part(&output, "xl/worksheets/sheet1.xml");
     assert!(sheet.contains("<mergeCells count=\"18\">"));
     assert_eq!(patch_xlsx(SAMPLE, &sample_corrections()).unwrap(), output);
+}
+
+#[test]
+fn declares_the_relationship_prefix_and_fills_empty_sheet_data() {
+    let sheet = format!(
+        "<worksheet xmlns=\"{MAIN}\"><sheetData/><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/></worksheet>"
+    );
+    let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let output = patch_xlsx(&input, &one_edit("C3")).unwrap();
+    assert_eq!(value(&output, "Data", "C3"), Data::Float(42.0));
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.starts_with(&format!("<worksheet xmlns=\"{MAIN}\" xmlns:r=")),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains(r#"<sheetData><row r="3"><c r="C3" s="1"><v>42</v></c></row></sheetData>"#),
+        "{sheet}"
+    );
+    assert!(
+        sheet.ends_with(r#"footer="0.3"/><legacyDrawing r:id="rId2"/></worksheet>"#),
+        "{sheet}"
+    );
+}
+
+#[test]
+fn adds_notes_to_a_drawing_that_holds_only_controls() {
+    // Excel's VML is not always well-formed (`<br>`), so it must not need parsing.
+    let vml = concat!(
+        "<xml xmlns:v=\"urn:schemas-microsoft-com:vml\" xmlns:o=\"urn:schemas-microsoft-com:office:office\" ",
+        "xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><o:shapelayout v:ext=\"edit\">",
+        "<o:idmap v:ext=\"edit\" data=\"3\"/></o:shapelayout><v:shapetype id=\"_x0000_t201\"/>",
+        "<v:shape id=\"_x0000_s3073\" type=\"#_x0000_t201\"><v:textbox><div>OK<br></div></v:textbox>",
+        "<x:ClientData ObjectType=\"Button\"/></v:shape></xml>"
+    );
+    let sheet = format!(
+        "<worksheet xmlns=\"{MAIN}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheetData/><legacyDrawing r:id=\"rId5\"/></worksheet>"
+    );
+    let rels = concat!(
+        "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+        "<Relationship Id=\"rId5\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing\" Target=\"../drawings/vmlDrawing1.vml\"/>",
+        "</Relationships>"
+    );
+    let input = package(&[
+        ("xl/worksheets/sheet1.xml", &sheet),
+        ("xl/worksheets/_rels/sheet1.xml.rels", rels),
+        ("xl/drawings/vmlDrawing1.vml", vml),
+    ]);
+    let output = patch_xlsx(&input, &one_edit("A1")).unwrap();
+    let vml = part(&output, "xl/drawings/vmlDrawing1.vml");
+    assert!(vml.contains("<div>OK<br></div>"), "{vml}");
+    assert!(vml.contains(r#"<v:shapetype id="_x0000_t202""#), "{vml}");
+    assert!(
+        vml.contains(r##"<v:shape id="_x0000_s3074" type="#_x0000_t202""##),
+        "{vml}"
+    );
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert_eq!(sheet.matches("<legacyDrawing").count(), 1, "{sheet}");
+    let rels = part(&output, "xl/worksheets/_rels/sheet1.xml.rels");
+    assert!(
+        rels.contains(r#"Id="rId6" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments" Target="../comments1.xml""#),
+        "{rels}"
+    );
+    let comments = part(&output, "xl/comments1.xml");
+    assert!(
+        comments.contains(r#"<comment ref="A1" authorId="0">"#),
+        "{comments}"
+    );
 }
