@@ -126,6 +126,8 @@ pub struct FundingLabels {
     pub source: Aliases,
     pub initial_budget: Aliases,
     pub budget: Aliases,
+    pub adjusted_budget: Aliases,
+    pub reason: Aliases,
     pub executed: Aliases,
     pub weight: Aliases,
     pub rate: Aliases,

@@ -140,6 +140,12 @@ impl<'a> View<'a> {
 }
 
 fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
+    if sheet.hidden {
+        return SheetOutcome::Skipped {
+            sheet: Arc::clone(&sheet.name),
+            reason: "隐藏的工作表 (hidden sheet)".to_string(),
+        };
+    }
     let view = View::new(sheet, layout);
     let header = find_indicator_header(&view);
     let funding_header = find_funding_header(&view);
@@ -475,10 +481,12 @@ struct FundingHeader {
     block_label: Option<Pos>,
     initial_budget: Option<u32>,
     budget: Option<u32>,
+    adjusted_budget: Option<u32>,
     executed: Option<u32>,
     weight: Option<u32>,
     rate: Option<u32>,
     score: Option<u32>,
+    reason: Option<u32>,
 }
 
 fn find_funding_header(view: &View) -> Option<FundingHeader> {
@@ -486,7 +494,8 @@ fn find_funding_header(view: &View) -> Option<FundingHeader> {
     view.find(&f.executed).find_map(|p| {
         let col = |a: &Aliases| view.find_in_row(p.row, a).map(|q| q.col);
         let budget = col(&f.budget);
-        budget?;
+        let adjusted_budget = col(&f.adjusted_budget);
+        budget.or(adjusted_budget)?;
         Some(FundingHeader {
             row: p.row,
             label_col: col(&f.source),
@@ -495,10 +504,12 @@ fn find_funding_header(view: &View) -> Option<FundingHeader> {
                 .find(|q| q.row <= p.row + 1 && q.row + 1 >= p.row),
             initial_budget: col(&f.initial_budget),
             budget,
+            adjusted_budget,
             executed: Some(p.col),
             weight: col(&f.weight),
             rate: col(&f.rate),
             score: col(&f.score),
+            reason: col(&f.reason),
         })
     })
 }
@@ -510,7 +521,7 @@ fn read_funding(
     findings: &mut Vec<Finding>,
 ) -> Funding {
     let f = &view.layout.funding;
-    let first_amount = [h.initial_budget, h.budget, h.executed]
+    let first_amount = [h.initial_budget, h.budget, h.adjusted_budget, h.executed]
         .into_iter()
         .flatten()
         .min()
@@ -564,10 +575,12 @@ fn read_funding(
             label: view.text(label_pos),
             initial_budget: num(h.initial_budget, "年初预算数", findings),
             budget: num(h.budget, "全年预算数", findings),
+            adjusted_budget: num(h.adjusted_budget, "调整后预算数", findings),
             executed: num(h.executed, "全年执行数", findings),
             weight: num(h.weight, "分值", findings),
             rate: num(h.rate, "执行率", findings),
             score: num(h.score, "得分", findings),
+            reason: h.reason.map(|c| view.text(Pos::new(row, c))),
         };
         if kind == SourceKind::Total && total.is_none() {
             total = Some(r);
@@ -590,10 +603,12 @@ fn read_funding(
                 label: absent_text(view, Pos::new(h.row, h.label_col.unwrap_or(0))),
                 initial_budget: None,
                 budget: None,
+                adjusted_budget: None,
                 executed: None,
                 weight: None,
                 rate: None,
                 score: None,
+                reason: None,
             }
         } else {
             let mut first = sources.remove(0);
@@ -609,7 +624,7 @@ fn read_funding(
 }
 
 fn has_amounts(view: &View, h: &FundingHeader, row: u32) -> bool {
-    [h.initial_budget, h.budget, h.executed]
+    [h.initial_budget, h.budget, h.adjusted_budget, h.executed]
         .into_iter()
         .flatten()
         .any(|c| {

@@ -71,18 +71,22 @@ pub struct FundingRow {
     pub label: Located<String>,
     pub initial_budget: Option<Num>,
     pub budget: Option<Num>,
+    pub adjusted_budget: Option<Num>,
     pub executed: Option<Num>,
     pub weight: Option<Num>,
     pub rate: Option<Num>,
     pub score: Option<Num>,
+    /// The reason cell, where the block has a reason column.
+    pub reason: Option<Located<String>>,
 }
 
 impl FundingRow {
     /// The amount columns, for checks that treat them alike (F3).
-    pub fn amounts(&self) -> [(AmountColumn, Option<&Num>); 3] {
+    pub fn amounts(&self) -> [(AmountColumn, Option<&Num>); 4] {
         [
             (AmountColumn::InitialBudget, self.initial_budget.as_ref()),
             (AmountColumn::Budget, self.budget.as_ref()),
+            (AmountColumn::AdjustedBudget, self.adjusted_budget.as_ref()),
             (AmountColumn::Executed, self.executed.as_ref()),
         ]
     }
@@ -92,6 +96,7 @@ impl FundingRow {
 pub enum AmountColumn {
     InitialBudget,
     Budget,
+    AdjustedBudget,
     Executed,
 }
 
@@ -100,6 +105,7 @@ impl AmountColumn {
         match self {
             AmountColumn::InitialBudget => "年初预算数",
             AmountColumn::Budget => "全年预算数",
+            AmountColumn::AdjustedBudget => "调整后预算数",
             AmountColumn::Executed => "全年执行数",
         }
     }

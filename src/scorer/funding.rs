@@ -6,6 +6,7 @@ use super::{ExecResult, Recomputed, Rules, Span, check_value, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::{Funding, Num};
 use crate::number::{Shown, fixed};
+use crate::template::BudgetColumn;
 use crate::writer::NewValue;
 
 /// An amount as used in the arithmetic: a point and the interval its display allows.
@@ -29,6 +30,12 @@ impl Amount {
 
 pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> ExecResult {
     let budget = column_total(f, |r| r.budget.as_ref(), "全年预算数", findings);
+    let adjusted = column_total(f, |r| r.adjusted_budget.as_ref(), "调整后预算数", findings);
+    // A in B/A: the profile's column where the form has it, else the other one.
+    let budget = match rules.profile.execution.budget_column {
+        BudgetColumn::Budget => budget.or(adjusted),
+        BudgetColumn::Adjusted => adjusted.or(budget),
+    };
     let executed = column_total(f, |r| r.executed.as_ref(), "全年执行数", findings);
     column_total(f, |r| r.initial_budget.as_ref(), "年初预算数", findings);
     subrow_scores(f, findings);
