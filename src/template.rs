@@ -15,7 +15,15 @@ const LAYOUT: &str = include_str!("../templates/layout.toml");
 const NATIONAL: &str = include_str!("../templates/national.toml");
 
 /// Profiles shipped with the binary, selectable by name.
-pub const BUNDLED_PROFILES: [(&str, &str); 1] = [("national", NATIONAL)];
+pub const BUNDLED_PROFILES: [(&str, &str); 4] = [
+    ("national", NATIONAL),
+    ("sichuan", include_str!("../templates/sichuan.toml")),
+    ("hubei", include_str!("../templates/hubei.toml")),
+    (
+        "platform-penalties",
+        include_str!("../templates/platform-penalties.toml"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -207,6 +215,16 @@ pub struct Profile {
     pub qualitative: QualitativeBands,
     pub grades: Vec<GradeStep>,
     pub conclusion: ConclusionRules,
+    /// Caps on the total by execution rate, in any order; the lowest applicable wins.
+    #[serde(default)]
+    pub total_caps: Vec<TotalCap>,
+}
+
+/// The total may not exceed `max_total` when the execution rate is below `rate_below`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TotalCap {
+    pub rate_below: Decimal,
+    pub max_total: Decimal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -289,6 +307,14 @@ impl Profile {
         Err(TemplateError::Unknown(spec.to_string(), names.join("、")))
     }
 
+    /// The strictest cap that applies to an execution rate.
+    pub fn cap_for(&self, rate: Decimal) -> Option<&TotalCap> {
+        self.total_caps
+            .iter()
+            .filter(|c| rate < c.rate_below)
+            .min_by_key(|c| c.max_total)
+    }
+
     /// The grade a total earns (T4).
     pub fn grade_for(&self, total: Decimal) -> &str {
         self.grades
@@ -319,6 +345,26 @@ mod tests {
         assert_eq!(p.grade_for("89.99".parse().unwrap()), "良");
         assert_eq!(p.grade_for(Decimal::from(60)), "中");
         assert_eq!(p.grade_for("59.99".parse().unwrap()), "差");
+    }
+
+    #[test]
+    fn every_bundled_profile_parses_and_grades() {
+        for (name, _) in BUNDLED_PROFILES {
+            let p = Profile::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(p.name, name);
+            assert_eq!(
+                p.grades.last().map(|g| g.min),
+                Some(Decimal::ZERO),
+                "{name}"
+            );
+        }
+        let platform = Profile::load("platform-penalties").unwrap();
+        assert_eq!(platform.grade_for(Decimal::from(80)), "优");
+        let cap = |r: &str| platform.cap_for(r.parse().unwrap()).map(|c| c.max_total);
+        assert_eq!(cap("0.65"), Some(Decimal::from(79)));
+        assert_eq!(cap("0.55"), Some(Decimal::from(69)));
+        assert_eq!(cap("0.45"), Some(Decimal::from(59)));
+        assert_eq!(cap("0.8"), None);
     }
 
     #[test]

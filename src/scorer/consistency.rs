@@ -28,6 +28,16 @@ impl Span {
         self
     }
 
+    /// Every value lowered by `p`, not below zero (a deduction).
+    pub fn minus(self, p: Decimal) -> Self {
+        let f = |v: Decimal| (v - p).max(Decimal::ZERO);
+        Self {
+            point: f(self.point),
+            lo: f(self.lo),
+            hi: f(self.hi),
+        }
+    }
+
     /// A function of one input over its interval, evaluated at the ends and at the kinks
     /// (where a `min`/`max` changes branch) that fall inside it.
     pub fn over(

@@ -102,6 +102,7 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         lo: b.lo / a.hi,
         hi: b.hi / a.lo.max(Decimal::new(1, 28)),
     };
+    shortfall_reason(f, rate.point, rate_cell, rules, findings);
     let rate_decimals = rules.profile.scoring.rate_decimals + 2;
     let shown_rate = |v: Decimal| {
         format!(
@@ -294,4 +295,39 @@ fn subrow_scores(f: &Funding, findings: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Some regions (Sichuan: below 90%) ask the form to explain low execution.
+fn shortfall_reason(
+    f: &Funding,
+    rate: Decimal,
+    rate_cell: &crate::cell::CellRef,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) {
+    let below = rules.profile.execution.reason_below;
+    if below.is_zero() || rate >= below {
+        return;
+    }
+    let reason = f.total.reason.as_ref();
+    if reason.is_some_and(|r| {
+        !crate::number::fold_width(&r.value).is_empty()
+            && !rules
+                .layout
+                .words
+                .blank_reason
+                .contains_exact(&crate::number::fold_width(&r.value))
+    }) {
+        return;
+    }
+    let cell = reason.map_or(rate_cell, |r| &r.cell);
+    findings.push(Finding::new(
+        Code::ReasonMissing,
+        cell.clone(),
+        format!(
+            "预算执行率 {}% 低于 {}%，须说明原因",
+            fixed(rate * Decimal::ONE_HUNDRED, 2),
+            (below * Decimal::ONE_HUNDRED).normalize()
+        ),
+    ));
 }

@@ -165,10 +165,20 @@ fn expect(
             Actual::Number(b) => match align(value, b) {
                 Some((a, b)) => {
                     let span = numeric_span(*direction, &a, &b, None, w);
-                    (
-                        direction.as_str(),
-                        Expected::Point(span, formula(*direction, &a, &b, None, w, span, rules)),
-                    )
+                    let how = formula(*direction, &a, &b, None, w, span, rules);
+                    let (span, how) = match over_penalty(*direction, &a, &b, rules) {
+                        Some(p) => {
+                            let span = span.minus(p);
+                            let how = format!(
+                                "{how}；超过指标值 30% 以上扣 {} 分，得 {}",
+                                p.normalize(),
+                                rules.show(span.point)
+                            );
+                            (span, how)
+                        }
+                        None => (span, how),
+                    };
+                    (direction.as_str(), Expected::Point(span, how))
                 }
                 None => {
                     unit_mismatch(ind, value, b, findings);
@@ -525,6 +535,17 @@ fn formula(
             )
         }
     }
+}
+
+/// Points some platforms deduct when a positive indicator overshoots (profile
+/// `over_achieved_penalty`; 0 in the national profile).
+fn over_penalty(direction: Direction, a: &Quantity, b: &Quantity, rules: Rules) -> Option<Decimal> {
+    let s = &rules.profile.scoring;
+    (direction == Direction::AtLeast
+        && s.over_achieved_penalty > Decimal::ZERO
+        && a.base() > Decimal::ZERO
+        && b.base() >= a.base() * s.over_achieved_ratio)
+        .then_some(s.over_achieved_penalty)
 }
 
 /// T6: a positive indicator that overshoots its target by the profile's ratio.

@@ -8,7 +8,7 @@ use super::{ExecResult, IndicatorResult, Rules, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::{Form, Num};
 use crate::number::{Shown, round_half_away};
-use crate::template::normalize_label;
+use crate::template::{TotalCap, normalize_label};
 use crate::writer::NewValue;
 
 pub(super) struct TotalsResult {
@@ -44,9 +44,15 @@ pub(super) fn score(
         rules.score_decimals(),
     );
 
+    // Some platforms cap the total when execution falls short.
+    let cap = exec
+        .and_then(|e| e.rate)
+        .and_then(|r| rules.profile.cap_for(r));
+    let total = cap.map_or(total, |c| total.min(c.max_total));
+
     let claimed_total = form.totals.as_ref().and_then(|t| t.score.number());
     if let Some(t) = &form.totals {
-        check_total(&t.score, written_sum, total, rules, findings);
+        check_total(&t.score, written_sum, total, cap, rules, findings);
         check_weights(form, exec, &t.weight, rules, findings);
     }
     level1_weights(form, exec, rules, findings);
@@ -57,8 +63,17 @@ pub(super) fn score(
         .as_ref()
         .map(|c| c.value.clone())
         .filter(|c| !c.is_empty());
-    if let Some(c) = &form.conclusion {
-        check_grade(c, &grade, total, rules, findings);
+    match &form.conclusion {
+        Some(c) if !c.value.is_empty() => check_grade(c, &grade, total, rules, findings),
+        Some(c) if rules.profile.conclusion.required => findings.push(
+            Finding::new(
+                Code::GradeUnknown,
+                c.cell.clone(),
+                format!("绩效结论未填写，按核定总分应为“{grade}”"),
+            )
+            .expected(grade.clone()),
+        ),
+        _ => {}
     }
     TotalsResult {
         claimed_total,
@@ -74,6 +89,7 @@ fn check_total(
     num: &Num,
     written_sum: Decimal,
     total: Decimal,
+    cap: Option<&TotalCap>,
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) {
@@ -90,7 +106,9 @@ fn check_total(
     let d = written.decimals;
     let matches = |v: Decimal| round_half_away(v, d) == written.value;
     let correction = rules.score_value(total);
-    let slip = !matches(written_sum);
+    // Adding up correctly and then applying the cap (or not) is no addition slip.
+    let capped_sum = cap.map_or(written_sum, |c| written_sum.min(c.max_total));
+    let slip = !matches(written_sum) && !matches(capped_sum);
     if slip {
         findings.push(
             Finding::new(
@@ -107,12 +125,20 @@ fn check_total(
             .correct_to(correction.clone()),
         );
     }
-    if !matches(total) && (!slip || written_sum != total) {
+    if !matches(total) && (!slip || capped_sum != total) {
         findings.push(
             Finding::new(
                 Code::TotalScore,
                 num.cell.clone(),
-                format!("按更正后的各项得分，总分应为 {}", rules.show(total)),
+                match cap {
+                    Some(c) => format!(
+                        "按更正后的各项得分，且执行率低于 {}% 时总分不超过 {}，总分应为 {}",
+                        (c.rate_below * Decimal::ONE_HUNDRED).normalize(),
+                        c.max_total.normalize(),
+                        rules.show(total)
+                    ),
+                    None => format!("按更正后的各项得分，总分应为 {}", rules.show(total)),
+                },
             )
             .claimed(num_shown(num))
             .expected(rules.show(total))
@@ -189,7 +215,7 @@ fn level1_weights(
             .and_modify(|(sum, _)| *sum += w)
             .or_insert((w, ind));
     }
-    for (key, (sum, first)) in &groups {
+    for (sum, first) in groups.values() {
         if let Some(points) = first.level1_points
             && points != *sum
         {
@@ -208,13 +234,26 @@ fn level1_weights(
                 .expected(sum.normalize().to_string()),
             );
         }
-        let default = rules.profile.weights.level1.iter().find(|(name, _)| {
-            let stem = name.trim_end_matches("指标");
-            !key.is_empty() && (key.contains(stem) || stem.contains(key.trim_end_matches("指标")))
-        });
-        if let Some((name, want)) = default
-            && want != sum
-        {
+    }
+    // A profile entry may join several level-1 names: `效益指标+满意度指标` = 40.
+    for (name, want) in &rules.profile.weights.level1 {
+        let stems: Vec<&str> = name
+            .split('+')
+            .map(|n| n.trim_end_matches("指标"))
+            .collect();
+        let matched: Vec<&(Decimal, &crate::model::Indicator)> = groups
+            .iter()
+            .filter(|(key, _)| {
+                let key = key.trim_end_matches("指标");
+                !key.is_empty() && stems.iter().any(|s| key.contains(s) || s.contains(key))
+            })
+            .map(|(_, g)| g)
+            .collect();
+        let Some(first) = matched.first().map(|(_, ind)| *ind) else {
+            continue;
+        };
+        let sum: Decimal = matched.iter().map(|(w, _)| *w).sum();
+        if sum != *want {
             findings.push(
                 Finding::new(
                     Code::L1Weights,
