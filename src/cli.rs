@@ -1,18 +1,20 @@
 //! The command line: the only module that knows about paths, flags and exit codes.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
 
 use crate::check::{check_bytes, corrections};
 use crate::finding::Severity;
 use crate::reader::BookFormat;
-use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport, human};
+use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, human};
 use crate::scorer::Rules;
+use crate::summary::Summary;
 use crate::template::{Layout, Profile};
 use crate::writer;
 
@@ -41,24 +43,36 @@ pub struct CheckArgs {
     /// 更正副本的输出文件夹；默认写在原文件旁 (folder for corrected copies; default: beside each input)
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
+    /// 汇总工作簿 (write a summary workbook: 汇总, 问题清单, 统计)
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
     /// 输出格式 (output format)
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// 只报告，不写更正副本 (report only)
     #[arg(long)]
     pub no_write: bool,
-    /// 规则配置：national 或 .toml 文件路径 (rule profile: a bundled name or a .toml path)
+    /// 规则配置：national、sichuan、hubei、platform-penalties 或 .toml 文件路径 (rule profile)
     #[arg(long, default_value = "national")]
     pub profile: String,
     /// 在终端报告中列出提示 (also list notes in the text report)
     #[arg(long)]
     pub notes: bool,
+    /// 并行线程数；默认用满所有核 (threads; default: every core)
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    /// 不显示进度 (no progress bar)
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
+    /// One JSON document.
     Json,
+    /// One JSON line per form.
+    Jsonl,
 }
 
 /// Exit codes: 0 no error findings, 1 error findings, 2 usage error or unreadable file.
@@ -81,6 +95,10 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Files checked at once. Results are reported in input order chunk by chunk and then
+/// dropped, so memory is bounded by the chunk, not by the folder.
+const CHUNK: usize = 64;
+
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     let profile =
         Profile::load(&args.profile).with_context(|| format!("--profile {}", args.profile))?;
@@ -88,41 +106,73 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         profile: &profile,
         layout: Layout::bundled(),
     };
-    let inputs = collect_inputs(&args.paths)?;
-    if inputs.is_empty() {
-        bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
+    let inputs = plan(args)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+        .context("线程池 (thread pool)")?;
+    let progress = progress_bar(args, inputs.len());
+    let mut stdout = std::io::stdout().lock();
+    let mut summary = args.summary.as_ref().map(|_| Summary::default());
+    let summary_dir = args.summary.as_deref().map(parent_dir);
+    let (mut unreadable, mut errors, mut first) = (false, false, true);
+    if args.format == Format::Json {
+        write!(stdout, "{{\"version\": {JSON_VERSION}, \"files\": [")?;
     }
-    let all_inputs: BTreeSet<PathBuf> = inputs
-        .iter()
-        .filter_map(|i| i.path.canonicalize().ok())
-        .collect();
-    let mut taken = BTreeSet::new();
-    let mut outcomes = Vec::with_capacity(inputs.len());
-    let stdout = std::io::stdout();
-    for input in &inputs {
-        let outcome = check_one(input, args, rules, &all_inputs, &mut taken);
-        if args.format == Format::Text {
-            let mut out = stdout.lock();
-            let _ = write!(out, "{}", human(&outcome, rules, args.notes));
+    for chunk in inputs.chunks(CHUNK) {
+        let outcomes: Vec<FileOutcome> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|i| check_guarded(i, args, rules))
+                .collect()
+        });
+        for o in &outcomes {
+            unreadable |= o.result.is_err() || o.write_error.is_some();
+            let has_errors = o
+                .result
+                .as_ref()
+                .is_ok_and(|c| c.count(Severity::Error) > 0);
+            errors |= has_errors;
+            emit(&mut stdout, o, args, rules, &mut first)?;
+            if let Some(s) = summary.as_mut() {
+                let link = o
+                    .written
+                    .as_deref()
+                    .zip(summary_dir.as_deref())
+                    .map(|(w, d)| relative(d, Path::new(w)));
+                s.add(
+                    &o.path,
+                    &o.result,
+                    link.as_deref(),
+                    o.write_error.as_deref(),
+                );
+            }
+            if let Some(p) = &progress {
+                p.inc(1);
+                if has_errors || o.result.is_err() {
+                    p.set_message(format!("有误或无法读取 {}", p.position()));
+                }
+            }
         }
-        outcomes.push(outcome);
     }
     if args.format == Format::Json {
-        let report = JsonReport {
-            version: JSON_VERSION,
-            files: outcomes.iter().map(|o| JsonFile::of(o, rules)).collect(),
-        };
-        let mut out = stdout.lock();
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        writeln!(stdout, "\n]}}")?;
     }
-    let unreadable = outcomes
-        .iter()
-        .any(|o| o.result.is_err() || o.write_error.is_some());
-    let errors = outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().ok())
-        .any(|c| c.count(Severity::Error) > 0);
+    stdout.flush()?;
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    if let (Some(s), Some(path)) = (summary, &args.summary) {
+        let bytes = s.to_xlsx(rules).context("汇总工作簿 (summary workbook)")?;
+        write_atomically(path, &bytes)?;
+        if args.format == Format::Text {
+            writeln!(
+                std::io::stdout(),
+                "汇总工作簿 (summary): {}",
+                path.display()
+            )?;
+        }
+    }
     Ok(ExitCode::from(if unreadable {
         2
     } else if errors {
@@ -132,35 +182,124 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     }))
 }
 
-/// An input file and the folder it was found under (for mirroring into `--out-dir`).
+fn progress_bar(args: &CheckArgs, len: usize) -> Option<indicatif::ProgressBar> {
+    if args.quiet || len < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let style =
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} 个文件  {per_sec}  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// Writes one file's report in the chosen format.
+fn emit(
+    out: &mut impl Write,
+    o: &FileOutcome,
+    args: &CheckArgs,
+    rules: Rules,
+    first: &mut bool,
+) -> Result<()> {
+    match args.format {
+        Format::Text => write!(out, "{}", human(o, rules, args.notes))?,
+        Format::Json => {
+            writeln!(out, "{}", if *first { "" } else { "," })?;
+            serde_json::to_writer_pretty(&mut *out, &JsonFile::of(o, rules))?;
+        }
+        Format::Jsonl => {
+            let file = JsonFile::of(o, rules);
+            match &o.result {
+                Ok(c) if !c.forms.is_empty() => {
+                    for form in &c.forms {
+                        let line = JsonLine {
+                            version: JSON_VERSION,
+                            path: &o.path,
+                            error: None,
+                            output: file.output,
+                            form: Some(JsonForm::of(form, rules)),
+                        };
+                        serde_json::to_writer(&mut *out, &line)?;
+                        writeln!(out)?;
+                    }
+                }
+                _ => {
+                    let line = JsonLine {
+                        version: JSON_VERSION,
+                        path: &o.path,
+                        error: Some(file.error.unwrap_or("没有找到自评表 (no form found)")),
+                        output: None,
+                        form: None,
+                    };
+                    serde_json::to_writer(&mut *out, &line)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+    *first = false;
+    Ok(())
+}
+
+/// One line of `--format jsonl`: a form with its file, or a file's error.
+#[derive(serde::Serialize)]
+struct JsonLine<'a> {
+    version: u32,
+    path: &'a str,
+    error: Option<&'a str>,
+    output: Option<&'a str>,
+    #[serde(flatten)]
+    form: Option<JsonForm<'a>>,
+}
+
+/// An input file and where its corrected copy goes.
 struct Input {
     path: PathBuf,
-    root: Option<PathBuf>,
+    output: PathBuf,
+    /// Canonical paths of every input, to refuse writing over one.
+    is_input: std::sync::Arc<BTreeSet<PathBuf>>,
 }
 
 const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
-fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<Input>> {
-    let mut out = Vec::new();
-    for p in paths {
+/// Finds the inputs, in sorted order per argument, and plans every output name before any
+/// work starts, so names never depend on which thread finishes first.
+fn plan(args: &CheckArgs) -> Result<Vec<Input>> {
+    let mut found: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    for p in &args.paths {
         if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found, &mut BTreeSet::new())?;
-            found.sort();
-            out.extend(found.into_iter().map(|path| Input {
-                path,
-                root: Some(p.clone()),
-            }));
+            let mut files = Vec::new();
+            walk(p, &mut files, &mut BTreeSet::new())?;
+            files.sort();
+            found.extend(files.into_iter().map(|f| (f, Some(p.clone()))));
         } else if p.exists() {
-            out.push(Input {
-                path: p.clone(),
-                root: None,
-            });
+            found.push((p.clone(), None));
         } else {
             bail!("找不到文件 {} (no such file)", p.display());
         }
     }
-    Ok(out)
+    if found.is_empty() {
+        bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
+    }
+    let is_input: std::sync::Arc<BTreeSet<PathBuf>> = std::sync::Arc::new(
+        found
+            .iter()
+            .filter_map(|(p, _)| p.canonicalize().ok())
+            .collect(),
+    );
+    let mut taken = BTreeSet::new();
+    Ok(found
+        .into_iter()
+        .map(|(path, root)| {
+            let output = output_path(&path, root.as_deref(), args.out_dir.as_deref(), &mut taken);
+            Input {
+                path,
+                output,
+                is_input: std::sync::Arc::clone(&is_input),
+            }
+        })
+        .collect())
 }
 
 fn is_workbook_name(path: &Path) -> bool {
@@ -194,16 +333,25 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> R
     Ok(())
 }
 
-fn check_one(
-    input: &Input,
-    args: &CheckArgs,
-    rules: Rules,
-    all_inputs: &BTreeSet<PathBuf>,
-    taken: &mut BTreeSet<PathBuf>,
-) -> FileOutcome {
-    let path_text = input.path.display().to_string();
+/// A panic in one file's check becomes that file's error; the run goes on.
+fn check_guarded(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_one(input, args, rules)
+    }))
+    .unwrap_or_else(|_| FileOutcome {
+        path: input.path.display().to_string(),
+        result: Err(
+            "内部错误，本文件未能核查，请报告此问题 (internal error while checking this file)"
+                .to_string(),
+        ),
+        written: None,
+        write_error: None,
+    })
+}
+
+fn check_one(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
     let mut outcome = FileOutcome {
-        path: path_text,
+        path: input.path.display().to_string(),
         result: Err(String::new()),
         written: None,
         write_error: None,
@@ -223,9 +371,19 @@ fn check_one(
         }
     };
     if !args.no_write && !check.forms.is_empty() {
-        let target = output_path(input, args.out_dir.as_deref(), check.format, taken);
+        // A renamed legacy file cannot keep an .xlsm name once rebuilt as .xlsx.
+        let target = if check.format != BookFormat::Xlsx
+            && input.output.extension().is_some_and(|e| e == "xlsm")
+        {
+            input.output.with_extension("xlsx")
+        } else {
+            input.output.clone()
+        };
         let written = (|| -> Result<()> {
-            if all_inputs.contains(&target.canonicalize().unwrap_or_else(|_| target.clone())) {
+            if input
+                .is_input
+                .contains(&target.canonicalize().unwrap_or_else(|_| target.clone()))
+            {
                 bail!(
                     "输出文件 {} 与输入文件相同，拒绝覆盖 (refusing to overwrite an input)",
                     target.display()
@@ -246,23 +404,27 @@ fn check_one(
 
 /// `a.xlsx` → `a.checked.xlsx`; `a.xlsm` keeps its macros as `a.checked.xlsm`; `.xls` and
 /// `.ods` become `a.checked.xlsx`, or `a.xls.checked.xlsx` when that name is taken in this run.
+/// Under `--out-dir`, a folder's structure is mirrored and never left.
 fn output_path(
-    input: &Input,
+    file: &Path,
+    root: Option<&Path>,
     out_dir: Option<&Path>,
-    format: BookFormat,
     taken: &mut BTreeSet<PathBuf>,
 ) -> PathBuf {
-    let file = &input.path;
-    let dir = match (out_dir, &input.root) {
+    let dir = match (out_dir, root) {
         (Some(out), Some(root)) => {
             let rel = file
                 .parent()
                 .and_then(|p| p.strip_prefix(root).ok())
                 .unwrap_or(Path::new(""));
-            out.join(rel)
+            let inside: PathBuf = rel
+                .components()
+                .filter(|c| matches!(c, Component::Normal(_)))
+                .collect();
+            out.join(inside)
         }
         (Some(out), None) => out.to_path_buf(),
-        (None, _) => file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        (None, _) => parent_dir(file),
     };
     let stem = file
         .file_stem()
@@ -273,11 +435,7 @@ fn output_path(
         .and_then(|s| s.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let out_ext = if format == BookFormat::Xlsx && ext == "xlsm" {
-        "xlsm"
-    } else {
-        "xlsx"
-    };
+    let out_ext = if ext == "xlsm" { "xlsm" } else { "xlsx" };
     let mut candidate = dir.join(format!("{stem}.checked.{out_ext}"));
     if taken.contains(&candidate) {
         candidate = dir.join(format!("{stem}.{ext}.checked.{out_ext}"));
@@ -286,14 +444,32 @@ fn output_path(
     candidate
 }
 
+fn parent_dir(p: &Path) -> PathBuf {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// `to` relative to the folder `from`, for a link that survives moving both together.
+fn relative(from: &Path, to: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (from, to) = (abs(from), abs(to));
+    let (f, t): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); f.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
 /// Writes to a temporary file beside the target, then renames: an interrupted run never
 /// leaves a half-written workbook under the final name.
 fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
+    let dir = parent_dir(target);
+    std::fs::create_dir_all(&dir)
         .with_context(|| format!("无法创建文件夹 {} (cannot create folder)", dir.display()))?;
     let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".~{name}.{}.tmp", std::process::id()));
@@ -304,4 +480,36 @@ fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_links() {
+        assert_eq!(
+            relative(Path::new("/a/b"), Path::new("/a/b/c/d.xlsx")),
+            "c/d.xlsx"
+        );
+        assert_eq!(
+            relative(Path::new("/a/b"), Path::new("/a/x/d.xlsx")),
+            "../x/d.xlsx"
+        );
+    }
+
+    #[test]
+    fn outputs_mirror_the_folder_and_never_collide() {
+        let mut taken = BTreeSet::new();
+        let root = Path::new("/in");
+        let out = Some(Path::new("/out"));
+        let a = output_path(Path::new("/in/x/a.xlsx"), Some(root), out, &mut taken);
+        let b = output_path(Path::new("/in/x/a.xls"), Some(root), out, &mut taken);
+        let m = output_path(Path::new("/in/m.xlsm"), Some(root), out, &mut taken);
+        assert_eq!(a, Path::new("/out/x/a.checked.xlsx"));
+        assert_eq!(b, Path::new("/out/x/a.xls.checked.xlsx"));
+        assert_eq!(m, Path::new("/out/m.checked.xlsm"));
+        let beside = output_path(Path::new("/in/x/a.ods"), None, None, &mut taken);
+        assert_eq!(beside, Path::new("/in/x/a.checked.xlsx"));
+    }
 }

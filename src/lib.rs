@@ -13,5 +13,6 @@ pub mod number;
 pub mod reader;
 pub mod report;
 pub mod scorer;
+pub mod summary;
 pub mod template;
 pub mod writer;

@@ -1,0 +1,383 @@
+//! The finance bureau's summary workbook (SPEC §6): 汇总 (one row per form), 问题清单 (one
+//! row per finding) and 统计 (counts by code and by department, with a chart).
+//!
+//! Only these compact rows are kept while a folder is checked, never the workbooks, so a
+//! run's memory does not grow with the size of the forms.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{
+    Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, Url, Workbook, Worksheet,
+    XlsxError,
+};
+
+use crate::check::BookCheck;
+use crate::finding::Severity;
+use crate::number::fixed;
+use crate::scorer::Rules;
+
+/// How a form (or an unreadable file) came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Passed,
+    Wrong,
+    Unreadable,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "通过",
+            Status::Wrong => "有误",
+            Status::Unreadable => "无法读取",
+        }
+    }
+}
+
+/// One row of 汇总.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormRow {
+    pub file: String,
+    pub sheet: String,
+    pub project: String,
+    pub department: String,
+    pub unit: String,
+    pub year: Option<i32>,
+    pub claimed_total: Option<Decimal>,
+    pub total: Option<Decimal>,
+    pub claimed_grade: String,
+    pub grade: String,
+    pub errors: usize,
+    pub warnings: usize,
+    pub status: Status,
+    /// The corrected copy, relative to the summary workbook's folder.
+    pub link: Option<String>,
+    /// Why the file could not be read or written.
+    pub reason: String,
+}
+
+/// One row of 问题清单.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueRow {
+    pub file: String,
+    pub sheet: String,
+    pub cell: String,
+    pub indicator: String,
+    pub code: &'static str,
+    pub severity: Severity,
+    pub claimed: String,
+    pub expected: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub forms: Vec<FormRow>,
+    pub issues: Vec<IssueRow>,
+}
+
+impl Summary {
+    /// Adds a file's rows. `link` is the corrected copy relative to the summary's folder.
+    pub fn add(
+        &mut self,
+        file: &str,
+        result: &Result<BookCheck, String>,
+        link: Option<&str>,
+        write_error: Option<&str>,
+    ) {
+        let check = match result {
+            Ok(c) => c,
+            Err(reason) => {
+                self.forms.push(unreadable(file, reason));
+                return;
+            }
+        };
+        for s in &check.forms {
+            let f = &s.form;
+            let text = |l: &Option<crate::model::Located<String>>| {
+                l.as_ref().map(|l| l.value.clone()).unwrap_or_default()
+            };
+            let errors = s.count(Severity::Error);
+            self.forms.push(FormRow {
+                file: file.to_string(),
+                sheet: f.sheet.to_string(),
+                project: text(&f.project),
+                department: text(&f.department),
+                unit: text(&f.unit),
+                year: f.year,
+                claimed_total: s.claimed_total.map(|t| t.value),
+                total: Some(s.total),
+                claimed_grade: s.claimed_grade.clone().unwrap_or_default(),
+                grade: s.grade.clone(),
+                errors,
+                warnings: s.count(Severity::Warning),
+                status: if errors > 0 {
+                    Status::Wrong
+                } else {
+                    Status::Passed
+                },
+                link: link.map(str::to_string),
+                reason: write_error
+                    .map(|e| format!("更正副本未写出：{e}"))
+                    .unwrap_or_default(),
+            });
+            for x in &s.findings {
+                let indicator = f
+                    .indicators
+                    .iter()
+                    .find(|i| i.name.cell.pos.row == x.cell.pos.row)
+                    .map(|i| i.name.value.clone())
+                    .unwrap_or_default();
+                self.issues.push(IssueRow {
+                    file: file.to_string(),
+                    sheet: x.cell.sheet.to_string(),
+                    cell: x.cell.a1(),
+                    indicator,
+                    code: x.code.as_str(),
+                    severity: x.severity,
+                    claimed: x.claimed.clone().unwrap_or_default(),
+                    expected: x.expected.clone().unwrap_or_default(),
+                    message: x.message.clone(),
+                });
+            }
+        }
+        if check.forms.is_empty() {
+            self.forms.push(unreadable(
+                file,
+                "没有找到自评表 (no form found in any sheet)",
+            ));
+        }
+    }
+
+    /// The summary workbook's bytes, with fixed document properties so that a second run
+    /// writes the same bytes.
+    pub fn to_xlsx(&self, rules: Rules) -> Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        wb.set_properties(
+            &DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?),
+        );
+        let header = Format::new()
+            .set_bold()
+            .set_background_color("DDEBF7")
+            .set_text_wrap()
+            .set_align(FormatAlign::VerticalCenter);
+        let decimals = rules.profile.scoring.score_decimals;
+        let number = Format::new().set_num_format(if decimals == 0 {
+            "0".to_string()
+        } else {
+            format!("0.{}", "0".repeat(decimals as usize))
+        });
+        self.forms_sheet(wb.add_worksheet(), &header, &number)?;
+        self.issues_sheet(wb.add_worksheet(), &header)?;
+        self.stats_sheet(wb.add_worksheet(), &header)?;
+        wb.save_to_buffer()
+    }
+
+    fn forms_sheet(
+        &self,
+        ws: &mut Worksheet,
+        header: &Format,
+        number: &Format,
+    ) -> Result<(), XlsxError> {
+        ws.set_name("汇总")?;
+        let columns: [(&str, f64); 16] = [
+            ("文件", 36.0),
+            ("工作表", 12.0),
+            ("项目名称", 30.0),
+            ("主管部门", 24.0),
+            ("实施单位", 24.0),
+            ("年度", 8.0),
+            ("填报总分", 10.0),
+            ("核定总分", 10.0),
+            ("差额", 9.0),
+            ("填报等级", 9.0),
+            ("核定等级", 9.0),
+            ("错误", 7.0),
+            ("警告", 7.0),
+            ("状态", 9.0),
+            ("更正副本", 16.0),
+            ("原因", 40.0),
+        ];
+        write_header(ws, &columns, header)?;
+        let link_format = Format::new()
+            .set_font_color("0563C1")
+            .set_underline(rust_xlsxwriter::FormatUnderline::Single);
+        for (i, r) in self.forms.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write_string(row, 0, &r.file)?;
+            ws.write_string(row, 1, &r.sheet)?;
+            ws.write_string(row, 2, &r.project)?;
+            ws.write_string(row, 3, &r.department)?;
+            ws.write_string(row, 4, &r.unit)?;
+            if let Some(y) = r.year {
+                ws.write_number(row, 5, y)?;
+            }
+            let mut num = |col: u16, v: Option<Decimal>| -> Result<(), XlsxError> {
+                if let Some(v) = v {
+                    // The value is already exact; f64 only carries it into the cell.
+                    let f: f64 = fixed(v, 6).parse().unwrap_or(0.0);
+                    ws.write_number_with_format(row, col, f, number)?;
+                }
+                Ok(())
+            };
+            num(6, r.claimed_total)?;
+            num(7, r.total)?;
+            num(8, r.claimed_total.zip(r.total).map(|(c, t)| c - t))?;
+            ws.write_string(row, 9, &r.claimed_grade)?;
+            ws.write_string(row, 10, &r.grade)?;
+            if r.status != Status::Unreadable {
+                ws.write_number(row, 11, r.errors as u32)?;
+                ws.write_number(row, 12, r.warnings as u32)?;
+            }
+            ws.write_string(row, 13, r.status.label())?;
+            if let Some(link) = &r.link {
+                ws.write_url_with_format(
+                    row,
+                    14,
+                    Url::new(format!("file:///{link}")).set_text("打开"),
+                    &link_format,
+                )?;
+            }
+            ws.write_string(row, 15, &r.reason)?;
+        }
+        finish(ws, self.forms.len(), columns.len())
+    }
+
+    fn issues_sheet(&self, ws: &mut Worksheet, header: &Format) -> Result<(), XlsxError> {
+        ws.set_name("问题清单")?;
+        let columns: [(&str, f64); 9] = [
+            ("文件", 36.0),
+            ("工作表", 12.0),
+            ("单元格", 8.0),
+            ("指标", 28.0),
+            ("代码", 18.0),
+            ("级别", 7.0),
+            ("原填报", 14.0),
+            ("应为", 14.0),
+            ("说明", 70.0),
+        ];
+        write_header(ws, &columns, header)?;
+        for (i, r) in self.issues.iter().enumerate() {
+            let row = i as u32 + 1;
+            for (col, text) in [&r.file, &r.sheet, &r.cell, &r.indicator]
+                .into_iter()
+                .enumerate()
+            {
+                ws.write_string(row, col as u16, text)?;
+            }
+            ws.write_string(row, 4, r.code)?;
+            ws.write_string(row, 5, r.severity.label())?;
+            ws.write_string(row, 6, &r.claimed)?;
+            ws.write_string(row, 7, &r.expected)?;
+            ws.write_string(row, 8, &r.message)?;
+        }
+        finish(ws, self.issues.len(), columns.len())
+    }
+
+    fn stats_sheet(&self, ws: &mut Worksheet, header: &Format) -> Result<(), XlsxError> {
+        ws.set_name("统计")?;
+        let mut by_code: BTreeMap<(&str, Severity), u32> = BTreeMap::new();
+        for i in &self.issues {
+            *by_code.entry((i.code, i.severity)).or_default() += 1;
+        }
+        let columns: [(&str, f64); 3] = [("代码", 20.0), ("级别", 8.0), ("次数", 8.0)];
+        write_header(ws, &columns, header)?;
+        for (i, ((code, severity), count)) in by_code.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write_string(row, 0, *code)?;
+            ws.write_string(row, 1, severity.label())?;
+            ws.write_number(row, 2, *count)?;
+        }
+        // By department, beside the codes.
+        let mut by_dept: BTreeMap<&str, (u32, u32, u32, u32)> = BTreeMap::new();
+        for f in &self.forms {
+            let d = by_dept
+                .entry(if f.department.is_empty() {
+                    "（未填）"
+                } else {
+                    &f.department
+                })
+                .or_default();
+            d.0 += 1;
+            d.1 += u32::from(f.status == Status::Wrong);
+            d.2 += f.errors as u32;
+            d.3 += f.warnings as u32;
+        }
+        for (col, (title, width)) in [
+            ("主管部门", 26.0),
+            ("表数", 7.0),
+            ("有误表数", 9.0),
+            ("错误", 7.0),
+            ("警告", 7.0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let col = col as u16 + 4;
+            ws.write_string_with_format(0, col, *title, header)?;
+            ws.set_column_width(col, *width)?;
+        }
+        for (i, (dept, (forms, wrong, errors, warnings))) in by_dept.iter().enumerate() {
+            let row = i as u32 + 1;
+            ws.write_string(row, 4, *dept)?;
+            ws.write_number(row, 5, *forms)?;
+            ws.write_number(row, 6, *wrong)?;
+            ws.write_number(row, 7, *errors)?;
+            ws.write_number(row, 8, *warnings)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        if !by_code.is_empty() {
+            let last = by_code.len() as u32;
+            let mut chart = Chart::new(ChartType::Bar);
+            chart.title().set_name("各类问题次数");
+            chart.legend().set_hidden();
+            chart
+                .add_series()
+                .set_categories(("统计", 1, 0, last, 0))
+                .set_values(("统计", 1, 2, last, 2));
+            let anchor = by_dept.len().max(by_code.len()) as u32 + 3;
+            ws.insert_chart(anchor, 0, &chart)?;
+        }
+        Ok(())
+    }
+}
+
+fn unreadable(file: &str, reason: &str) -> FormRow {
+    FormRow {
+        file: file.to_string(),
+        sheet: String::new(),
+        project: String::new(),
+        department: String::new(),
+        unit: String::new(),
+        year: None,
+        claimed_total: None,
+        total: None,
+        claimed_grade: String::new(),
+        grade: String::new(),
+        errors: 0,
+        warnings: 0,
+        status: Status::Unreadable,
+        link: None,
+        reason: reason.to_string(),
+    }
+}
+
+fn write_header(
+    ws: &mut Worksheet,
+    columns: &[(&str, f64)],
+    header: &Format,
+) -> Result<(), XlsxError> {
+    for (col, (title, width)) in columns.iter().enumerate() {
+        ws.write_string_with_format(0, col as u16, *title, header)?;
+        ws.set_column_width(col as u16, *width)?;
+    }
+    Ok(())
+}
+
+/// Header frozen, filters on.
+fn finish(ws: &mut Worksheet, rows: usize, cols: usize) -> Result<(), XlsxError> {
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, rows as u32, cols as u16 - 1)?;
+    Ok(())
+}
