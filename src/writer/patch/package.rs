@@ -232,9 +232,10 @@ impl<'a> Package<'a> {
     pub fn finish(mut self) -> Result<Vec<u8>, WriteError> {
         self.apply_rels()?;
         self.apply_types()?;
+        // The fastest level: these parts are small, and a bureau checks thousands of files.
         let options = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(6))
+            .compression_level(Some(1))
             .last_modified_time(DateTime::default());
         let mut out = ZipWriter::new(Cursor::new(Vec::new()));
         for (i, name) in self.names.iter().enumerate() {
