@@ -2,7 +2,7 @@
 //! grid of cells with their shown precision, formulas and merged ranges. Knows nothing of
 //! the form.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -72,7 +72,7 @@ impl RawCell {
             RawValue::Text(t) => t.clone(),
             RawValue::Number(n) => n.to_string(),
             RawValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-            RawValue::Date(d) => d.to_string(),
+            RawValue::Date(d) => day_of_serial(*d).unwrap_or_else(|| d.to_string()),
             RawValue::Error(e) => e.clone(),
         }
     }
@@ -97,12 +97,18 @@ pub struct Merge {
 pub struct RawSheet {
     pub name: Arc<str>,
     pub hidden: bool,
+    /// Whether number formats were read. calamine reports none for `.xls` and `.ods`, so
+    /// there a percentage typed as `95%` arrives as a bare 0.95.
+    pub formats: bool,
     /// Row count and column count of the grid, which starts at A1.
     pub rows: u32,
     pub cols: u32,
     cells: Vec<RawCell>,
     pub merges: Vec<Merge>,
     anchors: HashMap<Pos, Pos>,
+    /// Number cells whose format fixes the decimals shown (`0.00`, `0%`); elsewhere a number
+    /// shows its whole stored value.
+    fixed_decimals: HashSet<Pos>,
 }
 
 static EMPTY: RawCell = RawCell {
@@ -115,11 +121,13 @@ impl RawSheet {
         Self {
             name: Arc::from(name),
             hidden: false,
+            formats: false,
             rows,
             cols,
             cells: vec![RawCell::default(); rows as usize * cols as usize],
             merges: Vec::new(),
             anchors: HashMap::new(),
+            fixed_decimals: HashSet::new(),
         }
     }
 
@@ -164,6 +172,17 @@ impl RawSheet {
     /// Where the value shown at `pos` lives: the top-left cell of its merged range.
     pub fn anchor(&self, pos: Pos) -> Pos {
         self.anchors.get(&pos).copied().unwrap_or(pos)
+    }
+
+    /// Whether a number format rounds what `pos` shows to fixed decimals. Without one (General,
+    /// or `.xls`/`.ods` whose formats are not read) a number cell shows its value in full.
+    pub fn format_fixes_decimals(&self, pos: Pos) -> bool {
+        self.fixed_decimals.contains(&pos)
+    }
+
+    /// Records that a number format fixes the decimals `pos` shows.
+    pub(crate) fn fix_decimals(&mut self, pos: Pos) {
+        self.fixed_decimals.insert(pos);
     }
 
     /// Whether `pos` is covered by a merged range without being its top-left cell.
@@ -280,6 +299,7 @@ where
         let (merges, styles) = extras(wb, &name).map_err(sheet_err)?;
         let mut sheet = build_sheet(&name, &range, formulas.as_ref(), styles.as_ref());
         sheet.hidden = hidden;
+        sheet.formats = styles.is_some();
         for m in merges {
             sheet.add_merge(Merge {
                 first: Pos::new(m.start.0, m.start.1),
@@ -308,6 +328,9 @@ fn build_sheet(
             .and_then(|s| s.get((row, col)))
             .and_then(|st| st.number_format.as_ref());
         let value = convert(data, format);
+        if format.is_some_and(|f| NumberShape::of(f).decimals.is_some()) {
+            sheet.fix_decimals(Pos::new(row, col));
+        }
         sheet.set(
             Pos::new(row, col),
             RawCell {
@@ -333,7 +356,11 @@ fn build_sheet(
 fn convert(data: &Data, format: Option<&calamine::NumberFormat>) -> RawValue {
     match data {
         Data::Empty => RawValue::Empty,
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => RawValue::Text(s.clone()),
+        // ODS gives dates as ISO text: kept as the date they are.
+        Data::DateTimeIso(s) => {
+            serial_of_iso(s).map_or_else(|| RawValue::Text(s.clone()), RawValue::Date)
+        }
+        Data::String(s) | Data::DurationIso(s) => RawValue::Text(s.clone()),
         Data::Bool(b) => RawValue::Bool(*b),
         Data::Error(e) => RawValue::Error(e.to_string()),
         Data::DateTime(dt) => decimal_from_f64(dt.as_f64()).map_or(RawValue::Empty, RawValue::Date),
@@ -346,18 +373,79 @@ fn convert(data: &Data, format: Option<&calamine::NumberFormat>) -> RawValue {
     }
 }
 
+/// A number as its format shows it. A formula's 9.6842105 in a `0.00` cell is the 9.68 the
+/// department saw and wrote about; the value behind it is only known to lie within half a
+/// unit of that (SPEC §4), which is how the scorer treats every shown number.
 fn number(value: Decimal, format: Option<&calamine::NumberFormat>) -> RawValue {
     let shape = format.map(NumberShape::of).unwrap_or_default();
+    let value = if shape.decimals.is_none() {
+        general(value)
+    } else {
+        value
+    };
     let own = value.normalize().scale();
+    let decimals = match (shape.decimals, shape.percent) {
+        (Some(d), true) => d + 2,
+        (Some(d), false) => d,
+        (None, _) => own,
+    };
     RawValue::Number(Shown {
-        value,
-        decimals: match (shape.decimals, shape.percent) {
-            (Some(d), true) => d + 2,
-            (Some(d), false) => d,
-            (None, _) => own,
-        },
+        value: crate::number::round_half_away(value, decimals).normalize(),
+        decimals,
         percent: shape.percent,
     })
+}
+
+/// The spreadsheet serial of 1970-01-01 (the 1900 date system).
+const SERIAL_1970: i64 = 25_569;
+
+/// A date serial as a form writes the date, `2023年11月30日`, which the target parser reads
+/// (`2023年12月31日前`). `None` for a serial outside the years a form can mean.
+fn day_of_serial(serial: Decimal) -> Option<String> {
+    let days = i64::try_from(serial.floor()).ok()? - SERIAL_1970;
+    // Days to a civil date (proleptic Gregorian), after H. Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (1990..2200)
+        .contains(&year)
+        .then(|| format!("{year}年{month}月{day}日"))
+}
+
+/// `2023-11-30` or `2023-11-30T00:00:00` as a date serial.
+fn serial_of_iso(iso: &str) -> Option<Decimal> {
+    let date = iso.split('T').next()?;
+    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Civil date to days, after H. Hinnant's `days_from_civil`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let (era, yoe) = (y.div_euclid(400), y.rem_euclid(400));
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(Decimal::from(era * 146_097 + doe - 719_468 + SERIAL_1970))
+}
+
+/// Significant digits a spreadsheet's General format shows at most (Excel: 11 characters).
+const GENERAL_DIGITS: u32 = 10;
+
+/// A number without a format that fixes its decimals, as General shows it: a formula's
+/// 17.416666666666668 is 17.41666667; the float's last digits were never on the form.
+fn general(value: Decimal) -> Decimal {
+    let int_digits = value.abs().trunc().normalize().to_string().len() as u32;
+    let places = GENERAL_DIGITS.saturating_sub(int_digits);
+    if value.scale() > places {
+        crate::number::round_half_away(value, places).normalize()
+    } else {
+        value
+    }
 }
 
 /// What a number format code says about display: decimals and percent.
@@ -444,6 +532,62 @@ mod tests {
         );
         assert_eq!(NumberShape::parse("General"), NumberShape::default());
         assert_eq!(NumberShape::parse("@"), NumberShape::default());
+    }
+
+    #[test]
+    fn a_number_is_what_its_format_shows() {
+        let format = |code: &str| {
+            let mut f = calamine::NumberFormat::default();
+            f.format_code = code.to_string();
+            f.format_id = None;
+            f
+        };
+        let shown = |v: &str, code: &str| match number(v.parse().unwrap(), Some(&format(code))) {
+            RawValue::Number(s) => (s.value.to_string(), s.decimals, s.percent),
+            other => panic!("{other:?}"),
+        };
+        // A formula's unrounded result, as the form displays it.
+        assert_eq!(
+            shown("9.684210526315789", "0.00"),
+            ("9.68".into(), 2, false)
+        );
+        assert_eq!(shown("0.99725", "0.00%"), ("0.9973".into(), 4, true));
+        assert_eq!(shown("0.945", "0%"), ("0.95".into(), 2, true));
+        assert_eq!(shown("25.48", "General"), ("25.48".into(), 2, false));
+        assert_eq!(shown("120", "0.00"), ("120".into(), 2, false));
+        // General shows about ten significant digits; a float's tail is not on the form.
+        assert_eq!(
+            shown("17.416666666666668", "General"),
+            ("17.41666667".into(), 8, false)
+        );
+        assert_eq!(
+            shown("12.500000000000002", "General"),
+            ("12.5".into(), 1, false)
+        );
+        assert_eq!(
+            shown("0.30000000000000004", "General"),
+            ("0.3".into(), 1, false)
+        );
+    }
+
+    #[test]
+    fn dates_show_as_a_form_writes_them() {
+        let date = |serial: i64| RawCell {
+            value: RawValue::Date(Decimal::from(serial)),
+            formula: None,
+        };
+        assert_eq!(date(45260).shown(), "2023年11月30日");
+        assert_eq!(date(45291).shown(), "2023年12月31日");
+        assert_eq!(date(45351).shown(), "2024年2月29日");
+        assert_eq!(serial_of_iso("2023-11-30"), Some(Decimal::from(45260)));
+        assert_eq!(
+            serial_of_iso("2024-02-29T00:00:00"),
+            Some(Decimal::from(45351))
+        );
+        assert_eq!(serial_of_iso("2023-13-01"), None);
+        assert_eq!(serial_of_iso("第3季度"), None);
+        // A serial no form means stays a number.
+        assert_eq!(date(3).shown(), "3");
     }
 
     #[test]

@@ -163,6 +163,9 @@ pub struct IndicatorLabels {
     pub score: Aliases,
     pub reason: Aliases,
     pub operator: Aliases,
+    /// Words a 指标性质 cell holds that name a kind of indicator, not a direction.
+    #[serde(default)]
+    pub operator_kinds: Aliases,
     pub unit: Aliases,
     pub cost_level2: Aliases,
 }

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use super::target::Target;
 use super::{Form, Funding, FundingRow, Indicator, Located, Num, SourceKind, Totals};
 use crate::cell::{CellRef, Pos};
 use crate::finding::{Code, Finding};
-use crate::number::{NumText, fold_width, parse_number_text};
+use crate::number::{NumText, Shown, fold_width, parse_number_text};
 use crate::reader::{RawBook, RawSheet, RawValue};
 use crate::template::{Aliases, Layout, normalize_label};
 
@@ -113,6 +114,36 @@ impl<'a> View<'a> {
         }
     }
 
+    /// An amount of the funding block. Money is kept to the cent: an amount stored as a number
+    /// that no format rounds shows its whole value, and a 0 is exactly 0, so either is read to
+    /// at least 2 decimals — `30` typed into a General cell is 30.00, not anything from 29.5 to
+    /// 30.5 (SPEC §4 widens only what the form rounded). A `0` format is respected.
+    fn amount(&self, pos: Pos, what: &str, findings: &mut Vec<Finding>) -> Num {
+        let mut n = self.num(pos, what, findings);
+        let stored = n.number_cell && !self.sheet.format_fixes_decimals(n.cell.pos);
+        if let NumText::Number(s) = &mut n.value
+            && (stored || s.value.is_zero())
+        {
+            s.decimals = s.decimals.max(2);
+        }
+        n
+    }
+
+    /// The 执行率 of the funding block, a percentage. A fraction stored as a number that no
+    /// format rounds is exact, so 0.9 is read as 90% at least to the whole percent, not as
+    /// anything from 85% to 95%.
+    fn rate(&self, pos: Pos, findings: &mut Vec<Finding>) -> Num {
+        let mut n = self.num(pos, "执行率", findings);
+        let stored = n.number_cell && !self.sheet.format_fixes_decimals(n.cell.pos);
+        if let NumText::Number(s) = &mut n.value
+            && stored
+            && s.value <= Decimal::new(15, 1)
+        {
+            s.decimals = s.decimals.max(2);
+        }
+        n
+    }
+
     /// The first non-empty value right of a label, within the same row.
     fn value_right_of(&self, label: Pos) -> Option<Located<String>> {
         let label_anchor = self.sheet.anchor(label);
@@ -147,7 +178,15 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
         };
     }
     let view = View::new(sheet, layout);
-    let header = find_indicator_header(&view);
+    let level3 = layout.indicators.level3.list();
+    let (header, header_missing) = match find_indicator_header(&view) {
+        Ok(h) => (Some(h), None),
+        Err(Some(why)) => (None, Some((why.clone(), why))),
+        Err(None) => (
+            None,
+            Some((level3.clone(), format!("查找的标签：{level3}"))),
+        ),
+    };
     let funding_header = find_funding_header(&view);
     let totals_row = view
         .find(&layout.totals.row)
@@ -161,16 +200,17 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
             sheet: Arc::clone(&sheet.name),
             reason: format!(
                 "未找到绩效指标表头（{}）(no indicator header)",
-                layout.indicators.level3.list()
+                header_missing.map(|m| m.0).unwrap_or_default()
             ),
         };
     }
 
     let mut findings = Vec::new();
     let first_row = header.as_ref().map_or(u32::MAX, |h| h.row);
+    // Without an indicator header the funding block runs to the end of the sheet at most.
     let funding = funding_header
         .filter(|f| f.row < first_row)
-        .map(|f| read_funding(&view, &f, first_row, &mut findings));
+        .map(|f| read_funding(&view, &f, first_row.min(sheet.rows), &mut findings));
     let (indicators, totals) = match &header {
         Some(h) => {
             let end = totals_row.map_or_else(|| end_of_indicators(&view, h.row), |p| p.row);
@@ -182,22 +222,21 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
     };
 
     let form_cell = view.cell(Pos::new(0, 0));
+    let looked_for = |a: &[&Aliases]| {
+        let lists: Vec<String> = a.iter().map(|a| a.list()).collect();
+        format!("查找的标签：{}", lists.join("；"))
+    };
     if funding.is_none() {
-        findings.push(missing(
-            form_cell.clone(),
-            "项目资金",
-            &layout.funding.budget,
-        ));
+        let f = &layout.funding;
+        let why = looked_for(&[&f.executed, &f.budget, &f.adjusted_budget]);
+        findings.push(missing(form_cell.clone(), "项目资金", &why));
     }
-    if header.is_none() {
-        findings.push(missing(
-            form_cell.clone(),
-            "绩效指标",
-            &layout.indicators.level3,
-        ));
+    if let Some((_, why)) = &header_missing {
+        findings.push(missing(form_cell.clone(), "绩效指标", why));
     }
     if totals.is_none() && header.is_some() {
-        findings.push(missing(form_cell.clone(), "总分", &layout.totals.row));
+        let why = looked_for(&[&layout.totals.row]);
+        findings.push(missing(form_cell.clone(), "总分", &why));
     }
 
     let title = view
@@ -205,10 +244,20 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
         .iter()
         .find(|(_, l)| layout.header.title.found_in(l).is_some())
         .map(|(p, _)| view.text(*p).value);
+    // From the raw text: normalising labels drops a `（2023年度）` row as a parenthesis.
     let year = title
         .as_deref()
-        .and_then(year_in)
-        .or_else(|| view.labels.iter().take(40).find_map(|(_, l)| year_in(l)));
+        .map(fold_width)
+        .and_then(|t| year_in(&t))
+        .or_else(|| {
+            sheet
+                .cells()
+                .filter(|(p, _)| p.row < first_row.min(40))
+                .find_map(|(_, c)| match &c.value {
+                    RawValue::Text(t) => year_in(&fold_width(t)),
+                    _ => None,
+                })
+        });
     let labelled = |aliases: &Aliases| {
         view.find(aliases)
             .next()
@@ -234,14 +283,12 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
     }))
 }
 
-fn missing(cell: CellRef, block: &str, looked_for: &Aliases) -> Finding {
+/// A block the sheet lacks, with what was looked for and not found.
+fn missing(cell: CellRef, block: &str, why: &str) -> Finding {
     Finding::new(
         Code::MissingBlock,
         cell,
-        format!(
-            "未找到{block}部分（查找的标签：{}），该部分无法核查",
-            looked_for.list()
-        ),
+        format!("未找到{block}部分（{why}），该部分无法核查"),
     )
     .expected(block)
 }
@@ -262,6 +309,8 @@ fn year_in(text: &str) -> Option<i32> {
 #[derive(Debug, Clone)]
 struct IndicatorHeader {
     row: u32,
+    /// The first row below the header (two rows when a label spans sub-labels).
+    first_data: u32,
     level1: Option<u32>,
     level2: Option<u32>,
     level3: u32,
@@ -274,12 +323,35 @@ struct IndicatorHeader {
     reason: Option<u32>,
 }
 
-fn find_indicator_header(view: &View) -> Option<IndicatorHeader> {
+/// The indicator header; failing that, `Some` of the level-3 header rows that lack score
+/// columns, or `None` when no level-3 label was found at all.
+fn find_indicator_header(view: &View) -> Result<IndicatorHeader, Option<String>> {
     let l = &view.layout.indicators;
-    view.find(&l.level3).find_map(|p| {
-        let col = |a: &Aliases| view.find_in_row(p.row, a).map(|q| q.col);
+    let mut rows_without_scores = Vec::new();
+    for p in view.find(&l.level3) {
+        // A header on two rows: `年度指标值` merged over `指标性质 | 指标值 | 度量单位`. The row
+        // below holds header labels, and no indicator name of its own.
+        let sub = p.row + 1;
+        let fields = [
+            &l.target,
+            &l.operator,
+            &l.unit,
+            &l.actual,
+            &l.weight,
+            &l.score,
+        ];
+        let two_rows = view.sheet.own(Pos::new(sub, p.col)).is_empty()
+            && fields.iter().any(|a| view.find_in_row(sub, a).is_some());
+        let col = |a: &Aliases| {
+            let in_row = |r: u32| view.find_in_row(r, a).map(|q| q.col);
+            two_rows
+                .then(|| in_row(sub))
+                .flatten()
+                .or_else(|| in_row(p.row))
+        };
         let header = IndicatorHeader {
             row: p.row,
+            first_data: sub + u32::from(two_rows),
             level1: col(&l.level1),
             level2: col(&l.level2),
             level3: p.col,
@@ -291,8 +363,19 @@ fn find_indicator_header(view: &View) -> Option<IndicatorHeader> {
             score: col(&l.score),
             reason: col(&l.reason),
         };
-        (header.score.is_some() || header.weight.is_some()).then_some(header)
-    })
+        if header.score.is_some() || header.weight.is_some() {
+            return Ok(header);
+        }
+        rows_without_scores.push(view.cell(p).a1());
+    }
+    Err((!rows_without_scores.is_empty()).then(|| {
+        format!(
+            "{} 处“三级指标”所在的表头行没有分值或得分列；查找的标签：{}；{}",
+            rows_without_scores.join("、"),
+            l.weight.list(),
+            l.score.list()
+        )
+    }))
 }
 
 /// Without a totals row, indicators end at the conclusion row or the sheet's end.
@@ -313,7 +396,7 @@ fn read_indicators(
     let mut out = Vec::new();
     let mut level1: Option<Located<String>> = None;
     let mut level2: Option<Located<String>> = None;
-    for row in h.row + 1..end {
+    for row in h.first_data..end {
         let at = |c: Option<u32>| c.map(|c| view.text(Pos::new(row, c)));
         let name = view.text(Pos::new(row, h.level3));
         let target_text = at(h.target);
@@ -346,11 +429,18 @@ fn read_indicators(
             None => absent(view, name.cell.pos),
         };
         let unit_col = at(h.unit).map(|u| u.value).filter(|u| !u.is_empty());
-        let target = recombine_target(
-            target_text.unwrap_or_else(|| absent_text(view, name.cell.pos)),
-            at(h.operator),
-            unit_col.as_deref(),
-        );
+        let unit_hint = unit_col.clone().or_else(|| unit_in_name(&name.value));
+        let mut target = target_text.unwrap_or_else(|| absent_text(view, name.cell.pos));
+        let mut actual = actual.unwrap_or_else(|| absent_text(view, Pos::new(row, h.level3)));
+        let percent = |t: &Located<String>| fold_width(&t.value).contains('%');
+        if !view.sheet.formats
+            && (unit_hint.as_deref() == Some("%") || percent(&target) || percent(&actual))
+        {
+            percent_format_lost(&mut target, &mut actual, view.layout);
+        }
+        // `定性` in the 指标性质 column names a kind of indicator, not a direction.
+        let operator = at(h.operator).filter(|o| !l.operator_kinds.matches(&o.value));
+        let target = recombine_target(target, operator, unit_col.as_deref());
         let level1 = level1
             .clone()
             .unwrap_or_else(|| absent_text(view, name.cell.pos));
@@ -361,10 +451,10 @@ fn read_indicators(
             level2: level2
                 .clone()
                 .unwrap_or_else(|| absent_text(view, name.cell.pos)),
-            unit_hint: unit_col.or_else(|| unit_in_name(&name.value)),
+            unit_hint,
             name,
             target,
-            actual: actual.unwrap_or_else(|| absent_text(view, Pos::new(row, h.level3))),
+            actual,
             weight,
             score,
             reason: at(h.reason),
@@ -398,6 +488,71 @@ fn absent_text(view: &View, pos: Pos) -> Located<String> {
         shown: String::new(),
         formula: None,
         number_cell: false,
+    }
+}
+
+/// `.xls` and `.ods` arrive without number formats (see [`RawSheet::formats`]): a percentage
+/// typed as `95%` reads as a bare 0.95, which a `%` unit column would turn into 0.95% and which
+/// shows one decimal fewer than the percentage did. Where percentages are compared (a `%` unit,
+/// or a `%` on either side), a number cell is read either as written (95 → 95%) or as a
+/// fraction (0.95 → 95%, at a percentage's precision), whichever brings target and actual
+/// nearest each other — the rule the scorer applies to a bare number against a percentage. As
+/// written wins a tie, so `≤1` against 0.5 stays 0.5%.
+fn percent_format_lost(
+    target: &mut Located<String>,
+    actual: &mut Located<String>,
+    layout: &Layout,
+) {
+    // Each side's readings as a fraction, the one as written first; `true` marks the reading
+    // of a number cell as a fraction whose percent format was lost.
+    type Reading = (Decimal, bool);
+    let readings = |t: &Located<String>| -> Vec<Reading> {
+        let q = match Target::parse(&t.value, false, None, layout) {
+            Target::Numeric { value, .. } => value,
+            Target::Range { lo, .. } => lo,
+            _ => return Vec::new(),
+        };
+        match q {
+            q if q.shown.percent => vec![(q.shown.value, false)],
+            q => {
+                let v = q.shown.value;
+                let mut r = vec![(v / Decimal::ONE_HUNDRED, false)];
+                if t.number_cell {
+                    r.push((v, true));
+                }
+                r
+            }
+        }
+    };
+    let apart = |a: Decimal, b: Decimal| {
+        if a <= Decimal::ZERO || b <= Decimal::ZERO {
+            Decimal::MAX
+        } else if a > b {
+            a / b
+        } else {
+            b / a
+        }
+    };
+    let (ts, as_) = (readings(target), readings(actual));
+    let mut best: Option<(Decimal, Reading, Reading)> = None;
+    for t in &ts {
+        for a in &as_ {
+            let d = apart(t.0, a.0);
+            if best.is_none_or(|b| d < b.0) {
+                best = Some((d, *t, *a));
+            }
+        }
+    }
+    let Some((_, t, a)) = best else { return };
+    for (side, (value, fraction)) in [(target, t), (actual, a)] {
+        if fraction {
+            let shown = Shown {
+                value,
+                decimals: value.scale().max(2),
+                percent: true,
+            };
+            side.value = shown.to_string();
+        }
     }
 }
 
@@ -570,15 +725,18 @@ fn read_funding(
         let num = |c: Option<u32>, what: &str, findings: &mut Vec<Finding>| {
             c.map(|c| view.num(Pos::new(row, c), what, findings))
         };
+        let amount = |c: Option<u32>, what: &str, findings: &mut Vec<Finding>| {
+            c.map(|c| view.amount(Pos::new(row, c), what, findings))
+        };
         let r = FundingRow {
             kind: kind.clone(),
             label: view.text(label_pos),
-            initial_budget: num(h.initial_budget, "年初预算数", findings),
-            budget: num(h.budget, "全年预算数", findings),
-            adjusted_budget: num(h.adjusted_budget, "调整后预算数", findings),
-            executed: num(h.executed, "全年执行数", findings),
+            initial_budget: amount(h.initial_budget, "年初预算数", findings),
+            budget: amount(h.budget, "全年预算数", findings),
+            adjusted_budget: amount(h.adjusted_budget, "调整后预算数", findings),
+            executed: amount(h.executed, "全年执行数", findings),
             weight: num(h.weight, "分值", findings),
-            rate: num(h.rate, "执行率", findings),
+            rate: h.rate.map(|c| view.rate(Pos::new(row, c), findings)),
             score: num(h.score, "得分", findings),
             reason: h.reason.map(|c| view.text(Pos::new(row, c))),
         };
@@ -638,6 +796,287 @@ fn has_amounts(view: &View, h: &FundingHeader, row: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reader::{Merge, RawCell};
+
+    /// A sheet from rows of cells: `#0.95` is a number cell, anything else text.
+    fn sheet(rows: &[&[&str]]) -> RawSheet {
+        let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0) as u32;
+        let mut s = RawSheet::new("自评表", rows.len() as u32, cols);
+        s.formats = true;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+                let value = match v.strip_prefix('#') {
+                    Some(n) => RawValue::Number(Shown::exact(n.parse().unwrap())),
+                    None => RawValue::Text(v.to_string()),
+                };
+                let cell = RawCell {
+                    value,
+                    formula: None,
+                };
+                s.set(Pos::new(r as u32, c as u32), cell);
+            }
+        }
+        s
+    }
+
+    fn form(s: &RawSheet) -> Form {
+        match read_sheet(s, Layout::bundled()) {
+            SheetOutcome::Form(f) => *f,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const SPLIT_HEADER: [&str; 9] = [
+        "一级指标",
+        "二级指标",
+        "三级指标",
+        "指标性质",
+        "指标值",
+        "度量单位",
+        "全年实际完成值",
+        "分值",
+        "得分",
+    ];
+
+    #[test]
+    fn a_header_on_two_rows_takes_the_labels_below_a_merged_one() {
+        let mut s = sheet(&[
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值（A）",
+                "",
+                "",
+                "实际完成值",
+                "分值",
+                "得分",
+            ],
+            &["", "", "", "指标性质", "指标值", "度量单位"],
+            &[
+                "产出指标",
+                "数量指标",
+                "培训人次",
+                "≥",
+                "#1000",
+                "人次",
+                "#1200",
+                "#10",
+                "#10",
+            ],
+            &[
+                "",
+                "质量指标",
+                "长效机制",
+                "定性",
+                "健全",
+                "",
+                "健全",
+                "#10",
+                "#10",
+            ],
+        ]);
+        s.add_merge(Merge {
+            first: Pos::new(0, 3),
+            last: Pos::new(0, 5),
+        });
+        for c in [0, 1, 2, 6, 7, 8] {
+            s.add_merge(Merge {
+                first: Pos::new(0, c),
+                last: Pos::new(1, c),
+            });
+        }
+        let f = form(&s);
+        let read: Vec<(&str, &str, &str)> = f
+            .indicators
+            .iter()
+            .map(|i| (i.name.text(), i.target.text(), i.actual.text()))
+            .collect();
+        // `定性` names the kind of indicator, not a direction.
+        assert_eq!(
+            read,
+            [
+                ("培训人次", "≥1000人次", "1200"),
+                ("长效机制", "健全", "健全")
+            ]
+        );
+        assert_eq!(f.indicators[0].target.cell.a1(), "E3");
+        assert_eq!(f.indicators[0].score.cell.a1(), "I3");
+    }
+
+    #[test]
+    fn a_percentage_whose_format_was_lost_reads_nearest_the_other_side() {
+        let rows: [&[&str]; 4] = [
+            &SPLIT_HEADER,
+            &[
+                "产出指标",
+                "质量指标",
+                "合格率",
+                "≥",
+                "#90",
+                "%",
+                "#0.95",
+                "#10",
+                "#10",
+            ],
+            &["", "", "事故率", "≤", "#1", "%", "#0.5", "#10", "#10"],
+            &["", "", "覆盖率", "≥", "#0.9", "%", "95%", "#10", "#10"],
+        ];
+        let read = |formats: bool| {
+            let mut s = sheet(&rows);
+            s.formats = formats;
+            form(&s)
+                .indicators
+                .iter()
+                .map(|i| format!("{} {}", i.target.value, i.actual.value))
+                .collect::<Vec<_>>()
+        };
+        // `.xls`/`.ods`: 0.95 was typed as 95%; 0.5 beside ≤1 is 0.5%; 0.9 beside 95% is 90%.
+        assert_eq!(read(false), ["≥90% 95%", "≤1% 0.5", "≥90% 95%"]);
+        // `.xlsx` keeps formats: a bare 0.95 is what was meant.
+        assert_eq!(read(true), ["≥90% 0.95", "≤1% 0.5", "≥0.9% 95%"]);
+    }
+
+    #[test]
+    fn stored_amounts_and_rates_are_read_to_the_cent_and_the_percent() {
+        let mut s = sheet(&[
+            &[
+                "资金来源",
+                "年初预算数",
+                "全年预算数",
+                "全年执行数",
+                "执行率",
+                "得分",
+            ],
+            &["年度资金总额", "#30", "#30", "#28.5", "#0.9", "#9"],
+            &["财政拨款", "25.4", "#30", "#28.5", "95%", "—"],
+            &["其他资金", "0", "#0", "#0", "", ""],
+            &SPLIT_HEADER,
+        ]);
+        // `0` shows 28.5 as 29: what the format rounds keeps its rounding.
+        s.fix_decimals(Pos::new(2, 3));
+        s.set(
+            Pos::new(2, 3),
+            RawCell {
+                value: RawValue::Number(Shown::plain("28.5".parse().unwrap(), 0)),
+                formula: None,
+            },
+        );
+        let f = form(&s).funding.expect("funding");
+        let decimals = |n: &Option<Num>| n.as_ref().and_then(Num::number).map(|s| s.decimals);
+        let rows: Vec<_> = std::iter::once(&f.total).chain(&f.sources).collect();
+        let got: Vec<[Option<u32>; 4]> = rows
+            .iter()
+            .map(|r| {
+                [
+                    decimals(&r.initial_budget),
+                    decimals(&r.budget),
+                    decimals(&r.executed),
+                    decimals(&r.rate),
+                ]
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                // 30 and 28.5 stored as numbers; 0.9 is 90%, not 85%–95%.
+                [Some(2), Some(2), Some(2), Some(2)],
+                // `25.4` written as text keeps its one decimal; `95%` its own precision.
+                [Some(1), Some(2), Some(0), Some(2)],
+                // A 0 is exactly 0.
+                [Some(2), Some(2), Some(2), None],
+            ]
+        );
+        // The score keeps its own precision: `9` may stand for 9.45 (SPEC §4).
+        assert_eq!(decimals(&f.total.score), Some(0));
+    }
+
+    #[test]
+    fn the_year_may_stand_in_its_own_row() {
+        let s = sheet(&[
+            &["州本级项目支出绩效自评表"],
+            &["（2023年度）"],
+            &SPLIT_HEADER,
+            &[
+                "产出指标",
+                "数量指标",
+                "培训人次",
+                "≥",
+                "#1000",
+                "人次",
+                "#1200",
+                "#10",
+                "#10",
+            ],
+        ]);
+        assert_eq!(form(&s).year, Some(2023));
+    }
+
+    #[test]
+    fn a_missing_block_names_the_labels_looked_for() {
+        let s = sheet(&[
+            &["项目支出绩效自评表"],
+            &[
+                "资金来源",
+                "年初预算数",
+                "全年预算数",
+                "全年执行数",
+                "分值",
+                "执行率",
+                "得分",
+            ],
+            &["年度资金总额", "#10", "#10", "#10", "#10", "100%", "#10"],
+            &[
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "偏差原因",
+            ],
+            &["产出指标", "数量指标", "培训人次", "≥1000人次", "1200人次"],
+        ]);
+        let f = form(&s);
+        let messages: Vec<&str> = f.findings.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(f.findings.len(), 1, "{messages:?}");
+        assert_eq!(f.findings[0].code, Code::MissingBlock);
+        assert!(
+            messages[0].contains("C4") && messages[0].contains("分值、权重"),
+            "{messages:?}"
+        );
+
+        let s = sheet(&[
+            &SPLIT_HEADER,
+            &[
+                "产出指标",
+                "数量指标",
+                "培训人次",
+                "≥",
+                "#4",
+                "次",
+                "#4",
+                "#10",
+                "#10",
+            ],
+        ]);
+        let messages: Vec<String> = form(&s)
+            .findings
+            .iter()
+            .map(|f| f.message.clone())
+            .collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("项目资金") && m.contains("全年执行数")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("总分") && m.contains("合计")),
+            "{messages:?}"
+        );
+    }
 
     #[test]
     fn finds_year_and_points() {

@@ -233,7 +233,9 @@ impl Target {
     }
 }
 
-/// The operator word of a target, longest first, so `不低于` is not read as `低于`.
+/// The operator words of a target, longest first, so `不低于` is not read as `低于`. A word
+/// before the number and one after it may come together (`控制在8.9万元以内`,
+/// `达到90%以上`); the word before decides.
 fn split_operator<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t str) {
     let w = &layout.words;
     let mut words: Vec<(&str, Direction)> = w
@@ -244,22 +246,23 @@ fn split_operator<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t st
         .chain(w.equal.iter().map(|s| (s, Direction::Equal)))
         .collect();
     words.sort_by_key(|w| std::cmp::Reverse(w.0.chars().count()));
-    for (word, dir) in words {
-        if let Some(rest) = t.strip_prefix(word) {
-            return (Some(dir), rest);
-        }
-        if let Some(rest) = t.strip_suffix(word) {
-            return (Some(dir), rest);
-        }
-        // `控制在8.9万元以内`: a prefix word and a suffix word together.
-        if t.starts_with(word) || t.ends_with(word) {
-            continue;
-        }
+    let before = words
+        .iter()
+        .find_map(|(word, dir)| t.strip_prefix(word).map(|rest| (*dir, rest)));
+    let rest = before.map_or(t, |b| b.1);
+    let after = words.iter().find_map(|(word, dir)| {
+        rest.strip_suffix(word)
+            .filter(|r| !r.is_empty())
+            .map(|r| (*dir, r))
+    });
+    match (before, after) {
+        (Some((dir, _)), Some((_, core))) | (None, Some((dir, core))) => (Some(dir), core),
+        (Some((dir, rest)), None) => (Some(dir), rest),
+        (None, None) => strip_both_ends(t, layout),
     }
-    let (dir, rest) = strip_both_ends(t, layout);
-    (dir, rest)
 }
 
+/// `在8.9万元以内`: a suffix word after a plain `在`.
 fn strip_both_ends<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t str) {
     let w = &layout.words;
     for (list, dir) in [
@@ -441,6 +444,8 @@ mod tests {
             ("≤50万元", Direction::AtMost),
             ("不超过8.9万元", Direction::AtMost),
             ("控制在8.9万元以内", Direction::AtMost),
+            ("达到90%以上", Direction::AtLeast),
+            ("不超过8.9万元以内", Direction::AtMost),
             ("＝100%", Direction::Equal),
             ("1000人次", Direction::AtLeast),
         ] {
@@ -458,6 +463,28 @@ mod tests {
             } => {
                 assert_eq!(direction, Direction::AtMost);
                 assert!(inferred);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn words_on_both_sides_leave_the_quantity() {
+        let l = Layout::bundled();
+        for (text, want) in [
+            ("控制在8.9万元以内", "8.9万元"),
+            ("达到90%以上", "90%"),
+            ("8.9万元以内", "8.9万元"),
+            ("≥1000人次", "1000人次"),
+        ] {
+            assert_eq!(split_operator(text, l).1, want, "{text}");
+        }
+        match Target::parse("控制在8.9万元以内", false, None, l) {
+            Target::Numeric {
+                direction, value, ..
+            } => {
+                assert_eq!(direction, Direction::AtMost);
+                assert_eq!((value.base(), value.unit.base.as_str()), (d("89000"), "元"));
             }
             other => panic!("{other:?}"),
         }

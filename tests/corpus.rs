@@ -1,0 +1,399 @@
+//! A corpus of generated forms in the layout families of SPEC §1, with known mistakes injected
+//! and their cells recorded (fixtures/README.md, "The layout corpus"). Every form must be
+//! recognised and every indicator row read, every mistake found as an error at its cell, and
+//! a clean form must give no error. Built in target/tmp/corpus and kept there; problems go to
+//! its problems.txt. `CORPUS_SEED` and `CORPUS_BOOKS` draw another corpus.
+
+mod common;
+#[path = "corpus/form.rs"]
+mod form;
+#[path = "corpus/lay.rs"]
+mod lay;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use form::{Rng, Spot};
+use selfeval::cell::Pos;
+use selfeval::check::check_bytes;
+use selfeval::finding::Severity;
+use selfeval::scorer::Rules;
+use selfeval::template::{Layout, Profile};
+
+/// What one form sheet must give.
+#[derive(Clone, Debug)]
+struct Expect {
+    sheet: String,
+    indicators: usize,
+    /// Injected mistakes: the cell and the code that must report it.
+    mistakes: Vec<(String, &'static str)>,
+    /// Where a mistake elsewhere may show as well: the total and the grade.
+    follow_on: Vec<String>,
+}
+
+#[derive(Clone)]
+struct Book {
+    file: PathBuf,
+    forms: Vec<Expect>,
+    skipped: BTreeSet<String>,
+}
+
+/// A workbook of 1–3 forms, sometimes beside a 填报说明 sheet, a 汇总 list and a hidden sheet
+/// (a list of choices or an old copy of a form), which must all be skipped.
+fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
+    let mut sheets = vec![];
+    if rng.chance(0.4) {
+        sheets.push(lay::not_a_form(0));
+    }
+    let n = rng.pick(&[1, 1, 1, 2, 2, 3]);
+    let mut forms = vec![];
+    for k in 1..=n {
+        let mut c = form::content(rng);
+        c.formulas = formulas;
+        let injected = if rng.chance(0.5) {
+            form::inject(rng, &mut c)
+        } else {
+            vec![]
+        };
+        let name = if n == 1 {
+            "自评表".into()
+        } else {
+            format!("{}{k}", rng.pick(&["自评表", "项目"]))
+        };
+        let (sheet, places) = lay::lay(rng, &c, &name);
+        let cells = |spot: Spot| -> Vec<String> {
+            let at = places.iter().filter(|p| p.0 == spot).flat_map(|p| &p.1);
+            at.map(|&(r, c)| Pos::new(r, c).a1()).collect()
+        };
+        let mistakes = injected
+            .iter()
+            .flat_map(|(spot, code)| cells(*spot).into_iter().map(|c| (c, *code)));
+        forms.push(Expect {
+            sheet: name,
+            indicators: c.groups.iter().map(|g| g.inds.len()).sum(),
+            mistakes: mistakes.collect(),
+            follow_on: [cells(Spot::Total), cells(Spot::Grade)].concat(),
+        });
+        sheets.push(sheet);
+    }
+    if rng.chance(0.1) {
+        sheets.push(lay::not_a_form(1));
+    }
+    if rng.chance(0.2) {
+        let c = form::content(rng);
+        let mut hidden = if rng.chance(0.5) {
+            lay::lay(rng, &c, "旧版自评表").0
+        } else {
+            lay::not_a_form(2)
+        };
+        hidden.hidden = true;
+        sheets.push(hidden);
+    }
+    let skipped = sheets
+        .iter()
+        .map(|s| s.name.clone())
+        .filter(|s| forms.iter().all(|f| f.sheet != *s));
+    lay::save(&sheets, &file);
+    Book {
+        file,
+        skipped: skipped.collect(),
+        forms,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    books: usize,
+    forms: usize,
+    indicators: usize,
+    mistakes: usize,
+    at_cell: usize,
+    with_code: usize,
+    clean: usize,
+    clean_with_errors: usize,
+    problems: Vec<String>,
+}
+
+/// Checks one workbook through the library against what was generated.
+fn check(book: &Book, rules: Rules, t: &mut Tally) {
+    let name = book
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("?")
+        .to_string();
+    let mut problem = |s: String| t.problems.push(format!("{name}: {s}"));
+    let result = match check_bytes(&std::fs::read(&book.file).expect("workbook"), rules) {
+        Ok((_, result)) => result,
+        Err(e) => return problem(format!("unreadable: {e}")),
+    };
+    t.books += 1;
+    let skipped: BTreeSet<String> = result.skipped.iter().map(|s| s.0.to_string()).collect();
+    if skipped != book.skipped || result.forms.len() != book.forms.len() {
+        problem(format!(
+            "forms {}, skipped {skipped:?}; expected {:?}",
+            result.forms.len(),
+            book.skipped
+        ));
+    }
+    for want in &book.forms {
+        t.forms += 1;
+        let Some(got) = result.forms.iter().find(|f| *f.form.sheet == want.sheet) else {
+            problem(format!("{}: form not recognised", want.sheet));
+            continue;
+        };
+        let read = got.form.indicators.len();
+        t.indicators += read;
+        if read != want.indicators {
+            problem(format!(
+                "{}: read {read} indicators of {}",
+                want.sheet, want.indicators
+            ));
+        }
+        let errors: Vec<_> = got
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        for (cell, code) in &want.mistakes {
+            let here: Vec<&str> = errors
+                .iter()
+                .filter(|f| f.cell.a1() == *cell)
+                .map(|f| f.code.as_str())
+                .collect();
+            t.mistakes += 1;
+            t.at_cell += usize::from(!here.is_empty());
+            t.with_code += usize::from(here.contains(code));
+            if !here.contains(code) {
+                problem(format!(
+                    "{}: {code} at {cell} not found, errors at that cell {here:?}",
+                    want.sheet
+                ));
+            }
+        }
+        let expected = |cell: &String| {
+            want.mistakes.iter().any(|m| m.0 == *cell) || want.follow_on.contains(cell)
+        };
+        let stray: Vec<String> = errors
+            .iter()
+            .filter(|f| !expected(&f.cell.a1()) || want.mistakes.is_empty())
+            .map(|f| {
+                format!(
+                    "{} {} {:?}→{:?} {}",
+                    f.cell.a1(),
+                    f.code,
+                    f.claimed,
+                    f.expected,
+                    f.message
+                )
+            })
+            .collect();
+        t.clean += usize::from(want.mistakes.is_empty());
+        t.clean_with_errors += usize::from(want.mistakes.is_empty() && !stray.is_empty());
+        if !stray.is_empty() {
+            problem(format!("{}: unexpected errors {stray:?}", want.sheet));
+        }
+    }
+}
+
+fn soffice() -> Option<PathBuf> {
+    let out = Command::new("which")
+        .args(["soffice", "libreoffice"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(PathBuf::from)
+}
+
+/// Converts workbooks in one LibreOffice run (its start-up is most of the cost), and once
+/// more for any it left out.
+fn convert(soffice: &Path, books: &[&Book], to: &str, dir: &Path) -> Result<Vec<Book>, String> {
+    let profile = format!(
+        "-env:UserInstallation=file://{}",
+        dir.join("lo-profile").display()
+    );
+    let moved = |b: &&Book| Book {
+        file: dir.join(b.file.with_extension(to).file_name().expect("name")),
+        ..(*b).clone()
+    };
+    let mut log = String::new();
+    for _ in 0..2 {
+        let missing = books
+            .iter()
+            .filter(|b| !moved(b).file.exists())
+            .map(|b| &b.file);
+        let args = [
+            profile.as_str(),
+            "--headless",
+            "--convert-to",
+            to,
+            "--outdir",
+        ];
+        let out = Command::new(soffice)
+            .args(args)
+            .arg(dir)
+            .args(missing)
+            .output()
+            .map_err(|e| e.to_string())?;
+        log = format!(
+            "{}: {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if books.iter().all(|b| moved(b).file.exists()) {
+            return Ok(books.iter().map(moved).collect());
+        }
+    }
+    Err(format!(
+        "some files not converted; LibreOffice said {}",
+        log.chars().take(500).collect::<String>()
+    ))
+}
+
+/// A few workbooks through the binary: `--format json` gives the same forms and errors.
+fn check_json(books: &[&Book], t: &mut Tally) {
+    let files: Vec<String> = books.iter().map(|b| b.file.display().to_string()).collect();
+    let mut args = vec!["check", "--format", "json", "--no-write"];
+    args.extend(files.iter().map(String::as_str));
+    let report = common::selfeval(&args).json();
+    for (book, file) in books.iter().zip(report["files"].as_array().expect("files")) {
+        for want in &book.forms {
+            let forms = file["forms"].as_array().expect("forms");
+            let got = forms
+                .iter()
+                .find(|f| f["sheet"] == want.sheet.as_str())
+                .expect("form");
+            let errors: Vec<(&str, &str)> = got["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .filter(|f| f["severity"] == "error")
+                .map(|f| {
+                    (
+                        f["cell"].as_str().unwrap_or(""),
+                        f["code"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect();
+            let found = want
+                .mistakes
+                .iter()
+                .all(|(cell, code)| errors.contains(&(cell.as_str(), *code)));
+            let indicators = got["indicators"].as_array().map_or(0, Vec::len);
+            if indicators != want.indicators
+                || !found
+                || (want.mistakes.is_empty() && !errors.is_empty())
+            {
+                let at = file["path"].as_str().unwrap_or("?");
+                t.problems.push(format!(
+                    "json {at}: {indicators} indicators, errors {errors:?}; expected {want:?}"
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_generated_layout_is_read_and_its_mistakes_found() {
+    let start = Instant::now();
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (seed, count) = (var("CORPUS_SEED", 2023), var("CORPUS_BOOKS", 520) as usize);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("corpus");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("xlsx")).expect("corpus dir");
+    // Every 4th workbook goes to .xls and every 16th to .ods; formula results stay in .xlsx.
+    let to_xls: fn(usize) -> bool = |k| k % 4 == 1;
+    let to_ods: fn(usize) -> bool = |k| k % 16 == 3;
+    let mut rng = Rng::new(seed);
+    let books: Vec<Book> = (0..count)
+        .map(|k| {
+            // `.xlsm` differs from `.xlsx` here by name only: the reader goes by content.
+            let file = dir.join("xlsx").join(format!(
+                "form-{k:03}.{}",
+                if k % 25 == 7 { "xlsm" } else { "xlsx" }
+            ));
+            build(&mut rng, file, !to_xls(k) && !to_ods(k))
+        })
+        .collect();
+    let generated = start.elapsed();
+
+    let mut t = Tally::default();
+    let mut legacy = vec![];
+    match soffice() {
+        None => println!(
+            "SKIPPED xls/ods part: LibreOffice (soffice) is not installed; checking .xlsx only"
+        ),
+        Some(soffice) => {
+            for (to, pick) in [("xls", to_xls), ("ods", to_ods)] {
+                let some: Vec<&Book> = books
+                    .iter()
+                    .enumerate()
+                    .filter(|b| pick(b.0))
+                    .map(|b| b.1)
+                    .collect();
+                match convert(&soffice, &some, to, &dir.join(to)) {
+                    Ok(c) => legacy.extend(c),
+                    Err(e) => t
+                        .problems
+                        .push(format!("LibreOffice conversion to {to} failed: {e}")),
+                }
+            }
+        }
+    }
+    let converted = start.elapsed() - generated;
+    let rules = Rules {
+        profile: &Profile::national(),
+        layout: Layout::bundled(),
+    };
+    for book in books.iter().chain(&legacy) {
+        check(book, rules, &mut t);
+    }
+    check_json(
+        &books
+            .iter()
+            .take(6)
+            .chain(legacy.iter().take(2))
+            .collect::<Vec<_>>(),
+        &mut t,
+    );
+
+    let Tally {
+        books: read,
+        forms,
+        indicators,
+        mistakes,
+        at_cell,
+        with_code,
+        ..
+    } = t;
+    let (xlsx, legacy, clean, dirty) = (books.len(), legacy.len(), t.clean, t.clean_with_errors);
+    let hit = 100.0 * at_cell as f64 / mistakes.max(1) as f64;
+    let (made, total) = (generated.as_secs_f64(), start.elapsed().as_secs_f64());
+    let summary = format!(
+        "corpus seed {seed}: {read} workbooks ({xlsx} xlsx/xlsm, {legacy} xls/ods), {forms} forms, \
+         {indicators} indicators read; {mistakes} injected mistakes, {at_cell} found at their cell \
+         ({hit:.1}%), {with_code} with the expected code; {clean} clean forms, {dirty} with an error \
+         finding; generated in {made:.1}s, converted in {:.1}s, {total:.1}s in all; files in {}",
+        converted.as_secs_f64(),
+        dir.display()
+    );
+    println!("{summary}");
+    std::fs::write(dir.join("problems.txt"), t.problems.join("\n")).expect("problems.txt");
+    let first: Vec<&str> = t.problems.iter().take(20).map(String::as_str).collect();
+    assert!(
+        t.problems.is_empty(),
+        "{summary}\n{} problems, the first:\n{}",
+        t.problems.len(),
+        first.join("\n")
+    );
+}
