@@ -121,3 +121,64 @@ fn note_text(findings: &[&Finding], value: Option<&NewValue>, formula: Option<&s
     }
     parts.join("\n")
 }
+
+/// The reason given for a file whose check panicked: the run goes on with the other files.
+pub const INTERNAL_ERROR: &str =
+    "内部错误，本文件未能核查，请报告此问题 (internal error while checking this file)";
+
+/// One workbook from its bytes to its outcome, and its corrected copy's bytes when `write`
+/// is asked for and the workbook holds a form. Shared by every front end so that a file gets
+/// the same reasons wherever it is checked; `written` is left to the caller, which alone
+/// knows where (or under which name) the copy goes. A panic becomes this file's error.
+pub fn check_upload(
+    name: &str,
+    bytes: &[u8],
+    rules: Rules,
+    write: bool,
+) -> (crate::report::FileOutcome, Option<Vec<u8>>) {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check_and_correct(name, bytes, rules, write)
+    }))
+    .unwrap_or_else(|_| {
+        (
+            crate::report::FileOutcome {
+                path: name.to_string(),
+                result: Err(INTERNAL_ERROR.to_string()),
+                written: None,
+                write_error: None,
+            },
+            None,
+        )
+    })
+}
+
+fn check_and_correct(
+    name: &str,
+    bytes: &[u8],
+    rules: Rules,
+    write: bool,
+) -> (crate::report::FileOutcome, Option<Vec<u8>>) {
+    let mut outcome = crate::report::FileOutcome {
+        path: name.to_string(),
+        result: Err(String::new()),
+        written: None,
+        write_error: None,
+    };
+    let (book, check) = match check_bytes(bytes, rules) {
+        Ok(x) => x,
+        Err(e) => {
+            outcome.result = Err(e.to_string());
+            return (outcome, None);
+        }
+    };
+    let mut corrected = None;
+    if write && !check.forms.is_empty() {
+        let fixes = corrections(&check, &book);
+        match crate::writer::write_corrected(bytes, &book, &fixes) {
+            Ok(b) => corrected = Some(b),
+            Err(e) => outcome.write_error = Some(e.to_string()),
+        }
+    }
+    outcome.result = Ok(check);
+    (outcome, corrected)
+}

@@ -33,6 +33,62 @@ pub struct Cli {
 pub enum Command {
     /// 核查工作簿，写出更正后的副本 (check workbooks and write corrected copies)
     Check(CheckArgs),
+    /// 启动核查网页，供各部门拖入工作簿 (serve the drop-in web page and its JSON API)
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// 监听地址；整个内网可用时写 0.0.0.0:8080 (address to listen on)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// 每次上传的大小上限，MB (largest request body, MB)
+    #[arg(long, default_value_t = 50)]
+    pub max_upload_mb: usize,
+    /// 每次上传的文件数上限 (most files in one request)
+    #[arg(long, default_value_t = 200)]
+    pub max_files: usize,
+    /// 同时核查的请求数；默认为核数 (requests checked at once; default: number of cores)
+    #[arg(long)]
+    pub max_concurrent: Option<usize>,
+    /// 排队等待核查的请求数上限；默认为核数的 4 倍 (requests that may wait; default: 4 × cores)
+    #[arg(long)]
+    pub max_queued: Option<usize>,
+    /// 规则配置：national、sichuan、hubei、platform-penalties 或 .toml 文件路径 (rule profile)
+    #[arg(long, default_value = "national")]
+    pub profile: String,
+}
+
+impl ServeArgs {
+    fn run(&self) -> ExitCode {
+        let profile = match Profile::load(&self.profile) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("selfeval: --profile {}: {e}", self.profile);
+                return ExitCode::from(2);
+            }
+        };
+        let defaults = crate::serve::Limits::default();
+        let limits = crate::serve::Limits {
+            max_upload_bytes: self.max_upload_mb.saturating_mul(1024 * 1024),
+            max_files: self.max_files,
+            max_concurrent: self.max_concurrent.unwrap_or(defaults.max_concurrent),
+            max_queued: self.max_queued.unwrap_or(defaults.max_queued),
+            ..defaults
+        };
+        let config = crate::serve::Config {
+            addr: self.addr,
+            limits,
+            profile,
+        };
+        match crate::serve::run(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("selfeval: {e}");
+                ExitCode::from(2)
+            }
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -92,6 +148,7 @@ pub fn run() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Serve(args) => args.run(),
     }
 }
 

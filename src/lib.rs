@@ -13,6 +13,7 @@ pub mod number;
 pub mod reader;
 pub mod report;
 pub mod scorer;
+pub mod serve;
 pub mod summary;
 pub mod template;
 pub mod writer;

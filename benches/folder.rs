@@ -1,0 +1,307 @@
+//! The folder benchmark (README, "Performance"): builds a corpus of generated workbooks and
+//! reports, in one run on one machine,
+//!   (a) the floor: calamine opening every workbook and reading every cell, and that plus
+//!       rust_xlsxwriter writing each back;
+//!   (b) `selfeval check DIR --no-write`;
+//!   (c) `selfeval check DIR --out-dir … --summary …`;
+//!   (d) peak memory of (b) and (c), at half the corpus and at the whole, to show it does
+//!       not grow with the number of files;
+//! and, when Python's openpyxl is installed, the throughput of an openpyxl script that only
+//! loads, reads every cell and saves, on a subset.
+//!
+//! `cargo bench --bench folder` (2,000 workbooks) or `cargo bench --bench folder -- 500`.
+
+#[path = "../tests/corpus/form.rs"]
+#[allow(dead_code)]
+mod form;
+#[path = "../tests/corpus/lay.rs"]
+#[allow(dead_code)]
+mod lay;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use rayon::prelude::*;
+
+const RUNS: usize = 3;
+const OPENPYXL_SUBSET: usize = 100;
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench");
+    let corpus = root.join("corpus");
+    let half = root.join("half");
+    generate(&corpus, &half, n);
+    let files = list(&corpus);
+    let bytes: u64 = files
+        .iter()
+        .map(|f| f.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    println!(
+        "corpus: {} workbooks, {:.1} MB, in {}",
+        files.len(),
+        bytes as f64 / 1e6,
+        corpus.display()
+    );
+    println!(
+        "machine: {} cores; {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model()
+    );
+    // Warm the page cache so that every measurement reads from memory.
+    floor(&files, None);
+
+    let read = median(|| timed(|| floor(&files, None)));
+    let out = root.join("floor-out");
+    let read_write = median(|| timed(|| floor(&files, Some(&out))));
+    let bin = env!("CARGO_BIN_EXE_selfeval");
+    let check_dir = |dir: &Path| {
+        vec![
+            "check".to_string(),
+            dir.display().to_string(),
+            "--no-write".into(),
+            "-q".into(),
+        ]
+    };
+    let checked = root.join("checked");
+    let write_dir = |dir: &Path| {
+        vec![
+            "check".to_string(),
+            dir.display().to_string(),
+            "--out-dir".into(),
+            checked.display().to_string(),
+            "--summary".into(),
+            root.join("汇总.xlsx").display().to_string(),
+            "-q".into(),
+        ]
+    };
+    let b = median_run(bin, &check_dir(&corpus));
+    let c = median_run(bin, &write_dir(&corpus));
+    let b_half = run(bin, &check_dir(&half));
+    let c_half = run(bin, &write_dir(&half));
+
+    let per_s = |d: Duration| files.len() as f64 / d.as_secs_f64();
+    println!();
+    println!("| measurement | seconds | workbooks/s | ratio |");
+    println!("|---|---|---|---|");
+    println!(
+        "| (a) floor: calamine read every cell | {:.3} | {:.0} | 1.00 |",
+        read.as_secs_f64(),
+        per_s(read)
+    );
+    println!(
+        "| (b) selfeval check --no-write | {:.3} | {:.0} | {:.2} × (a) |",
+        b.0.as_secs_f64(),
+        per_s(b.0),
+        ratio(b.0, read)
+    );
+    println!(
+        "| (a′) floor: read + rust_xlsxwriter write back | {:.3} | {:.0} | 1.00 |",
+        read_write.as_secs_f64(),
+        per_s(read_write)
+    );
+    println!(
+        "| (c) selfeval check --out-dir --summary | {:.3} | {:.0} | {:.2} × (a′) |",
+        c.0.as_secs_f64(),
+        per_s(c.0),
+        ratio(c.0, read_write)
+    );
+    println!();
+    println!(
+        "| (d) peak memory | {} workbooks | {} workbooks |",
+        list(&half).len(),
+        files.len()
+    );
+    println!("|---|---|---|");
+    println!("| (b) --no-write | {:.1} MB | {:.1} MB |", b_half.1, b.1);
+    println!(
+        "| (c) --out-dir --summary | {:.1} MB | {:.1} MB |",
+        c_half.1, c.1
+    );
+
+    match openpyxl(&corpus, &root.join("openpyxl-out")) {
+        Some((count, secs)) => {
+            let theirs = count as f64 / secs;
+            println!();
+            println!(
+                "openpyxl load + read every cell + save: {count} workbooks in {secs:.2} s = {theirs:.1} workbooks/s; \
+                 selfeval (c) = {:.0} workbooks/s = {:.0} × openpyxl",
+                per_s(c.0),
+                per_s(c.0) / theirs
+            );
+        }
+        None => println!(
+            "\nopenpyxl: SKIPPED (python3 -c 'import openpyxl' failed; pip install openpyxl)"
+        ),
+    }
+}
+
+/// Writes `n` workbooks into `dir` and the first half of them into `half` as well.
+fn generate(dir: &Path, half: &Path, n: usize) {
+    if list(dir).len() == n {
+        return;
+    }
+    for d in [dir, half] {
+        let _ = std::fs::remove_dir_all(d);
+        std::fs::create_dir_all(d).expect("corpus folder");
+    }
+    (0..n).into_par_iter().for_each(|i| {
+        let mut rng = form::Rng::new(0x5e1f_e7a1 + i as u64);
+        let mut c = form::content(&mut rng);
+        if rng.chance(0.5) {
+            form::inject(&mut rng, &mut c);
+        }
+        let mut sheets = Vec::new();
+        if rng.chance(0.4) {
+            sheets.push(lay::not_a_form(0));
+        }
+        sheets.push(lay::lay(&mut rng, &c, "自评表").0);
+        let name = format!("{:02}/form-{i:05}.xlsx", i % 20);
+        let path = dir.join(&name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("subfolder");
+        lay::save(&sheets, &path);
+        if i < n / 2 {
+            let copy = half.join(&name);
+            std::fs::create_dir_all(copy.parent().expect("parent")).expect("subfolder");
+            std::fs::copy(&path, copy).expect("copy");
+        }
+    });
+}
+
+fn list(dir: &Path) -> Vec<PathBuf> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "xlsx") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Opens every workbook with calamine and reads every cell of every sheet, on every core;
+/// with `out`, writes each back with rust_xlsxwriter.
+fn floor(files: &[PathBuf], out: Option<&Path>) -> usize {
+    if let Some(o) = out {
+        let _ = std::fs::remove_dir_all(o);
+        std::fs::create_dir_all(o).expect("out");
+    }
+    files
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let bytes = std::fs::read(p).expect("read");
+            let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).expect("open");
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let mut cells = 0;
+            for name in wb.sheet_names() {
+                let range = wb.worksheet_range(&name).expect("sheet");
+                let ws = book.add_worksheet();
+                for (r, c, v) in range.used_cells() {
+                    cells += 1;
+                    if out.is_some() {
+                        let (r, c) = (r as u32, c as u16);
+                        let written = match v {
+                            Data::Float(f) => ws.write_number(r, c, *f).map(|_| ()),
+                            Data::Int(x) => ws.write_number(r, c, *x as f64).map(|_| ()),
+                            other => ws.write_string(r, c, other.to_string()).map(|_| ()),
+                        };
+                        written.expect("write");
+                    }
+                }
+            }
+            if let Some(o) = out {
+                book.save(o.join(format!("{i:05}.xlsx"))).expect("save");
+            }
+            cells
+        })
+        .sum()
+}
+
+fn timed<T>(f: impl FnOnce() -> T) -> Duration {
+    let t = Instant::now();
+    std::hint::black_box(f());
+    t.elapsed()
+}
+
+fn median(mut f: impl FnMut() -> Duration) -> Duration {
+    let mut v: Vec<Duration> = (0..RUNS).map(|_| f()).collect();
+    v.sort();
+    v[RUNS / 2]
+}
+
+/// Runs the binary; returns wall time and its peak resident memory in MB.
+fn run(bin: &str, args: &[String]) -> (Duration, f64) {
+    let t = Instant::now();
+    let child = Command::new(bin)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run selfeval");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; `status` and `usage` are valid for writing.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let elapsed = t.elapsed();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 2,
+        "selfeval failed: {status}"
+    );
+    (elapsed, usage.ru_maxrss as f64 / 1024.0)
+}
+
+fn median_run(bin: &str, args: &[String]) -> (Duration, f64) {
+    let mut v: Vec<(Duration, f64)> = (0..RUNS).map(|_| run(bin, args)).collect();
+    v.sort_by_key(|x| x.0);
+    let peak = v.iter().map(|x| x.1).fold(0.0, f64::max);
+    (v[RUNS / 2].0, peak)
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn openpyxl(corpus: &Path, out: &Path) -> Option<(usize, f64)> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/openpyxl_floor.py");
+    let o = Command::new("python3")
+        .args([
+            script,
+            &corpus.display().to_string(),
+            &OPENPYXL_SUBSET.to_string(),
+            &out.display().to_string(),
+        ])
+        .output()
+        .ok()?;
+    if !o.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut parts = text.split_whitespace();
+    let count = parts.next()?.parse().ok()?;
+    let secs = parts.nth(1)?.parse().ok()?;
+    Some((count, secs))
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
