@@ -291,3 +291,25 @@ fn every_finding_code_has_a_fixture_that_produces_it() {
         assert_eq!(exit, if has_error { 1 } else { 0 }, "{name}");
     }
 }
+
+/// Three scores of 9.684… shown as 9.68 add up to 29.05 in the cell that sums them: the
+/// shown scores give 29.04, which rounding explains.
+#[test]
+fn a_total_of_rounded_scores_is_explained_by_rounding() {
+    let mut f = clean();
+    for i in 0..3 {
+        f.indicators[i].target = t("≥95%");
+        f.indicators[i].actual = t("92%");
+        f.indicators[i].score = V::Fmt(9.684210526, "0.00");
+        f.indicators[i].reason = t("略低于目标");
+    }
+    f.total = V::Fmt(9.45 + 3.0 * 9.684210526 + 60.0, "0.00");
+    let dir = scratch("rules-total-rounding");
+    let (code, found) = check_form(&dir, "total-rounding", &f);
+    assert_eq!(codes(&found, "error"), vec![], "{found:?}");
+    assert_eq!(code, 0);
+    // A real slip of a whole point is still an error.
+    f.total = V::Fmt(9.45 + 3.0 * 9.684210526 + 61.0, "0.00");
+    let (_, found) = check_form(&dir, "total-slip", &f);
+    assert!(find(&found, "total-sum").len() == 1, "{found:?}");
+}

@@ -25,19 +25,22 @@ pub(super) fn score(
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) -> TotalsResult {
-    let exec_written = form
+    let written: Vec<Shown> = form
         .funding
         .as_ref()
         .and_then(|f| f.total.score.as_ref())
         .and_then(Num::number)
-        .map_or(Decimal::ZERO, |s| s.value);
-    let written_sum = exec_written
-        + form
-            .indicators
-            .iter()
-            .filter_map(|i| i.score.number())
-            .map(|s| s.value)
-            .sum::<Decimal>();
+        .into_iter()
+        .chain(form.indicators.iter().filter_map(|i| i.score.number()))
+        .collect();
+    let written_sum = written.iter().map(|s| s.value).sum::<Decimal>();
+    // A score shown with two decimals may be a longer value (a formula's result) rounded
+    // for display; a sum of n of them may differ from the shown total by n half-cents.
+    let slack: Decimal = written
+        .iter()
+        .filter(|s| s.decimals >= 2)
+        .map(|s| s.interval().1 - s.value)
+        .sum();
     let total = round_half_away(
         exec.map_or(Decimal::ZERO, |e| e.score)
             + indicators.iter().map(|r| r.score).sum::<Decimal>(),
@@ -52,7 +55,7 @@ pub(super) fn score(
 
     let claimed_total = form.totals.as_ref().and_then(|t| t.score.number());
     if let Some(t) = &form.totals {
-        check_total(&t.score, written_sum, total, cap, rules, findings);
+        check_total(&t.score, (written_sum, slack), total, cap, rules, findings);
         check_weights(form, exec, &t.weight, rules, findings);
     }
     level1_weights(form, exec, rules, findings);
@@ -87,7 +90,7 @@ pub(super) fn score(
 /// total. When the written scores all stand the two are the same check, reported once.
 fn check_total(
     num: &Num,
-    written_sum: Decimal,
+    (written_sum, slack): (Decimal, Decimal),
     total: Decimal,
     cap: Option<&TotalCap>,
     rules: Rules,
@@ -104,7 +107,10 @@ fn check_total(
         return;
     };
     let d = written.decimals;
-    let matches = |v: Decimal| round_half_away(v, d) == written.value;
+    let matches = |v: Decimal| {
+        round_half_away(v - slack, d) <= written.value
+            && written.value <= round_half_away(v + slack, d)
+    };
     let correction = rules.score_value(total);
     // Adding up correctly and then applying the cap (or not) is no addition slip.
     let capped_sum = cap.map_or(written_sum, |c| written_sum.min(c.max_total));
