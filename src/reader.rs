@@ -229,13 +229,7 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
     match format {
         BookFormat::Xlsx => {
             let mut wb = Xlsx::new(cursor).map_err(xlsx_error)?;
-            read_sheets(&mut wb, format, |wb, name| {
-                let merges = wb
-                    .merge_cells_by_sheet_name(name)
-                    .map_err(|e| e.to_string())?;
-                let styles = wb.worksheet_style(name).map_err(|e| e.to_string())?;
-                Ok((merges, Some(styles)))
-            })
+            read_xlsx(&mut wb)
         }
         BookFormat::Xls => {
             let mut wb = Xls::new(cursor).map_err(|e| match e {
@@ -259,6 +253,92 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
             read_sheets(&mut wb, format, |_, _| Ok((Vec::new(), None)))
         }
     }
+}
+
+/// Cells beyond these are no part of any form; a sheet that reaches them is read up to them.
+const MAX_ROWS: u32 = 20_000;
+const MAX_COLS: u32 = 512;
+/// Cells read from one sheet at most, so that a crafted sheet cannot exhaust memory.
+const MAX_CELLS: usize = 200_000;
+
+/// `.xlsx`: values and their number formats in one pass over each sheet (the floor a
+/// checker is measured against reads each sheet once), then the merged ranges. Formulas
+/// are left to the writer, which sees them in the package it patches.
+fn read_xlsx<RS: std::io::Read + std::io::Seek>(wb: &mut Xlsx<RS>) -> Result<RawBook, ReadError> {
+    let metas: Vec<(String, bool)> = wb
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+        .collect();
+    let mut sheets = Vec::with_capacity(metas.len());
+    for (name, hidden) in metas {
+        let sheet_err = |reason: String| ReadError::Sheet {
+            sheet: name.clone(),
+            reason,
+        };
+        let mut found: Vec<(Pos, Data, usize)> = Vec::new();
+        let mut reader = wb
+            .worksheet_cells_reader(&name)
+            .map_err(|e| sheet_err(e.to_string()))?;
+        while let Some((cell, style)) = reader
+            .next_cell_with_style_id()
+            .map_err(|e| sheet_err(e.to_string()))?
+        {
+            let (row, col) = cell.get_position();
+            if row >= MAX_ROWS || col >= MAX_COLS || *cell.get_value() == calamine::DataRef::Empty {
+                continue;
+            }
+            if found.len() >= MAX_CELLS {
+                break;
+            }
+            found.push((Pos::new(row, col), cell.get_value().clone().into(), style));
+        }
+        let formats: Vec<Option<calamine::NumberFormat>> = reader
+            .styles()
+            .iter()
+            .map(|s| s.number_format.clone())
+            .collect();
+        drop(reader);
+        let rows = found.iter().map(|c| c.0.row + 1).max().unwrap_or(0);
+        let cols = found.iter().map(|c| c.0.col + 1).max().unwrap_or(0);
+        let mut sheet = RawSheet::new(&name, rows, cols);
+        sheet.hidden = hidden;
+        sheet.formats = true;
+        for (pos, data, style) in found {
+            let format = formats.get(style).and_then(Option::as_ref);
+            place(&mut sheet, pos, &data, format);
+        }
+        let merges = wb
+            .merge_cells_by_sheet_name(&name)
+            .map_err(|e| sheet_err(e.to_string()))?;
+        for m in merges {
+            sheet.add_merge(Merge {
+                first: Pos::new(m.start.0, m.start.1),
+                last: Pos::new(m.end.0, m.end.1),
+            });
+        }
+        sheets.push(sheet);
+    }
+    Ok(RawBook {
+        format: BookFormat::Xlsx,
+        sheets,
+    })
+}
+
+/// Puts one value into the grid as its format shows it.
+fn place(sheet: &mut RawSheet, pos: Pos, data: &Data, format: Option<&calamine::NumberFormat>) {
+    let value = convert(data, format);
+    if format.is_some_and(|f| NumberShape::of(f).decimals.is_some()) {
+        sheet.fix_decimals(pos);
+    }
+    sheet.set(
+        pos,
+        RawCell {
+            value,
+            formula: None,
+        },
+    );
 }
 
 fn xlsx_error(e: calamine::XlsxError) -> ReadError {
@@ -327,17 +407,7 @@ fn build_sheet(
         let format = styles
             .and_then(|s| s.get((row, col)))
             .and_then(|st| st.number_format.as_ref());
-        let value = convert(data, format);
-        if format.is_some_and(|f| NumberShape::of(f).decimals.is_some()) {
-            sheet.fix_decimals(Pos::new(row, col));
-        }
-        sheet.set(
-            Pos::new(row, col),
-            RawCell {
-                value,
-                formula: None,
-            },
-        );
+        place(&mut sheet, Pos::new(row, col), data, format);
     }
     if let Some(f) = formulas {
         for (r, c, text) in f.used_cells() {
