@@ -242,6 +242,8 @@ fn median(mut f: impl FnMut() -> Duration) -> Duration {
 }
 
 /// Runs the binary; returns wall time and its peak resident memory in MB.
+// The child is reaped by wait4, which also reports its peak memory.
+#[allow(clippy::zombie_processes)]
 fn run(bin: &str, args: &[String]) -> (Duration, f64) {
     let t = Instant::now();
     let child = Command::new(bin)

@@ -181,6 +181,14 @@ pub struct UnitTable {
     pub scale_prefix: BTreeMap<String, Decimal>,
 }
 
+/// The direction an operator word gives a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    AtLeast,
+    AtMost,
+    Equal,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct WordLists {
     pub at_least: Words,
@@ -194,6 +202,27 @@ pub struct WordLists {
     pub achieved: Words,
     pub blank_reason: Words,
     pub grade: BTreeMap<String, Words>,
+    /// Every operator word, longest first, built once on first use.
+    #[serde(skip)]
+    operators: std::sync::OnceLock<Vec<(String, Op)>>,
+}
+
+impl WordLists {
+    /// Operator words of every direction, longest first, so that `不低于` is tried before
+    /// `低于` and `<=` before `<`.
+    pub fn operators(&self) -> &[(String, Op)] {
+        self.operators.get_or_init(|| {
+            let mut all: Vec<(String, Op)> = self
+                .at_least
+                .iter()
+                .map(|s| (s.to_string(), Op::AtLeast))
+                .chain(self.at_most.iter().map(|s| (s.to_string(), Op::AtMost)))
+                .chain(self.equal.iter().map(|s| (s.to_string(), Op::Equal)))
+                .collect();
+            all.sort_by_key(|w| std::cmp::Reverse(w.0.chars().count()));
+            all
+        })
+    }
 }
 
 impl Layout {

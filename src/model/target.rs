@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use rust_decimal::Decimal;
 
 use crate::number::{Shown, fold_width, parse_plain, to_shown};
-use crate::template::Layout;
+use crate::template::{Layout, Op};
 
 /// Which way a numeric target points (SPEC I1–I5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,16 @@ pub enum Direction {
     Equal,
     /// Inside `[lo, hi]` is full marks.
     Range,
+}
+
+impl From<Op> for Direction {
+    fn from(op: Op) -> Self {
+        match op {
+            Op::AtLeast => Direction::AtLeast,
+            Op::AtMost => Direction::AtMost,
+            Op::Equal => Direction::Equal,
+        }
+    }
 }
 
 impl Direction {
@@ -237,15 +247,12 @@ impl Target {
 /// before the number and one after it may come together (`控制在8.9万元以内`,
 /// `达到90%以上`); the word before decides.
 fn split_operator<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t str) {
-    let w = &layout.words;
-    let mut words: Vec<(&str, Direction)> = w
-        .at_least
+    let words: Vec<(&str, Direction)> = layout
+        .words
+        .operators()
         .iter()
-        .map(|s| (s, Direction::AtLeast))
-        .chain(w.at_most.iter().map(|s| (s, Direction::AtMost)))
-        .chain(w.equal.iter().map(|s| (s, Direction::Equal)))
+        .map(|(w, op)| (w.as_str(), Direction::from(*op)))
         .collect();
-    words.sort_by_key(|w| std::cmp::Reverse(w.0.chars().count()));
     let before = words
         .iter()
         .find_map(|(word, dir)| t.strip_prefix(word).map(|rest| (*dir, rest)));
