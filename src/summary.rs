@@ -168,8 +168,10 @@ impl Summary {
         } else {
             format!("0.{}", "0".repeat(decimals as usize))
         });
-        self.forms_sheet(wb.add_worksheet(), &header, &number)?;
-        self.issues_sheet(wb.add_worksheet(), &header)?;
+        // The two long sheets stream their rows to a temporary file, so that a province's
+        // summary does not have to fit in memory twice.
+        self.forms_sheet(wb.add_worksheet_with_constant_memory()?, &header, &number)?;
+        self.issues_sheet(wb.add_worksheet_with_constant_memory()?, &header)?;
         self.stats_sheet(wb.add_worksheet(), &header)?;
         wb.save_to_buffer()
     }
