@@ -4,6 +4,7 @@
 //! Data flows one way: [`reader`] (cells) → [`model`] (typed form, structural findings) →
 //! [`scorer`] (arithmetic findings) → [`writer`] / [`report`].
 
+mod calendar;
 pub mod cell;
 pub mod check;
 pub mod cli;

@@ -265,12 +265,7 @@ const MAX_CELLS: usize = 200_000;
 /// checker is measured against reads each sheet once), then the merged ranges. Formulas
 /// are left to the writer, which sees them in the package it patches.
 fn read_xlsx<RS: std::io::Read + std::io::Seek>(wb: &mut Xlsx<RS>) -> Result<RawBook, ReadError> {
-    let metas: Vec<(String, bool)> = wb
-        .sheets_metadata()
-        .iter()
-        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
-        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
-        .collect();
+    let metas = worksheets(wb.sheets_metadata());
     let mut sheets = Vec::with_capacity(metas.len());
     for (name, hidden) in metas {
         let sheet_err = |reason: String| ReadError::Sheet {
@@ -341,6 +336,14 @@ fn place(sheet: &mut RawSheet, pos: Pos, data: &Data, format: Option<&calamine::
     );
 }
 
+/// The worksheets (not chart sheets) in workbook order, each with whether it is hidden.
+fn worksheets(meta: &[calamine::Sheet]) -> Vec<(String, bool)> {
+    meta.iter()
+        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+        .collect()
+}
+
 fn xlsx_error(e: calamine::XlsxError) -> ReadError {
     match e {
         calamine::XlsxError::Password => ReadError::Password,
@@ -360,12 +363,7 @@ where
     RS: std::io::Read + std::io::Seek,
     R::Error: std::fmt::Display,
 {
-    let metas: Vec<(String, bool)> = wb
-        .sheets_metadata()
-        .iter()
-        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
-        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
-        .collect();
+    let metas = worksheets(wb.sheets_metadata());
     let mut sheets = Vec::with_capacity(metas.len());
     for (name, hidden) in metas {
         let sheet_err = |reason: String| ReadError::Sheet {
@@ -473,15 +471,7 @@ const SERIAL_1970: i64 = 25_569;
 /// (`2023年12月31日前`). `None` for a serial outside the years a form can mean.
 fn day_of_serial(serial: Decimal) -> Option<String> {
     let days = i64::try_from(serial.floor()).ok()? - SERIAL_1970;
-    // Days to a civil date (proleptic Gregorian), after H. Hinnant's `civil_from_days`.
-    let z = days + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::calendar::civil_from_days(days);
     (1990..2200)
         .contains(&year)
         .then(|| format!("{year}年{month}月{day}日"))
