@@ -9,14 +9,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 
-use crate::check::{check_bytes, corrections};
+use crate::check::check_upload;
 use crate::finding::Severity;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, human};
 use crate::scorer::Rules;
 use crate::summary::Summary;
 use crate::template::{Layout, Profile};
-use crate::writer;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -180,7 +179,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         let outcomes: Vec<FileOutcome> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|i| check_guarded(i, args, rules))
+                .map(|i| check_one(i, args, rules))
                 .collect()
         });
         for o in &outcomes {
@@ -390,72 +389,50 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> R
     Ok(())
 }
 
-/// A panic in one file's check becomes that file's error; the run goes on.
-fn check_guarded(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_one(input, args, rules)
-    }))
-    .unwrap_or_else(|_| FileOutcome {
-        path: input.path.display().to_string(),
-        result: Err(
-            "内部错误，本文件未能核查，请报告此问题 (internal error while checking this file)"
-                .to_string(),
-        ),
-        written: None,
-        write_error: None,
-    })
-}
-
+/// Reads one file and checks it; the library turns a panic into that file's error, so the
+/// run goes on.
 fn check_one(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
-    let mut outcome = FileOutcome {
-        path: input.path.display().to_string(),
-        result: Err(String::new()),
-        written: None,
-        write_error: None,
-    };
+    let path = input.path.display().to_string();
     let bytes = match std::fs::read(&input.path) {
         Ok(b) => b,
         Err(e) => {
-            outcome.result = Err(format!("无法打开文件 (cannot open): {e}"));
-            return outcome;
+            return FileOutcome {
+                path,
+                result: Err(format!("无法打开文件 (cannot open): {e}")),
+                written: None,
+                write_error: None,
+            };
         }
     };
-    let (book, check) = match check_bytes(&bytes, rules) {
-        Ok(x) => x,
-        Err(e) => {
-            outcome.result = Err(e.to_string());
-            return outcome;
-        }
+    let (mut outcome, corrected) = check_upload(&path, &bytes, rules, !args.no_write);
+    let Some(corrected) = corrected else {
+        return outcome;
     };
-    if !args.no_write && !check.forms.is_empty() {
-        // A renamed legacy file cannot keep an .xlsm name once rebuilt as .xlsx.
-        let target = if check.format != BookFormat::Xlsx
-            && input.output.extension().is_some_and(|e| e == "xlsm")
-        {
-            input.output.with_extension("xlsx")
-        } else {
-            input.output.clone()
-        };
-        let written = (|| -> Result<()> {
-            if input
-                .is_input
-                .contains(&target.canonicalize().unwrap_or_else(|_| target.clone()))
-            {
-                bail!(
-                    "输出文件 {} 与输入文件相同，拒绝覆盖 (refusing to overwrite an input)",
-                    target.display()
-                );
-            }
-            let fixes = corrections(&check, &book);
-            let bytes = writer::write_corrected(&bytes, &book, &fixes)?;
-            write_atomically(&target, &bytes)
-        })();
-        match written {
-            Ok(()) => outcome.written = Some(target.display().to_string()),
-            Err(e) => outcome.write_error = Some(format!("{e:#}")),
-        }
+    // A renamed legacy file cannot keep an .xlsm name once rebuilt as .xlsx.
+    let rebuilt = outcome
+        .result
+        .as_ref()
+        .is_ok_and(|c| c.format != BookFormat::Xlsx);
+    let target = if rebuilt && input.output.extension().is_some_and(|e| e == "xlsm") {
+        input.output.with_extension("xlsx")
+    } else {
+        input.output.clone()
+    };
+    let written = if input
+        .is_input
+        .contains(&target.canonicalize().unwrap_or_else(|_| target.clone()))
+    {
+        Err(anyhow::anyhow!(
+            "输出文件 {} 与输入文件相同，拒绝覆盖 (refusing to overwrite an input)",
+            target.display()
+        ))
+    } else {
+        write_atomically(&target, &corrected)
+    };
+    match written {
+        Ok(()) => outcome.written = Some(target.display().to_string()),
+        Err(e) => outcome.write_error = Some(format!("{e:#}")),
     }
-    outcome.result = Ok(check);
     outcome
 }
 
