@@ -393,6 +393,20 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> R
 /// run goes on.
 fn check_one(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
     let path = input.path.display().to_string();
+    // Refuse a huge file before reading it into memory.
+    if let Ok(meta) = std::fs::metadata(&input.path)
+        && meta.len() > crate::intake::limits::MAX_FILE_BYTES
+    {
+        let e = crate::reader::ReadError::TooLarge {
+            mb: meta.len() / (1024 * 1024),
+        };
+        return FileOutcome {
+            path,
+            result: Err(e.to_string()),
+            written: None,
+            write_error: None,
+        };
+    }
     let bytes = match std::fs::read(&input.path) {
         Ok(b) => b,
         Err(e) => {

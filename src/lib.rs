@@ -9,6 +9,7 @@ pub mod cell;
 pub mod check;
 pub mod cli;
 pub mod finding;
+pub mod intake;
 pub mod model;
 pub mod number;
 pub mod reader;

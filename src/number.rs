@@ -73,6 +73,15 @@ impl Serialize for Shown {
     }
 }
 
+/// 10^15. Magnitudes above this are not amounts, scores or rates on any form; they are refused as
+/// numbers so that decimal arithmetic (which panics on overflow) never sees them, and surface
+/// as `bad-number` with the text quoted.
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(0x_a4c6_8000, 0x38d7e, 0, false, 0);
+
+fn within_range(d: Decimal) -> Option<Decimal> {
+    (d.abs() <= MAX_MAGNITUDE).then_some(d)
+}
+
 /// Converts a float from the spreadsheet reader once, at the boundary: the shortest decimal
 /// that reads back as the same float (`9.97`, never `9.9700000000000006`).
 pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
@@ -80,7 +89,10 @@ pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
         return None;
     }
     let text = format!("{f}");
-    Decimal::from_str(&text).ok().map(|d| d.normalize())
+    Decimal::from_str(&text)
+        .ok()
+        .and_then(within_range)
+        .map(|d| d.normalize())
 }
 
 /// What a cell meant to hold as a number.
@@ -143,7 +155,7 @@ pub(crate) fn parse_plain(body: &str) -> Option<Decimal> {
     if body.contains(',') && !thousands_well_formed(body) {
         return None;
     }
-    Decimal::from_str(&cleaned).ok()
+    Decimal::from_str(&cleaned).ok().and_then(within_range)
 }
 
 fn thousands_well_formed(body: &str) -> bool {
@@ -232,5 +244,28 @@ mod tests {
         );
         assert_eq!(decimal_from_f64(f64::NAN), None);
         assert_eq!(decimal_from_f64(1e300), None);
+        assert_eq!(decimal_from_f64(1e20), None);
+        assert_eq!(decimal_from_f64(-1e20), None);
+        assert_eq!(decimal_from_f64(1e15), Some(dec("1000000000000000")));
+    }
+
+    #[test]
+    fn refuses_magnitudes_no_form_holds() {
+        assert_eq!(MAX_MAGNITUDE, dec("1000000000000000"));
+        for huge in [
+            "99999999999999999999",
+            "1e20",
+            "1000000000000001",
+            "-99999999999999999999",
+        ] {
+            assert!(
+                matches!(parse_number_text(huge), NumText::Invalid(_)),
+                "{huge}"
+            );
+        }
+        assert!(matches!(
+            parse_number_text("999,999,999,999,999"),
+            NumText::Number(_)
+        ));
     }
 }

@@ -212,6 +212,32 @@ pub struct RawBook {
 pub enum ReadError {
     #[error("不是 Excel 或 ODS 工作簿（文件内容无法识别）(not a spreadsheet: unknown content)")]
     NotAWorkbook,
+    #[error("文件为空 (the file is empty)")]
+    Empty,
+    #[error("文件过大（{mb} MB），拒绝读取 (file too large to be a self-evaluation workbook)")]
+    TooLarge { mb: u64 },
+    #[error("这是 PDF 文件，不是 Excel 工作簿 (this is a PDF, not an Excel workbook)")]
+    Pdf,
+    #[error("这是 {0} 文档，不是 Excel 工作簿 (this is a {0} document, not an Excel workbook)")]
+    OfficeDocument(&'static str),
+    #[error(
+        "压缩包中没有 Excel 工作簿（缺少 xl/workbook.xml）(a zip archive without an Excel workbook part)"
+    )]
+    NoWorkbookPart,
+    #[error(
+        "此文件实为网页（HTML）导出，请用 Excel 打开后另存为 .xlsx (a web-page export named as a workbook; open it in Excel and save as .xlsx)"
+    )]
+    HtmlExport,
+    #[error(
+        "此文件实为文本（CSV）导出，请用 Excel 打开后另存为 .xlsx (a text/CSV export named as a workbook; open it in Excel and save as .xlsx)"
+    )]
+    CsvExport,
+    #[error("文件不完整或已损坏 (the file is incomplete or damaged)")]
+    Truncated,
+    #[error(
+        "工作簿部件“{part}”解压后过大或压缩比异常，拒绝读取 (a package part is too large when uncompressed: possible zip bomb)"
+    )]
+    Oversized { part: String },
     #[error(
         "工作簿设置了打开密码，请取消密码后重新提交 (the workbook is password-protected; remove the password)"
     )]
@@ -224,7 +250,7 @@ pub enum ReadError {
 
 /// Opens a workbook from its bytes.
 pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
-    let format = BookFormat::sniff(bytes).ok_or(ReadError::NotAWorkbook)?;
+    let format = crate::intake::admit(bytes)?;
     let cursor = Cursor::new(bytes);
     match format {
         BookFormat::Xlsx => {

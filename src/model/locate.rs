@@ -528,9 +528,9 @@ fn percent_format_lost(
         if a <= Decimal::ZERO || b <= Decimal::ZERO {
             Decimal::MAX
         } else if a > b {
-            a / b
+            a.checked_div(b).unwrap_or(Decimal::MAX)
         } else {
-            b / a
+            b.checked_div(a).unwrap_or(Decimal::MAX)
         }
     };
     let (ts, as_) = (readings(target), readings(actual));

@@ -425,7 +425,13 @@ fn log_distance(a: Decimal, b: Decimal) -> Decimal {
     if a <= Decimal::ZERO || b <= Decimal::ZERO {
         return Decimal::MAX;
     }
-    if a > b { a / b } else { b / a }
+    // checked: a tiny divisor would overflow, and "very far apart" is the right answer then.
+    let r = if a > b {
+        a.checked_div(b)
+    } else {
+        b.checked_div(a)
+    };
+    r.unwrap_or(Decimal::MAX)
 }
 
 #[cfg(test)]

@@ -97,11 +97,16 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         );
     }
 
-    let rate = Span {
-        point: b.point / a.point,
-        lo: b.lo / a.hi,
-        hi: b.hi / a.lo.max(Decimal::new(1, 28)),
+    // checked: a budget such as 0.0000001 or a negative one would overflow the division;
+    // such a rate is not scored.
+    let (Some(point), Some(lo), Some(hi)) = (
+        b.point.checked_div(a.point),
+        b.lo.checked_div(a.hi),
+        b.hi.checked_div(a.lo.max(Decimal::new(1, 28))),
+    ) else {
+        return unscored;
     };
+    let rate = Span { point, lo, hi };
     shortfall_reason(f, rate.point, rate_cell, rules, findings);
     let rate_decimals = rules.profile.scoring.rate_decimals + 2;
     let shown_rate = |v: Decimal| {

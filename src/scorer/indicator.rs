@@ -303,24 +303,27 @@ fn numeric_span(
 ) -> Span {
     let t = a.base();
     let upper = hi.map_or(t, Quantity::base);
+    // The share is clamped to [0, 1] below, so a quotient too large for a decimal is simply "far".
+    let div = |n: Decimal, d: Decimal| n.checked_div(d).unwrap_or(Decimal::MAX);
     let f = move |x: Decimal| {
         let share = match direction {
             Direction::AtLeast if t <= Decimal::ZERO => Decimal::ONE,
-            Direction::AtLeast => x / t,
+            Direction::AtLeast => div(x, t),
             Direction::AtMost if x <= t || x <= Decimal::ZERO => Decimal::ONE,
-            Direction::AtMost => t / x,
+            Direction::AtMost => div(t, x),
             Direction::Equal if x == t => Decimal::ONE,
             Direction::Equal if x <= Decimal::ZERO || t <= Decimal::ZERO => Decimal::ZERO,
-            Direction::Equal => (x / t).min(t / x),
+            Direction::Equal => div(x, t).min(div(t, x)),
             Direction::Range if x >= t && x <= upper => Decimal::ONE,
             Direction::Range if x < t => {
                 if t > Decimal::ZERO {
-                    x / t
+                    div(x, t)
                 } else {
                     Decimal::ZERO
                 }
             }
-            Direction::Range => upper / x,
+            Direction::Range if x <= Decimal::ZERO => Decimal::ZERO,
+            Direction::Range => div(upper, x),
         };
         share.max(Decimal::ZERO).min(Decimal::ONE) * w
     };
@@ -580,7 +583,9 @@ fn over_achieved(
                     "实际完成值“{}”达到指标值“{}”的 {} 倍，指标值可能设置偏低",
                     ind.actual.value,
                     ind.target.value,
-                    fixed(b.base() / a.base(), 2)
+                    b.base()
+                        .checked_div(a.base())
+                        .map_or_else(|| "∞".to_string(), |r| fixed(r, 2))
                 ),
             )
             .claimed(ind.actual.value.clone()),

@@ -1,0 +1,152 @@
+//! Broken and hostile files: each gets its own reason in Chinese and English, the run exits 2,
+//! and the good workbook beside them is still checked.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A zip package holding `parts`, each with a little content.
+fn zip_with(path: &Path, parts: &[&str]) {
+    let file = std::fs::File::create(path).expect("create zip");
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default();
+    for part in parts {
+        zip.start_file(*part, opts).expect("start part");
+        zip.write_all(b"<x/>").expect("write part");
+    }
+    zip.finish().expect("finish zip");
+}
+
+/// The start of a compound file whose directory names the stream `EncryptedPackage`, as an
+/// `.xlsx` saved with a password is stored.
+fn encrypted_bytes() -> Vec<u8> {
+    let mut b = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    b.resize(1024, 0);
+    b.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+    b.resize(4096, 0);
+    b
+}
+
+/// Runs a folder and returns (exit code, path → error) with the good file's form count.
+fn run_folder(dir: &Path) -> (i32, serde_json::Value) {
+    let run = selfeval(&[
+        "check",
+        dir.to_str().expect("utf-8 path"),
+        "--no-write",
+        "--format",
+        "json",
+    ]);
+    (run.code, run.json())
+}
+
+fn error_of(doc: &serde_json::Value, name: &str) -> String {
+    doc["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        .and_then(|f| f["error"].as_str())
+        .unwrap_or_else(|| panic!("{name}: no error in {doc}"))
+        .to_string()
+}
+
+fn assert_good_still_checked(doc: &serde_json::Value) {
+    let good = doc["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("good.xlsx")))
+        .expect("good file reported");
+    assert!(
+        good["forms"].as_array().is_some_and(|f| !f.is_empty()),
+        "good file's form missing: {good}"
+    );
+}
+
+#[test]
+fn recognisable_bad_files_get_clear_reasons() {
+    let dir = scratch("badfiles-reasons");
+    write_book(&dir.join("good.xlsx"), &[clean()], false);
+    let good = std::fs::read(dir.join("good.xlsx")).expect("read good");
+
+    std::fs::write(dir.join("empty.xlsx"), b"").expect("write");
+    std::fs::write(dir.join("scan.xlsx"), b"%PDF-1.7\n%\xE2\xE3\n1 0 obj\n").expect("write");
+    zip_with(
+        &dir.join("memo.xlsx"),
+        &["[Content_Types].xml", "word/document.xml"],
+    );
+    zip_with(
+        &dir.join("slides.xlsx"),
+        &["[Content_Types].xml", "ppt/presentation.xml"],
+    );
+    zip_with(&dir.join("archive.xlsx"), &["readme.txt"]);
+    std::fs::write(
+        dir.join("export.xls"),
+        "<html><body><table><tr><td>项目名称</td></tr></table></body></html>",
+    )
+    .expect("write");
+    std::fs::write(dir.join("export-csv.xls"), "项目名称,金额\n办公设备,12.5\n").expect("write");
+    std::fs::write(dir.join("locked.xlsx"), encrypted_bytes()).expect("write");
+    std::fs::write(dir.join("cut.xlsx"), &good[..good.len() / 2]).expect("write");
+
+    let (code, doc) = run_folder(&dir);
+    assert_eq!(code, 2, "{doc}");
+    let expect = [
+        ("empty.xlsx", "文件为空"),
+        ("scan.xlsx", "这是 PDF 文件，不是 Excel 工作簿"),
+        ("memo.xlsx", "这是 Word 文档"),
+        ("slides.xlsx", "这是 PowerPoint 文档"),
+        ("archive.xlsx", "缺少 xl/workbook.xml"),
+        (
+            "export.xls",
+            "此文件实为网页（HTML）导出，请用 Excel 打开后另存为 .xlsx",
+        ),
+        (
+            "export-csv.xls",
+            "此文件实为文本（CSV）导出，请用 Excel 打开后另存为 .xlsx",
+        ),
+        ("locked.xlsx", "工作簿设置了打开密码，请取消密码后重新提交"),
+        ("cut.xlsx", "文件不完整或已损坏"),
+    ];
+    for (name, reason) in expect {
+        let error = error_of(&doc, name);
+        assert!(error.contains(reason), "{name}: {error}");
+        assert!(error.contains('('), "{name}: no English beside: {error}");
+    }
+    assert_good_still_checked(&doc);
+}
+
+/// A package whose one part declares 200 MB of zeros (a few hundred KB compressed).
+fn zip_bomb(path: &Path) {
+    let file = std::fs::File::create(path).expect("create bomb");
+    let mut zip = zip::ZipWriter::new(file);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    zip.start_file("xl/workbook.xml", opts).expect("start part");
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..200 {
+        zip.write_all(&zeros).expect("write zeros");
+    }
+    zip.finish().expect("finish bomb");
+}
+
+#[test]
+fn a_zip_bomb_is_refused_quickly() {
+    let dir = scratch("badfiles-bomb");
+    write_book(&dir.join("good.xlsx"), &[clean()], false);
+    zip_bomb(&dir.join("bomb.xlsx"));
+    let started = Instant::now();
+    let (code, doc) = run_folder(&dir);
+    let took = started.elapsed();
+    assert_eq!(code, 2, "{doc}");
+    let error = error_of(&doc, "bomb.xlsx");
+    assert!(error.contains("解压后过大"), "{error}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_good_still_checked(&doc);
+}
