@@ -172,6 +172,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let mut summary = args.summary.as_ref().map(|_| Summary::default());
     let summary_dir = args.summary.as_deref().map(parent_dir);
     let (mut unreadable, mut errors, mut first) = (false, false, true);
+    // Files with errors or unreadable so far, for the progress bar.
+    let mut flagged = 0usize;
     if args.format == Format::Json {
         write!(stdout, "{{\"version\": {JSON_VERSION}, \"files\": [")?;
     }
@@ -204,10 +206,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                 );
             }
             if let Some(p) = &progress {
-                p.inc(1);
                 if has_errors || o.result.is_err() {
-                    p.set_message(format!("有误或无法读取 {}", p.position()));
+                    flagged += 1;
+                    p.set_message(format!("有误或无法读取 {flagged} 个"));
                 }
+                p.inc(1);
             }
         }
     }
