@@ -26,6 +26,9 @@ pub mod limits {
     pub const MAX_RATIO: u64 = 1000;
     /// Most parts in one package (a workbook has a few dozen).
     pub const MAX_ENTRIES: usize = 10_000;
+    /// Largest grid (rows × columns between a sheet's first and last cell) an `.xls` sheet
+    /// may span: calamine allocates it whole. A form spans a few thousand.
+    pub const MAX_XLS_GRID_CELLS: u64 = 2_000_000;
 }
 
 use limits::*;
@@ -50,6 +53,11 @@ pub fn admit(bytes: &[u8]) -> Result<BookFormat, ReadError> {
             }
             if !cfb_directory_chain_ends(bytes) {
                 return Err(ReadError::Truncated);
+            }
+            if let Some(cells) = xls_largest_grid(bytes)
+                && cells > MAX_XLS_GRID_CELLS
+            {
+                return Err(ReadError::SheetTooLarge { cells });
             }
             Ok(BookFormat::Xls)
         }
@@ -77,57 +85,171 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// The parts of a compound (CFB) file the intake checks need: its sectors and the FAT
+/// sectors listed in the header. A file whose FAT does not fit that list is `Large`.
+enum Cfb<'a> {
+    Readable {
+        bytes: &'a [u8],
+        size: usize,
+        fat: Vec<u32>,
+    },
+    Large,
+}
+
+const CFB_END: u32 = 0xFFFF_FFFE;
+
+impl<'a> Cfb<'a> {
+    fn open(bytes: &'a [u8]) -> Option<Self> {
+        let shift = *bytes.get(0x1E)?;
+        if !(7..=16).contains(&shift) {
+            return None;
+        }
+        let size = 1usize << shift;
+        let fat_count = u32_at(bytes, 0x2C)? as usize;
+        if fat_count > 109 {
+            return Some(Cfb::Large);
+        }
+        let mut cfb = Cfb::Readable {
+            bytes,
+            size,
+            fat: Vec::new(),
+        };
+        let mut fat = Vec::new();
+        for i in 0..fat_count {
+            let s = cfb.sector(u32_at(bytes, 0x4C + 4 * i)?)?;
+            fat.extend(
+                s.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+        }
+        if let Cfb::Readable { fat: f, .. } = &mut cfb {
+            *f = fat;
+        }
+        Some(cfb)
+    }
+
+    fn sector(&self, id: u32) -> Option<&'a [u8]> {
+        let Cfb::Readable { bytes, size, .. } = self else {
+            return None;
+        };
+        let start = (id as usize).checked_add(1)?.checked_mul(*size)?;
+        bytes.get(start..start.checked_add(*size)?)
+    }
+
+    /// The sectors of the chain from `start`, or `None` when it loops or leaves the file:
+    /// no more steps than the file has sectors.
+    fn chain(&self, start: u32) -> Option<Vec<u32>> {
+        let Cfb::Readable { bytes, size, fat } = self else {
+            return None;
+        };
+        let mut ids = Vec::new();
+        let mut id = start;
+        for _ in 0..bytes.len() / size + 1 {
+            if id == CFB_END {
+                return Some(ids);
+            }
+            ids.push(id);
+            id = *fat.get(id as usize)?;
+        }
+        None
+    }
+
+    /// A stream's bytes by name, when it lives in regular sectors (4 KB or more).
+    fn stream(&self, name: &str) -> Option<Vec<u8>> {
+        let dir: Vec<u8> = self
+            .chain(u32_at(self.header()?, 0x30)?)?
+            .into_iter()
+            .map(|id| self.sector(id))
+            .collect::<Option<Vec<_>>>()?
+            .concat();
+        let wanted: Vec<u16> = name.encode_utf16().collect();
+        let entry = dir.chunks_exact(128).find(|e| {
+            let len = usize::from(u16::from_le_bytes([e[64], e[65]]));
+            let units: Vec<u16> = e[..len.saturating_sub(2).min(64)]
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            e[66] == 2 && units == wanted
+        })?;
+        let (start, len) = (u32_at(entry, 116)?, u32_at(entry, 120)? as usize);
+        if len < 4096 {
+            return None;
+        }
+        let mut data: Vec<u8> = self
+            .chain(start)?
+            .into_iter()
+            .map(|id| self.sector(id))
+            .collect::<Option<Vec<_>>>()?
+            .concat();
+        data.truncate(len);
+        Some(data)
+    }
+
+    fn header(&self) -> Option<&'a [u8]> {
+        match self {
+            Cfb::Readable { bytes, .. } => Some(bytes),
+            Cfb::Large => None,
+        }
+    }
+}
+
 /// calamine follows a compound file's directory chain without noticing a loop, growing
 /// memory until the process dies; a damaged `.xls` can hold such a loop. Walk the chain
-/// here first (FAT sectors listed in the header only), allowing no more steps than the file
-/// has sectors. A file whose FAT does not fit the header's list is left to calamine.
+/// here first. A file whose FAT does not fit the header's list is left to calamine.
 fn cfb_directory_chain_ends(bytes: &[u8]) -> bool {
-    const END: u32 = 0xFFFF_FFFE;
-    let Some(shift) = bytes.get(0x1E).copied() else {
-        return false;
-    };
-    if !(7..=16).contains(&shift) {
-        return false;
+    match Cfb::open(bytes) {
+        Some(Cfb::Large) => true,
+        Some(cfb) => u32_at(bytes, 0x30)
+            .and_then(|start| cfb.chain(start))
+            .is_some(),
+        None => false,
     }
-    let size = 1usize << shift;
-    let sector = |id: u32| {
-        let start = (id as usize).checked_add(1)?.checked_mul(size)?;
-        bytes.get(start..start.checked_add(size)?)
-    };
-    let Some(dir_start) = u32_at(bytes, 0x30) else {
-        return false;
-    };
-    let Some(fat_count) = u32_at(bytes, 0x2C) else {
-        return false;
-    };
-    if fat_count as usize > 109 {
-        return true;
-    }
-    let mut fat = Vec::new();
-    for i in 0..fat_count as usize {
-        let Some(id) = u32_at(bytes, 0x4C + 4 * i) else {
-            return false;
-        };
-        let Some(s) = sector(id) else {
-            return false;
-        };
-        fat.extend(
-            s.chunks_exact(4)
-                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-        );
-    }
-    let max_steps = bytes.len() / size + 1;
-    let mut id = dir_start;
-    for _ in 0..max_steps {
-        if id == END {
-            return true;
+}
+
+/// calamine sizes each `.xls` sheet's grid from its first to its last cell address before
+/// any limit of ours applies, so one far-off cell asks for gigabytes. Scan the cell records
+/// of the Workbook stream first and return the largest grid (rows × columns) a sheet spans.
+/// `None`: the stream could not be found or read that way (left to calamine).
+fn xls_largest_grid(bytes: &[u8]) -> Option<u64> {
+    let cfb = Cfb::open(bytes)?;
+    let stream = cfb.stream("Workbook").or_else(|| cfb.stream("Book"))?;
+    let (mut largest, mut span): (u64, Option<(u16, u16, u16, u16)>) = (0, None);
+    let mut at = 0usize;
+    while let Some(head) = stream.get(at..at + 4) {
+        let kind = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let data = stream.get(at + 4..at + 4 + len)?;
+        at += 4 + len;
+        match kind {
+            // BOF starts a sheet, EOF ends one.
+            0x0809 => span = None,
+            0x000A => {
+                if let Some((r0, r1, c0, c1)) = span.take() {
+                    let cells = (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1);
+                    largest = largest.max(cells);
+                }
+            }
+            // FORMULA, MULRK, MULBLANK, BLANK, NUMBER, LABEL, BOOLERR, RK, LABELSST.
+            0x0006 | 0x00BD | 0x00BE | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00FD
+                if data.len() >= 4 =>
+            {
+                let row = u16::from_le_bytes([data[0], data[1]]);
+                let col = u16::from_le_bytes([data[2], data[3]]);
+                // MULRK/MULBLANK name their last column in their final two bytes.
+                let last = if matches!(kind, 0x00BD | 0x00BE) && data.len() >= 6 {
+                    u16::from_le_bytes([data[data.len() - 2], data[data.len() - 1]]).max(col)
+                } else {
+                    col
+                };
+                span = Some(match span {
+                    None => (row, row, col, last),
+                    Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(last)),
+                });
+            }
+            _ => {}
         }
-        match fat.get(id as usize) {
-            Some(&next) => id = next,
-            None => return false,
-        }
     }
-    false
+    Some(largest)
 }
 
 /// Reads the zip's central directory (not its contents) and refuses a package that is cut
@@ -206,6 +328,36 @@ fn text_export(bytes: &[u8]) -> Option<ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample_xls() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/qiannan-finance-2023.xls"
+        ))
+        .expect("sample")
+    }
+
+    #[test]
+    fn measures_the_grid_an_xls_sheet_spans() {
+        // The seed form spans A1:I40 (and its other records), far below the limit.
+        let grid = xls_largest_grid(&sample_xls()).expect("the Workbook stream is read");
+        assert!((360..10_000).contains(&grid), "{grid}");
+        assert!(matches!(admit(&sample_xls()), Ok(BookFormat::Xls)));
+    }
+
+    #[test]
+    fn refuses_an_xls_cell_far_off_the_form() {
+        let mut bytes = sample_xls();
+        // The first LABELSST record (type 0x00FD, length 10): move its cell to IV65536.
+        let at = bytes
+            .windows(4)
+            .position(|w| w == [0xFD, 0x00, 0x0A, 0x00])
+            .expect("a LABELSST record");
+        bytes[at + 4..at + 8].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0x00]);
+        assert!(
+            matches!(admit(&bytes), Err(ReadError::SheetTooLarge { cells }) if cells > MAX_XLS_GRID_CELLS)
+        );
+    }
 
     #[test]
     fn names_common_wrong_files() {

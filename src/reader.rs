@@ -244,6 +244,10 @@ pub enum ReadError {
     Password,
     #[error("工作簿已损坏或格式不正确：{0} (the workbook is damaged or malformed)")]
     Damaged(String),
+    #[error(
+        "工作表的单元格范围过大（{cells} 个单元格），疑似损坏或被篡改，请删除表格以外的内容后另存 (a sheet spans {cells} cells: damaged or crafted)"
+    )]
+    SheetTooLarge { cells: u64 },
     #[error("工作表“{sheet}”无法读取：{reason} (sheet cannot be read)")]
     Sheet { sheet: String, reason: String },
 }
