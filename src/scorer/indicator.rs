@@ -20,6 +20,9 @@ pub enum Expected {
         hi: Decimal,
         closed: bool,
         why: &'static str,
+        /// The finding a score outside the band gets: `qual-band`, or `score-formula` for a
+        /// late deliverable (I7).
+        code: Code,
     },
     /// Cannot be recomputed: only 0 ≤ score ≤ W is checked.
     Unknown,
@@ -157,6 +160,7 @@ fn expect(
         hi: p.scoring.late_below * w,
         closed: false,
         why: "未按期完成",
+        code: Code::ScoreFormula,
     };
     match target {
         Target::Numeric {
@@ -242,6 +246,7 @@ fn expect(
                 hi: b[1] * w,
                 closed,
                 why,
+                code: Code::QualBand,
             };
             let tier = if !a.is_empty() && a == *t {
                 Some(band(&q.achieved, true, "达成预期指标"))
@@ -466,21 +471,17 @@ fn judge_score(
             hi,
             closed,
             why,
+            code,
         } => {
             let inside = s >= *lo && (s < *hi || (*closed && s == *hi));
             if inside {
                 return s;
             }
             let to = expected.nearest(s, rules);
-            let code = if *why == "未按期完成" {
-                Code::ScoreFormula
-            } else {
-                Code::QualBand
-            };
             let shown = expected.show(rules).unwrap_or_default();
             findings.push(
                 Finding::new(
-                    code,
+                    *code,
                     num.cell.clone(),
                     format!(
                         "“{name}”{why}，得分须在 {shown} 之间，取区间内最接近的 {}",
