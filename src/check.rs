@@ -8,7 +8,7 @@ use crate::finding::{Finding, Severity};
 use crate::model::{SheetOutcome, read_forms};
 use crate::reader::{BookFormat, RawBook, ReadError, read_book};
 use crate::scorer::{Rules, Scored, score};
-use crate::writer::{CellEdit, Corrections, FindingRow, Mark, NewValue};
+use crate::writer::{CellEdit, Corrections, FindingRow, Mark};
 
 /// Everything found in one workbook.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ pub fn check_book(book: &RawBook, rules: Rules) -> BookCheck {
 
 /// What the corrected workbook changes: errors take their recomputed value and a red fill,
 /// warnings a yellow fill; notes are not highlighted. Findings on one cell share one note.
-pub fn corrections(check: &BookCheck, book: &RawBook) -> Corrections {
+pub fn corrections(check: &BookCheck) -> Corrections {
     let mut by_cell: BTreeMap<&CellRef, Vec<&Finding>> = BTreeMap::new();
     for f in check.findings() {
         if f.severity != Severity::Note {
@@ -70,15 +70,10 @@ pub fn corrections(check: &BookCheck, book: &RawBook) -> Corrections {
             } else {
                 Mark::Warning
             };
-            let formula = book
-                .sheets
-                .iter()
-                .find(|s| s.name == cell.sheet)
-                .and_then(|s| s.own(cell.pos).formula.clone());
             CellEdit {
                 cell: cell.clone(),
                 mark,
-                note: note_text(&fs, value.as_ref(), formula.as_deref()),
+                note: note_text(&fs),
                 value,
             }
         })
@@ -98,7 +93,8 @@ pub fn corrections(check: &BookCheck, book: &RawBook) -> Corrections {
 }
 
 /// `原填报 X；应为 Y；依据 …`, one paragraph per finding on the cell.
-fn note_text(findings: &[&Finding], value: Option<&NewValue>, formula: Option<&str>) -> String {
+/// The writer adds the formula an error value overwrites.
+fn note_text(findings: &[&Finding]) -> String {
     let mut parts = Vec::new();
     for f in findings {
         let mut p = format!("【{}】", f.severity.label());
@@ -115,9 +111,6 @@ fn note_text(findings: &[&Finding], value: Option<&NewValue>, formula: Option<&s
             f.code
         ));
         parts.push(p);
-    }
-    if let (Some(formula), Some(_)) = (formula, value) {
-        parts.push(format!("原公式：={formula}"));
     }
     parts.join("\n")
 }
@@ -173,7 +166,7 @@ fn check_and_correct(
     };
     let mut corrected = None;
     if write && !check.forms.is_empty() {
-        let fixes = corrections(&check, &book);
+        let fixes = corrections(&check);
         match crate::writer::write_corrected(bytes, &book, &fixes) {
             Ok(b) => corrected = Some(b),
             Err(e) => outcome.write_error = Some(e.to_string()),

@@ -121,7 +121,13 @@ fn write_sheet(
         let fill = if edit.error { ERROR_FILL } else { WARNING_FILL };
         let format = table.clone().set_background_color(Color::RGB(fill));
         write_raw(ws, pos, &cell, &format)?;
-        let text = clip(&edit.notes.join("\n"), MAX_TEXT - 60).to_string();
+        let mut text = edit.notes.join("\n");
+        // An overwritten formula is quoted so that the author can restore it (as the patch
+        // writer does for .xlsx).
+        if let (Some(_), Some(f)) = (edit.value, sheet.own(pos).formula.as_deref()) {
+            text.push_str(&format!("\n原公式 ={f}"));
+        }
+        let text = clip(&text, MAX_TEXT - 60).to_string();
         let note = Note::new(text)
             .set_author("selfeval")
             .set_width(320)
@@ -446,6 +452,33 @@ mod tests {
         let mut file = zip.by_name(name).expect(name);
         file.read_to_string(&mut out).expect("utf-8");
         out
+    }
+
+    #[test]
+    fn an_overwritten_formula_is_quoted_in_the_note() {
+        let mut s = RawSheet::new("表", 3, 3);
+        put(
+            &mut s,
+            "B3",
+            RawValue::Number(num("12.74", 2)),
+            Some("C2/2"),
+        );
+        let book = RawBook {
+            format: BookFormat::Xls,
+            sheets: vec![s],
+        };
+        let value = NewValue::Number {
+            value: "13.00".parse().unwrap(),
+            decimals: 2,
+        };
+        let corrections = Corrections {
+            edits: vec![edit("表", "B3", Some(value), "应为 13.00")],
+            findings: vec![],
+        };
+        let bytes = rebuild_xlsx(&book, &corrections).expect("rebuild");
+        let comments = part(&bytes, "xl/comments1.xml");
+        assert!(comments.contains("原公式 =C2/2"), "{comments}");
+        assert!(!part(&bytes, "xl/worksheets/sheet1.xml").contains("<f>"));
     }
 
     #[test]
