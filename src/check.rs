@@ -7,6 +7,7 @@ use crate::cell::CellRef;
 use crate::finding::{Finding, Severity};
 use crate::model::{SheetOutcome, read_forms};
 use crate::reader::{BookFormat, RawBook, ReadError, read_book};
+use crate::sandbox::Sandbox;
 use crate::scorer::{Rules, Scored, score};
 use crate::writer::{CellEdit, Corrections, FindingRow, Mark};
 
@@ -122,13 +123,24 @@ pub const INTERNAL_ERROR: &str =
 /// One workbook from its bytes to its outcome, and its corrected copy's bytes when `write`
 /// is asked for and the workbook holds a form. Shared by every front end so that a file gets
 /// the same reasons wherever it is checked; `written` is left to the caller, which alone
-/// knows where (or under which name) the copy goes. A panic becomes this file's error.
+/// knows where (or under which name) the copy goes. A panic becomes this file's error; a
+/// legacy workbook that could abort the process is read in `sandbox` first, when given.
 pub fn check_upload(
     name: &str,
     bytes: &[u8],
     rules: Rules,
     write: bool,
+    sandbox: Option<&Sandbox>,
 ) -> (crate::report::FileOutcome, Option<Vec<u8>>) {
+    if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes)) {
+        let outcome = crate::report::FileOutcome {
+            path: name.to_string(),
+            result: Err(e.to_string()),
+            written: None,
+            write_error: None,
+        };
+        return (outcome, None);
+    }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         check_and_correct(name, bytes, rules, write)
     }))

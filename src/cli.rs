@@ -13,6 +13,7 @@ use crate::check::check_upload;
 use crate::finding::Severity;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, human};
+use crate::sandbox::Sandbox;
 use crate::scorer::Rules;
 use crate::summary::Summary;
 use crate::template::{Layout, Profile};
@@ -34,6 +35,9 @@ pub enum Command {
     Check(CheckArgs),
     /// 启动核查网页，供各部门拖入工作簿 (serve the drop-in web page and its JSON API)
     Serve(ServeArgs),
+    /// Reads one workbook from stdin in a child process; see `sandbox`.
+    #[command(name = crate::sandbox::PROBE_COMMAND, hide = true)]
+    ReadProbe,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,6 +83,7 @@ impl ServeArgs {
             addr: self.addr,
             limits,
             profile,
+            sandbox: Sandbox::this_program(),
         };
         match crate::serve::run(config) {
             Ok(()) => ExitCode::SUCCESS,
@@ -148,6 +153,7 @@ pub fn run() -> ExitCode {
             }
         },
         Command::Serve(args) => args.run(),
+        Command::ReadProbe => crate::sandbox::probe_stdin(),
     }
 }
 
@@ -163,6 +169,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         layout: Layout::bundled(),
     };
     let inputs = plan(args)?;
+    let sandbox = Sandbox::this_program();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()
@@ -181,7 +188,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         let outcomes: Vec<FileOutcome> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|i| check_one(i, args, rules))
+                .map(|i| check_one(i, args, rules, sandbox.as_ref()))
                 .collect()
         });
         for o in &outcomes {
@@ -394,7 +401,12 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> R
 
 /// Reads one file and checks it; the library turns a panic into that file's error, so the
 /// run goes on.
-fn check_one(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
+fn check_one(
+    input: &Input,
+    args: &CheckArgs,
+    rules: Rules,
+    sandbox: Option<&Sandbox>,
+) -> FileOutcome {
     let path = input.path.display().to_string();
     // Refuse a huge file before reading it into memory.
     if let Ok(meta) = std::fs::metadata(&input.path)
@@ -421,7 +433,7 @@ fn check_one(input: &Input, args: &CheckArgs, rules: Rules) -> FileOutcome {
             };
         }
     };
-    let (mut outcome, corrected) = check_upload(&path, &bytes, rules, !args.no_write);
+    let (mut outcome, corrected) = check_upload(&path, &bytes, rules, !args.no_write, sandbox);
     let Some(corrected) = corrected else {
         return outcome;
     };

@@ -80,6 +80,11 @@ fn is_encrypted_ooxml(bytes: &[u8]) -> bool {
     })
 }
 
+fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    let b = bytes.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes([b[0], b[1]]))
+}
+
 fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     let b = bytes.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -206,10 +211,11 @@ fn cfb_directory_chain_ends(bytes: &[u8]) -> bool {
     }
 }
 
-/// calamine sizes each `.xls` sheet's grid from its first to its last cell address before
-/// any limit of ours applies, so one far-off cell asks for gigabytes. Scan the cell records
-/// of the Workbook stream first and return the largest grid (rows × columns) a sheet spans.
-/// `None`: the stream could not be found or read that way (left to calamine).
+/// calamine sizes each `.xls` sheet's grid from its first to its last cell address, and
+/// reserves room for the grid a DIMENSIONS record declares, before any limit of ours
+/// applies: one far-off cell or one corrupted record asks for gigabytes or petabytes. Scan
+/// the Workbook stream first and return the largest grid (rows × columns) a sheet spans or
+/// declares. `None`: the stream could not be found or read that way (left to calamine).
 fn xls_largest_grid(bytes: &[u8]) -> Option<u64> {
     let cfb = Cfb::open(bytes)?;
     let stream = cfb.stream("Workbook").or_else(|| cfb.stream("Book"))?;
@@ -218,7 +224,11 @@ fn xls_largest_grid(bytes: &[u8]) -> Option<u64> {
     while let Some(head) = stream.get(at..at + 4) {
         let kind = u16::from_le_bytes([head[0], head[1]]);
         let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
-        let data = stream.get(at + 4..at + 4 + len)?;
+        // A record cut off by the stream's end ends the scan; what calamine read before it
+        // still counts.
+        let Some(data) = stream.get(at + 4..at + 4 + len) else {
+            break;
+        };
         at += 4 + len;
         match kind {
             // BOF starts a sheet, EOF ends one.
@@ -229,6 +239,7 @@ fn xls_largest_grid(bytes: &[u8]) -> Option<u64> {
                     largest = largest.max(cells);
                 }
             }
+            0x0200 => largest = largest.max(declared_grid(data)),
             // FORMULA, MULRK, MULBLANK, BLANK, NUMBER, LABEL, BOOLERR, RK, LABELSST.
             0x0006 | 0x00BD | 0x00BE | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00FD
                 if data.len() >= 4 =>
@@ -250,6 +261,35 @@ fn xls_largest_grid(bytes: &[u8]) -> Option<u64> {
         }
     }
     Some(largest)
+}
+
+/// The cells calamine reserves for a DIMENSIONS record, computed as it does (BIFF8 rows are
+/// 32-bit and wrap when the last row is before the first).
+fn declared_grid(data: &[u8]) -> u64 {
+    let (first_row, last_row, mut first_col, last_col) = match data.len() {
+        10 => (
+            u32::from(u16_at(data, 0).unwrap_or(0)),
+            u32::from(u16_at(data, 2).unwrap_or(0)),
+            u32::from(u16_at(data, 4).unwrap_or(0)),
+            u32::from(u16_at(data, 6).unwrap_or(0)),
+        ),
+        14 | 16 => (
+            u32_at(data, 0).unwrap_or(0),
+            u32_at(data, 4).unwrap_or(0),
+            u32::from(u16_at(data, 8).unwrap_or(0)),
+            u32::from(u16_at(data, 10).unwrap_or(0)),
+        ),
+        _ => return 0,
+    };
+    if first_col > 0xFF || last_col < first_col {
+        first_col = 0;
+    }
+    if last_row == 0 || last_col == 0 {
+        return 1;
+    }
+    let rows = (last_row - 1).wrapping_sub(first_row).wrapping_add(1);
+    let cols = (last_col - 1).wrapping_sub(first_col).wrapping_add(1);
+    u64::from(rows) * u64::from(cols)
 }
 
 /// Reads the zip's central directory (not its contents) and refuses a package that is cut

@@ -14,6 +14,7 @@ pub mod model;
 pub mod number;
 pub mod reader;
 pub mod report;
+pub mod sandbox;
 pub mod scorer;
 pub mod serve;
 pub mod summary;

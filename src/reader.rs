@@ -208,7 +208,7 @@ pub struct RawBook {
 }
 
 /// Why a workbook could not be opened.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     #[error("不是 Excel 或 ODS 工作簿（文件内容无法识别）(not a spreadsheet: unknown content)")]
     NotAWorkbook,
@@ -248,6 +248,18 @@ pub enum ReadError {
         "工作表的单元格范围过大（{cells} 个单元格），疑似损坏或被篡改，请删除表格以外的内容后另存 (a sheet spans {cells} cells: damaged or crafted)"
     )]
     SheetTooLarge { cells: u64 },
+    #[error(
+        "工作簿结构已损坏，读取时中断，请用 Excel 或 WPS 打开后另存为 .xlsx (the workbook is damaged: reading it aborted)"
+    )]
+    ReaderAborted,
+    #[error(
+        "工作簿读取超过 {secs} 秒仍未完成，疑似损坏，请另存为 .xlsx 后重新提交 (reading took over {secs} s: damaged workbook)"
+    )]
+    ReadTimeout { secs: u64 },
+    #[error(
+        "无法启动隔离读取进程：{0} (cannot start the child process that reads legacy workbooks)"
+    )]
+    Sandbox(String),
     #[error("工作表“{sheet}”无法读取：{reason} (sheet cannot be read)")]
     Sheet { sheet: String, reason: String },
 }

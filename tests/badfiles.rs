@@ -31,6 +31,20 @@ fn encrypted_bytes() -> Vec<u8> {
     b
 }
 
+/// The `.xls` sample with its sheet's DIMENSIONS record (type 0x0200, 14 bytes) claiming
+/// 2³¹ rows: calamine would reserve the whole grid up front and abort the process.
+fn far_dimensions_xls() -> Vec<u8> {
+    let mut xls = std::fs::read(sample("xls")).expect("sample xls");
+    let header = [0x00, 0x02, 0x0E, 0x00];
+    let at = xls
+        .windows(4)
+        .position(|w| w == header)
+        .expect("the sample has a DIMENSIONS record");
+    // The record's data: first row (u32), last row + 1 (u32), first and last column (u16).
+    xls[at + 8..at + 12].copy_from_slice(&0x8000_0000u32.to_le_bytes());
+    xls
+}
+
 /// Runs a folder and returns (exit code, path → error) with the good file's form count.
 fn run_folder(dir: &Path) -> (i32, serde_json::Value) {
     let run = selfeval(&[
@@ -92,6 +106,7 @@ fn recognisable_bad_files_get_clear_reasons() {
     std::fs::write(dir.join("export-csv.xls"), "项目名称,金额\n办公设备,12.5\n").expect("write");
     std::fs::write(dir.join("locked.xlsx"), encrypted_bytes()).expect("write");
     std::fs::write(dir.join("cut.xlsx"), &good[..good.len() / 2]).expect("write");
+    std::fs::write(dir.join("far-dims.xls"), far_dimensions_xls()).expect("write");
 
     let (code, doc) = run_folder(&dir);
     assert_eq!(code, 2, "{doc}");
@@ -111,6 +126,7 @@ fn recognisable_bad_files_get_clear_reasons() {
         ),
         ("locked.xlsx", "工作簿设置了打开密码，请取消密码后重新提交"),
         ("cut.xlsx", "文件不完整或已损坏"),
+        ("far-dims.xls", "工作表的单元格范围过大"),
     ];
     for (name, reason) in expect {
         let error = error_of(&doc, name);
@@ -149,4 +165,49 @@ fn a_zip_bomb_is_refused_quickly() {
     assert!(error.contains("解压后过大"), "{error}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
     assert_good_still_checked(&doc);
+}
+
+/// A script standing in for the `selfeval` binary, so that the test decides how the child's
+/// read of a legacy workbook ends.
+#[cfg(unix)]
+fn stand_in_child(dir: &Path, name: &str, body: &str) -> selfeval::sandbox::Sandbox {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join(name);
+    std::fs::write(&script, format!("#!/bin/sh\ncat > /dev/null\n{body}\n")).expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    selfeval::sandbox::Sandbox::new(script).with_timeout(Duration::from_secs(1))
+}
+
+#[cfg(unix)]
+#[test]
+fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
+    use selfeval::reader::ReadError;
+    let dir = scratch("badfiles-sandbox");
+    let xls = std::fs::read(sample("xls")).expect("sample xls");
+    let xlsx = std::fs::read(sample("xlsx")).expect("sample xlsx");
+
+    let aborts = stand_in_child(&dir, "aborts.sh", "kill -ABRT $$");
+    assert_eq!(aborts.vet(&xls), Err(ReadError::ReaderAborted));
+    // .xlsx is bounded by intake and the reader's limits: no child is asked.
+    assert_eq!(aborts.vet(&xlsx), Ok(()));
+
+    let hangs = stand_in_child(&dir, "hangs.sh", "sleep 30");
+    let started = Instant::now();
+    assert_eq!(hangs.vet(&xls), Err(ReadError::ReadTimeout { secs: 1 }));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the child was not stopped"
+    );
+
+    let reads = stand_in_child(&dir, "reads.sh", "exit 0");
+    assert_eq!(reads.vet(&xls), Ok(()));
+
+    // The real binary reads the real sample to the end.
+    let real = selfeval::sandbox::Sandbox::new(env!("CARGO_BIN_EXE_selfeval"));
+    assert_eq!(real.vet(&xls), Ok(()));
+    assert_eq!(
+        real.vet(&far_dimensions_xls()),
+        Ok(()),
+        "intake refuses it in-process"
+    );
 }

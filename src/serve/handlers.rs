@@ -11,15 +11,13 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::App;
+use super::Checking;
 use super::upload::{
     ApiError, DRAIN_BYTES, Upload, declared_length, drain, read_uploads, too_large,
 };
-use crate::check::check_upload;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport};
-use crate::scorer::Rules;
 use crate::summary::Summary;
-use crate::template::{Layout, Profile};
 
 /// What the request log says about a request: put on the response by the handlers, taken
 /// off again by the log layer.
@@ -41,25 +39,25 @@ const XLSM_TYPE: &str = "application/vnd.ms-excel.sheet.macroEnabled.12";
 
 /// `POST /api/check`: the `--format json` document for the uploaded files.
 pub async fn check(State(app): State<App>, request: Request) -> Response {
-    handle(&app, request, |uploads, profile| {
-        Ok(Answer::Json(report_json(&uploads, &profile)))
+    handle(&app, request, |uploads, checking| {
+        Ok(Answer::Json(report_json(&uploads, &checking)))
     })
     .await
 }
 
 /// `POST /api/corrected`: one file in, its corrected workbook out.
 pub async fn corrected(State(app): State<App>, request: Request) -> Response {
-    handle(&app, request, |uploads, profile| {
+    handle(&app, request, |uploads, checking| {
         let [upload] = <[Upload; 1]>::try_from(uploads).map_err(|_| ApiError::NotOneFile)?;
-        corrected_copy(&upload, &profile)
+        corrected_copy(&upload, &checking)
     })
     .await
 }
 
 /// `POST /api/batch`: a zip of every corrected copy and the summary workbook.
 pub async fn batch(State(app): State<App>, request: Request) -> Response {
-    handle(&app, request, |uploads, profile| {
-        batch_zip(&uploads, &profile)
+    handle(&app, request, |uploads, checking| {
+        batch_zip(&uploads, &checking)
     })
     .await
 }
@@ -79,7 +77,7 @@ enum Answer {
 /// a bound, so that the client gets to see the answer.
 async fn handle<F>(app: &App, request: Request, work: F) -> Response
 where
-    F: FnOnce(Vec<Upload>, Arc<Profile>) -> Result<Answer, ApiError> + Send + 'static,
+    F: FnOnce(Vec<Upload>, Arc<Checking>) -> Result<Answer, ApiError> + Send + 'static,
 {
     // Left unset until the files are read, so the log falls back to the declared length.
     let mut logged = None;
@@ -103,9 +101,9 @@ where
             files: uploads.len(),
             bytes: uploads.iter().map(|u| u.bytes.len()).sum(),
         });
-        let profile = Arc::clone(&app.profile);
+        let checking = Arc::clone(&app.checking);
         app.limiter
-            .check(move || work(uploads, profile))
+            .check(move || work(uploads, checking))
             .await
             .map_err(|_| ApiError::Internal)?
     }
@@ -135,21 +133,14 @@ where
     response
 }
 
-fn rules(profile: &Profile) -> Rules<'_> {
-    Rules {
-        profile,
-        layout: Layout::bundled(),
-    }
-}
-
 /// Checks every upload; `output` names the corrected copy `/api/corrected` would return.
-fn report_json(uploads: &[Upload], profile: &Profile) -> Vec<u8> {
-    let rules = rules(profile);
+fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
+    let rules = checking.rules();
     let mut taken = BTreeSet::new();
     let outcomes: Vec<FileOutcome> = uploads
         .iter()
         .map(|u| {
-            let (mut o, copy) = check_upload(&u.name, &u.bytes, rules, true);
+            let (mut o, copy) = checking.check(&u.name, &u.bytes);
             if copy.is_some() {
                 o.written = Some(checked_name(&u.name, format_of(&o), &mut taken));
             }
@@ -165,8 +156,8 @@ fn report_json(uploads: &[Upload], profile: &Profile) -> Vec<u8> {
     serde_json::to_vec_pretty(&report).unwrap_or_default()
 }
 
-fn corrected_copy(upload: &Upload, profile: &Profile) -> Result<Answer, ApiError> {
-    let (outcome, copy) = check_upload(&upload.name, &upload.bytes, rules(profile), true);
+fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiError> {
+    let (outcome, copy) = checking.check(&upload.name, &upload.bytes);
     let format = format_of(&outcome);
     match (outcome.result, copy, outcome.write_error) {
         (Err(reason), _, _) => Err(ApiError::Unprocessable(reason)),
@@ -185,8 +176,7 @@ fn corrected_copy(upload: &Upload, profile: &Profile) -> Result<Answer, ApiError
     }
 }
 
-fn batch_zip(uploads: &[Upload], profile: &Profile) -> Result<Answer, ApiError> {
-    let rules = rules(profile);
+fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError> {
     let mut summary = Summary::default();
     let mut taken = BTreeSet::from([SUMMARY_NAME.to_string()]);
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -194,7 +184,7 @@ fn batch_zip(uploads: &[Upload], profile: &Profile) -> Result<Answer, ApiError> 
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for u in uploads {
-        let (outcome, copy) = check_upload(&u.name, &u.bytes, rules, true);
+        let (outcome, copy) = checking.check(&u.name, &u.bytes);
         let link = match copy {
             Some(bytes) => {
                 let name = checked_name(&u.name, format_of(&outcome), &mut taken);
@@ -212,7 +202,9 @@ fn batch_zip(uploads: &[Upload], profile: &Profile) -> Result<Answer, ApiError> 
             outcome.write_error.as_deref(),
         );
     }
-    let summary_bytes = summary.to_xlsx(rules).map_err(|_| ApiError::Internal)?;
+    let summary_bytes = summary
+        .to_xlsx(checking.rules())
+        .map_err(|_| ApiError::Internal)?;
     zip.start_file(SUMMARY_NAME, stored)
         .map_err(|_| ApiError::Internal)?;
     zip.write_all(&summary_bytes)

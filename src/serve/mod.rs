@@ -26,7 +26,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::oneshot;
 
-use crate::template::Profile;
+use crate::check::check_upload;
+use crate::report::FileOutcome;
+use crate::sandbox::Sandbox;
+use crate::scorer::Rules;
+use crate::template::{Layout, Profile};
 
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("page.js");
@@ -44,21 +48,43 @@ pub struct Config {
     pub limits: Limits,
     /// The rules every upload is checked with.
     pub profile: Profile,
+    /// Where legacy workbooks are read first; `None` reads them in-process.
+    pub sandbox: Option<Sandbox>,
+}
+
+/// How every upload is checked: the profile and the sandbox, shared by the handlers.
+pub(crate) struct Checking {
+    profile: Profile,
+    sandbox: Option<Sandbox>,
+}
+
+impl Checking {
+    pub(crate) fn rules(&self) -> Rules<'_> {
+        Rules {
+            profile: &self.profile,
+            layout: Layout::bundled(),
+        }
+    }
+
+    /// One upload through the library, as every front end checks a file.
+    pub(crate) fn check(&self, name: &str, bytes: &[u8]) -> (FileOutcome, Option<Vec<u8>>) {
+        check_upload(name, bytes, self.rules(), true, self.sandbox.as_ref())
+    }
 }
 
 /// What every handler shares.
 #[derive(Clone)]
 pub(crate) struct App {
-    profile: Arc<Profile>,
+    checking: Arc<Checking>,
     limits: Limits,
     limiter: Limiter,
 }
 
 /// The router with its limits: exposed so that tests and other programs can embed it.
-pub fn router(profile: Profile, limits: Limits) -> (Router, Limiter) {
+pub fn router(profile: Profile, sandbox: Option<Sandbox>, limits: Limits) -> (Router, Limiter) {
     let limiter = Limiter::new(&limits);
     let app = App {
-        profile: Arc::new(profile),
+        checking: Arc::new(Checking { profile, sandbox }),
         limits,
         limiter: limiter.clone(),
     };
@@ -113,7 +139,7 @@ impl Server {
 pub async fn start(config: Config) -> std::io::Result<Server> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let (router, limiter) = router(config.profile, config.limits);
+    let (router, limiter) = router(config.profile, config.sandbox, config.limits);
     let (stop, stopped) = oneshot::channel::<()>();
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
@@ -227,8 +253,8 @@ async fn limits_json(State(app): State<App>) -> Response {
         "max_files": l.max_files,
         "max_concurrent": l.max_concurrent.max(1),
         "max_queued": l.max_queued,
-        "profile": app.profile.name,
-        "profile_title": app.profile.title,
+        "profile": app.checking.profile.name,
+        "profile_title": app.checking.profile.title,
     });
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],

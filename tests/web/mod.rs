@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 
 use reqwest::blocking::multipart::{Form, Part};
+use selfeval::sandbox::Sandbox;
 use selfeval::serve::{Config, Limits, Server, start};
 use selfeval::template::Profile;
 
@@ -26,6 +27,7 @@ impl TestServer {
             addr: "127.0.0.1:0".parse().expect("address"),
             limits,
             profile: Profile::national(),
+            sandbox: Some(Sandbox::new(env!("CARGO_BIN_EXE_selfeval"))),
         };
         let server = runtime.block_on(start(config)).expect("server starts");
         Self {

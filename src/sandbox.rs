@@ -1,0 +1,116 @@
+//! A damaged `.xls` or `.ods` can make calamine abort the whole process (an allocation sized
+//! from a corrupted length field) or run away, and no `catch_unwind` stops either. So such a
+//! file is first read by a child copy of this program, capped in memory and time; only a
+//! file the child reads to the end is read again in-process. `.xlsx` goes straight through:
+//! intake and the reader's own limits bound it, and the mutation test holds it to that.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
+
+use crate::reader::{BookFormat, ReadError};
+
+pub mod limits {
+    /// Time the child has to read one legacy workbook; a real form takes milliseconds.
+    pub const CHILD_SECONDS: u64 = 10;
+    /// Address space the child may map. A real form needs a few MB.
+    pub const CHILD_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+}
+
+/// The hidden subcommand a child runs: workbook bytes on stdin, exit status 0 when the
+/// reader came back (with a workbook or with an ordinary error).
+pub const PROBE_COMMAND: &str = "read-probe";
+
+/// How legacy workbooks are vetted: by a child running `exe read-probe`.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    exe: PathBuf,
+    timeout: Duration,
+}
+
+impl Sandbox {
+    /// `exe` must be a `selfeval` binary (it answers [`PROBE_COMMAND`]).
+    pub fn new(exe: impl Into<PathBuf>) -> Self {
+        Sandbox {
+            exe: exe.into(),
+            timeout: Duration::from_secs(limits::CHILD_SECONDS),
+        }
+    }
+
+    /// Another time limit than [`limits::CHILD_SECONDS`].
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Sandbox { timeout, ..self }
+    }
+
+    /// The running program, when it is the `selfeval` binary.
+    pub fn this_program() -> Option<Self> {
+        std::env::current_exe().ok().map(Self::new)
+    }
+
+    /// `Ok` when `bytes` are safe to read in-process: not a legacy workbook, or one a child
+    /// read to the end. Rejections by intake are left for the in-process read to report.
+    pub fn vet(&self, bytes: &[u8]) -> Result<(), ReadError> {
+        match crate::intake::admit(bytes) {
+            Ok(BookFormat::Xls | BookFormat::Ods) => {}
+            _ => return Ok(()),
+        }
+        let mut child = Command::new(&self.exe)
+            .arg(PROBE_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| ReadError::Sandbox(e.to_string()))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A child that dies early closes the pipe; its exit status tells why.
+            let _ = stdin.write_all(bytes);
+        }
+        let waited = child.wait_timeout(self.timeout);
+        match waited {
+            Ok(Some(status)) if status.success() => Ok(()),
+            Ok(Some(_)) => Err(ReadError::ReaderAborted),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(ReadError::ReadTimeout {
+                    secs: self.timeout.as_secs(),
+                })
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(ReadError::Sandbox(e.to_string()))
+            }
+        }
+    }
+}
+
+/// The child's side of [`Sandbox::vet`].
+pub fn probe_stdin() -> ExitCode {
+    cap_address_space(limits::CHILD_MEMORY_BYTES);
+    let mut bytes = Vec::new();
+    if std::io::stdin().read_to_end(&mut bytes).is_err() {
+        return ExitCode::from(3);
+    }
+    // An ordinary read error is found again in-process; only coming back matters here.
+    let _ = crate::reader::read_book(&bytes);
+    ExitCode::SUCCESS
+}
+
+#[cfg(unix)]
+fn cap_address_space(bytes: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: setrlimit only reads the struct it is given; failing leaves the time limit.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_AS, &limit);
+    }
+}
+
+#[cfg(not(unix))]
+fn cap_address_space(_bytes: u64) {}
