@@ -17,6 +17,11 @@ pub mod limits {
     pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
     /// Largest declared uncompressed size of one part of an `.xlsx`/`.ods` package.
     pub const MAX_ENTRY_BYTES: u64 = 100 * 1024 * 1024;
+    /// Largest declared uncompressed size of an `.xlsx` part the reader holds whole in memory
+    /// (shared strings, styles, the workbook part): a real form's are a few KB, and 16 MB of
+    /// one-letter shared strings already cost about 50 MB once read. Sheets are streamed
+    /// and capped by cells instead.
+    pub const MAX_HELD_PART_BYTES: u64 = 16 * 1024 * 1024;
     /// Largest declared uncompressed size of all parts of a package together.
     pub const MAX_TOTAL_BYTES: u64 = 300 * 1024 * 1024;
     /// Parts above this uncompressed size must not compress better than [`MAX_RATIO`]:1;
@@ -317,7 +322,8 @@ fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
         let (size, packed) = (entry.size(), entry.compressed_size());
         let part = || entry.name().map(|n| n.into_owned()).unwrap_or_default();
         let absurd = size > RATIO_FLOOR_BYTES && size / packed.max(1) > MAX_RATIO;
-        if size > MAX_ENTRY_BYTES || absurd {
+        let held = format == BookFormat::Xlsx && entry.name().is_ok_and(|n| is_held_whole(&n));
+        if size > MAX_ENTRY_BYTES || absurd || (held && size > MAX_HELD_PART_BYTES) {
             return Err(ReadError::Oversized { part: part() });
         }
         total = total.saturating_add(size);
@@ -328,6 +334,14 @@ fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
         }
     }
     Ok(())
+}
+
+/// The `.xlsx` parts calamine reads whole before any sheet (all else it streams or skips).
+fn is_held_whole(name: &str) -> bool {
+    matches!(
+        name,
+        "xl/sharedStrings.xml" | "xl/styles.xml" | "xl/workbook.xml" | "[Content_Types].xml"
+    ) || name.ends_with(".rels")
 }
 
 /// A zip that is not ODS must hold an Excel workbook part; Word and PowerPoint files are zips

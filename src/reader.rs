@@ -249,7 +249,7 @@ pub enum ReadError {
     )]
     SheetTooLarge { cells: u64 },
     #[error(
-        "工作簿结构已损坏，读取时中断，请用 Excel 或 WPS 打开后另存为 .xlsx (the workbook is damaged: reading it aborted)"
+        "工作簿读取时中断（结构损坏，或内容超出读取上限），请用 Excel 或 WPS 打开后另存为 .xlsx (reading aborted: the workbook is damaged or beyond the reading limits)"
     )]
     ReaderAborted,
     #[error(

@@ -152,18 +152,88 @@ fn zip_bomb(path: &Path) {
     zip.finish().expect("finish bomb");
 }
 
+/// The `.xlsx` sample with about 20 MB of distinct shared strings added: an honest zip (each
+/// part's size declared truly, compressing about 4:1), but more than the reader should hold.
+fn swollen_shared_strings(path: &Path) {
+    let mut sample =
+        zip::ZipArchive::new(std::fs::File::open(sample("xlsx")).expect("sample")).expect("zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    let opts = zip::write::SimpleFileOptions::default();
+    for i in 0..sample.len() {
+        let mut part = sample.by_index(i).expect("part");
+        let name = part.name().expect("part name").into_owned();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut part, &mut body).expect("read part");
+        if name == "xl/sharedStrings.xml" {
+            let end = body.len() - "</sst>".len();
+            let mut more = String::new();
+            for n in 0..1_000_000u32 {
+                more.push_str(&format!("<si><t>{n}</t></si>"));
+            }
+            body.splice(end..end, more.into_bytes());
+        }
+        zip.start_file(name, opts).expect("start part");
+        zip.write_all(&body).expect("write part");
+    }
+    zip.finish().expect("finish");
+}
+
+/// An `.ods` whose one row, of one number repeated across every column, is repeated 6,000
+/// times: a few hundred bytes that calamine expands into 98 million cells.
+fn repeated_cells_ods(path: &Path) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).expect("mimetype");
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .expect("mimetype");
+    zip.start_file("META-INF/manifest.xml", stored)
+        .expect("manifest");
+    zip.write_all(concat!(
+        r#"<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">"#,
+        r#"<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>"#,
+        r#"</manifest:manifest>"#
+    ).as_bytes())
+    .expect("manifest");
+    zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
+        .expect("content");
+    let content = concat!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content "#,
+        r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" "#,
+        r#"xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" "#,
+        r#"xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body>"#,
+        r#"<office:spreadsheet><table:table table:name="自评表">"#,
+        r#"<table:table-row table:number-rows-repeated="6000">"#,
+        r#"<table:table-cell table:number-columns-repeated="16384" office:value-type="float" "#,
+        r#"office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>"#,
+        r#"</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    zip.write_all(content.as_bytes()).expect("content");
+    zip.finish().expect("finish");
+}
+
 #[test]
-fn a_zip_bomb_is_refused_quickly() {
+fn bombs_are_refused_quickly_and_within_memory() {
     let dir = scratch("badfiles-bomb");
     write_book(&dir.join("good.xlsx"), &[clean()], false);
     zip_bomb(&dir.join("bomb.xlsx"));
+    swollen_shared_strings(&dir.join("strings.xlsx"));
+    repeated_cells_ods(&dir.join("repeated.ods"));
     let started = Instant::now();
     let (code, doc) = run_folder(&dir);
     let took = started.elapsed();
     assert_eq!(code, 2, "{doc}");
-    let error = error_of(&doc, "bomb.xlsx");
-    assert!(error.contains("解压后过大"), "{error}");
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let bomb = error_of(&doc, "bomb.xlsx");
+    assert!(bomb.contains("解压后过大"), "{bomb}");
+    let strings = error_of(&doc, "strings.xlsx");
+    assert!(
+        strings.contains("“xl/sharedStrings.xml”解压后过大"),
+        "{strings}"
+    );
+    // calamine's own cell limit is 100 million; the child's memory cap stops it first.
+    let repeated = error_of(&doc, "repeated.ods");
+    assert!(repeated.contains("读取时中断"), "{repeated}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
     assert_good_still_checked(&doc);
 }
 
