@@ -79,6 +79,7 @@ codes! {
     Rounding = "rounding", Note, "填报值与精确值的差异可由四舍五入解释";
     OpInferred = "op-inferred", Note, "未写明方向的成本指标按反向指标计算";
     QualUnknown = "qual-unknown", Note, "无法判断定性指标的完成档次，仅检查得分在 0 与分值之间";
+    SeveralForms = "several-forms", Note, "一张工作表中有多张自评表时逐张核查";
 }
 
 impl fmt::Display for Code {

@@ -141,6 +141,23 @@ impl RawSheet {
         self.index(pos).map_or(&EMPTY, |i| &self.cells[i])
     }
 
+    /// A copy holding only the cells of `rows`, at their own addresses: one form of a sheet
+    /// that holds several.
+    pub fn band(&self, rows: std::ops::Range<u32>) -> RawSheet {
+        let mut band = self.clone();
+        let cols = self.cols as usize;
+        for (i, cell) in band.cells.iter_mut().enumerate() {
+            if !rows.contains(&((i / cols.max(1)) as u32)) {
+                *cell = RawCell::default();
+            }
+        }
+        band.merges
+            .retain(|m| rows.contains(&m.first.row) && rows.contains(&m.last.row));
+        band.anchors
+            .retain(|p, a| rows.contains(&p.row) && rows.contains(&a.row));
+        band
+    }
+
     /// Every cell that holds a value or a formula, row by row.
     pub fn cells(&self) -> impl Iterator<Item = (Pos, &RawCell)> {
         let cols = self.cols.max(1) as usize;

@@ -12,8 +12,10 @@ mod lay;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use wait_timeout::ChildExt;
 
 use form::{Rng, Spot};
 use selfeval::cell::Pos;
@@ -40,14 +42,24 @@ struct Book {
     skipped: BTreeSet<String>,
 }
 
+impl Book {
+    /// Which form of its sheet the k-th is: stacked forms share a sheet and come in order.
+    fn nth_on_its_sheet(&self, k: usize) -> usize {
+        let sheet = &self.forms[k].sheet;
+        self.forms[..k].iter().filter(|w| w.sheet == *sheet).count()
+    }
+}
+
 /// A workbook of 1–3 forms, sometimes beside a 填报说明 sheet, a 汇总 list and a hidden sheet
-/// (a list of choices or an old copy of a form), which must all be skipped.
+/// (a list of choices or an old copy of a form), which must all be skipped. Two forms are
+/// sometimes laid one below the other on one sheet.
 fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
-    let mut sheets = vec![];
+    let mut sheets: Vec<lay::Sheet> = vec![];
     if rng.chance(0.4) {
         sheets.push(lay::not_a_form(0));
     }
     let n = rng.pick(&[1, 1, 1, 2, 2, 3]);
+    let stacked = n == 2 && rng.chance(0.3);
     let mut forms = vec![];
     for k in 1..=n {
         let mut c = form::content(rng);
@@ -62,21 +74,41 @@ fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
         } else {
             format!("{}{k}", rng.pick(&["自评表", "项目"]))
         };
-        let (sheet, places) = lay::lay(rng, &c, &name);
+        let (mut sheet, places) = lay::lay(rng, &c, &name);
+        // The second of stacked forms goes below the first, a blank row or two between.
+        let below = if stacked && k == 2 {
+            let first = sheets.last_mut().expect("the first form's sheet");
+            let gap = rng.range(0, 1) as u32;
+            let down = first.cells.iter().map(|c| c.0).max().unwrap_or(0) + 2 + gap;
+            sheet.shift_down(down);
+            first.cells.append(&mut sheet.cells);
+            first.merges.append(&mut sheet.merges);
+            Some((first.name.clone(), down))
+        } else {
+            None
+        };
+        let down = below.as_ref().map_or(0, |b| b.1);
         let cells = |spot: Spot| -> Vec<String> {
+            let spot = if down > 0 && spot == Spot::Sheet {
+                Spot::Top
+            } else {
+                spot
+            };
             let at = places.iter().filter(|p| p.0 == spot).flat_map(|p| &p.1);
-            at.map(|&(r, c)| Pos::new(r, c).a1()).collect()
+            at.map(|&(r, c)| Pos::new(r + down, c).a1()).collect()
         };
         let mistakes = injected
             .iter()
             .flat_map(|(spot, code)| cells(*spot).into_iter().map(|c| (c, *code)));
         forms.push(Expect {
-            sheet: name,
+            sheet: below.map_or(name, |b| b.0),
             indicators: c.groups.iter().map(|g| g.inds.len()).sum(),
             mistakes: mistakes.collect(),
             follow_on: [cells(Spot::Total), cells(Spot::Grade)].concat(),
         });
-        sheets.push(sheet);
+        if down == 0 {
+            sheets.push(sheet);
+        }
     }
     if rng.chance(0.1) {
         sheets.push(lay::not_a_form(1));
@@ -138,9 +170,10 @@ fn check(book: &Book, rules: Rules, t: &mut Tally) {
             book.skipped
         ));
     }
-    for want in &book.forms {
+    for (k, want) in book.forms.iter().enumerate() {
         t.forms += 1;
-        let Some(got) = result.forms.iter().find(|f| *f.form.sheet == want.sheet) else {
+        let on_sheet = result.forms.iter().filter(|f| *f.form.sheet == want.sheet);
+        let Some(got) = on_sheet.into_iter().nth(book.nth_on_its_sheet(k)) else {
             problem(format!("{}: form not recognised", want.sheet));
             continue;
         };
@@ -209,6 +242,9 @@ fn soffice() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+/// Longest one LibreOffice conversion run may take; it usually takes 15–40 s.
+const CONVERT_TIMEOUT: Duration = Duration::from_secs(240);
+
 /// Converts workbooks in one LibreOffice run (its start-up is most of the cost), and once
 /// more for any it left out.
 fn convert(soffice: &Path, books: &[&Book], to: &str, dir: &Path) -> Result<Vec<Book>, String> {
@@ -233,25 +269,30 @@ fn convert(soffice: &Path, books: &[&Book], to: &str, dir: &Path) -> Result<Vec<
             to,
             "--outdir",
         ];
-        let out = Command::new(soffice)
+        // A LibreOffice that hangs (a stale profile lock, a dialog) is stopped and tried again.
+        let mut child = Command::new(soffice)
             .args(args)
             .arg(dir)
             .args(missing)
-            .output()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
             .map_err(|e| e.to_string())?;
-        log = format!(
-            "{}: {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        log = match child.wait_timeout(CONVERT_TIMEOUT) {
+            Ok(Some(status)) => status.to_string(),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                format!("no answer within {CONVERT_TIMEOUT:?}")
+            }
+            Err(e) => e.to_string(),
+        };
         if books.iter().all(|b| moved(b).file.exists()) {
             return Ok(books.iter().map(moved).collect());
         }
     }
     Err(format!(
-        "some files not converted; LibreOffice said {}",
-        log.chars().take(500).collect::<String>()
+        "some files not converted; LibreOffice ended with {log}"
     ))
 }
 
@@ -262,11 +303,12 @@ fn check_json(books: &[&Book], t: &mut Tally) {
     args.extend(files.iter().map(String::as_str));
     let report = common::selfeval(&args).json();
     for (book, file) in books.iter().zip(report["files"].as_array().expect("files")) {
-        for want in &book.forms {
+        for (k, want) in book.forms.iter().enumerate() {
             let forms = file["forms"].as_array().expect("forms");
             let got = forms
                 .iter()
-                .find(|f| f["sheet"] == want.sheet.as_str())
+                .filter(|f| f["sheet"] == want.sheet.as_str())
+                .nth(book.nth_on_its_sheet(k))
                 .expect("form");
             let errors: Vec<(&str, &str)> = got["findings"]
                 .as_array()

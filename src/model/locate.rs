@@ -23,9 +23,13 @@ pub enum SheetOutcome {
     },
 }
 
-/// Reads every sheet of a workbook.
+/// Reads every sheet of a workbook; a sheet holding several forms one below the other gives
+/// one outcome per form.
 pub fn read_forms(book: &RawBook, layout: &Layout) -> Vec<SheetOutcome> {
-    book.sheets.iter().map(|s| read_sheet(s, layout)).collect()
+    book.sheets
+        .iter()
+        .flat_map(|s| read_sheet(s, layout))
+        .collect()
 }
 
 /// A sheet with its labels normalised once.
@@ -170,16 +174,88 @@ impl<'a> View<'a> {
     }
 }
 
-fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
+fn read_sheet(sheet: &RawSheet, layout: &Layout) -> Vec<SheetOutcome> {
     if sheet.hidden {
-        return SheetOutcome::Skipped {
+        return vec![SheetOutcome::Skipped {
             sheet: Arc::clone(&sheet.name),
             reason: "隐藏的工作表 (hidden sheet)".to_string(),
-        };
+        }];
     }
     let view = View::new(sheet, layout);
+    let starts = later_form_starts(&view);
+    if starts.is_empty() {
+        return vec![read_form(&view, 0)];
+    }
+    let mut bands = vec![0];
+    bands.extend(&starts);
+    bands.push(sheet.rows);
+    let count = starts.len() + 1;
+    bands
+        .windows(2)
+        .enumerate()
+        .map(|(k, w)| {
+            let band = sheet.band(w[0]..w[1]);
+            let mut outcome = read_form(&View::new(&band, layout), w[0]);
+            if let SheetOutcome::Form(form) = &mut outcome {
+                form.findings.push(Finding::new(
+                    Code::SeveralForms,
+                    CellRef::new(&sheet.name, Pos::new(w[0], 0)),
+                    format!(
+                        "本工作表中有 {count} 张自评表，此为第 {} 张（第 {}–{} 行），已单独核查",
+                        k + 1,
+                        w[0] + 1,
+                        w[1]
+                    ),
+                ));
+            }
+            outcome
+        })
+        .collect()
+}
+
+/// The first row of each form after the first on a sheet where forms stand one below the
+/// other. A form starts again where an indicator header follows a totals or conclusion row
+/// of the form above; a header repeated at a page break has neither before it. The new form
+/// begins at its own title, funding block or project label, or else right after the row
+/// that closed the one above.
+fn later_form_starts(view: &View) -> Vec<u32> {
+    let layout = view.layout;
+    let rows_of = |a: &Aliases| view.find(a).map(|p| p.row).collect::<Vec<_>>();
+    let mut headers = rows_of(&layout.indicators.level3);
+    headers.dedup();
+    let mut closers = rows_of(&layout.totals.row);
+    closers.extend(rows_of(&layout.conclusion.row));
+    let mut openers = rows_of(&layout.funding.executed);
+    openers.extend(rows_of(&layout.funding.block));
+    openers.extend(rows_of(&layout.header.project));
+    openers.extend(
+        view.labels
+            .iter()
+            .filter(|(_, l)| layout.header.title.found_in(l).is_some())
+            .map(|(p, _)| p.row),
+    );
+    let mut starts = Vec::new();
+    for pair in headers.windows(2) {
+        let (above, header) = (pair[0], pair[1]);
+        let Some(closed) = closers.iter().filter(|&&c| above < c && c < header).max() else {
+            continue;
+        };
+        let start = openers
+            .iter()
+            .filter(|&&o| *closed < o && o <= header)
+            .min()
+            .map_or(closed + 1, |&o| o);
+        starts.push(start);
+    }
+    starts
+}
+
+/// One form read from `view`, or why the sheet is not one. Findings about the form as a
+/// whole are put at column A of its first row, `top`.
+fn read_form(view: &View, top: u32) -> SheetOutcome {
+    let (sheet, layout) = (view.sheet, view.layout);
     let level3 = layout.indicators.level3.list();
-    let (header, header_missing) = match find_indicator_header(&view) {
+    let (header, header_missing) = match find_indicator_header(view) {
         Ok(h) => (Some(h), None),
         Err(Some(why)) => (None, Some((why.clone(), why))),
         Err(None) => (
@@ -187,7 +263,7 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
             Some((level3.clone(), format!("查找的标签：{level3}"))),
         ),
     };
-    let funding_header = find_funding_header(&view);
+    let funding_header = find_funding_header(view);
     let totals_row = view
         .find(&layout.totals.row)
         .find(|p| header.as_ref().is_none_or(|h| p.row > h.row));
@@ -210,18 +286,18 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> SheetOutcome {
     // Without an indicator header the funding block runs to the end of the sheet at most.
     let funding = funding_header
         .filter(|f| f.row < first_row)
-        .map(|f| read_funding(&view, &f, first_row.min(sheet.rows), &mut findings));
+        .map(|f| read_funding(view, &f, first_row.min(sheet.rows), &mut findings));
     let (indicators, totals) = match &header {
         Some(h) => {
-            let end = totals_row.map_or_else(|| end_of_indicators(&view, h.row), |p| p.row);
-            let indicators = read_indicators(&view, h, end, &mut findings);
-            let totals = totals_row.map(|p| read_totals(&view, h, p, &mut findings));
+            let end = totals_row.map_or_else(|| end_of_indicators(view, h.row), |p| p.row);
+            let indicators = read_indicators(view, h, end, &mut findings);
+            let totals = totals_row.map(|p| read_totals(view, h, p, &mut findings));
             (indicators, totals)
         }
         None => (Vec::new(), None),
     };
 
-    let form_cell = view.cell(Pos::new(0, 0));
+    let form_cell = view.cell(Pos::new(top, 0));
     let looked_for = |a: &[&Aliases]| {
         let lists: Vec<String> = a.iter().map(|a| a.list()).collect();
         format!("查找的标签：{}", lists.join("；"))
@@ -820,10 +896,120 @@ mod tests {
     }
 
     fn form(s: &RawSheet) -> Form {
-        match read_sheet(s, Layout::bundled()) {
+        match read_sheet(s, Layout::bundled()).remove(0) {
             SheetOutcome::Form(f) => *f,
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A whole small form, as rows: title, project, funding, one indicator, totals, grade.
+    fn small_form(project: &'static str, indicator: &'static str) -> Vec<Vec<&'static str>> {
+        vec![
+            vec!["项目支出绩效自评表（2023年度）"],
+            vec!["项目名称", project],
+            vec![
+                "资金来源",
+                "年初预算数",
+                "全年预算数",
+                "全年执行数",
+                "分值",
+                "执行率",
+                "得分",
+            ],
+            vec!["年度资金总额", "#10", "#10", "#10", "#10", "#1", "#10"],
+            vec![
+                "一级指标",
+                "二级指标",
+                "三级指标",
+                "年度指标值",
+                "实际完成值",
+                "分值",
+                "得分",
+            ],
+            vec![
+                "产出指标",
+                "数量指标",
+                indicator,
+                "≥100人次",
+                "120人次",
+                "#90",
+                "#90",
+            ],
+            vec!["总分", "", "", "", "", "#100", "#100"],
+            vec!["绩效结论", "优"],
+        ]
+    }
+
+    fn forms_of(rows: &[Vec<&str>]) -> Vec<Form> {
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        read_sheet(&sheet(&rows), Layout::bundled())
+            .into_iter()
+            .map(|o| match o {
+                SheetOutcome::Form(f) => *f,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forms_one_below_the_other_are_read_one_by_one() {
+        let mut rows = small_form("甲项目", "培训人次");
+        rows.push(vec![]);
+        rows.extend(small_form("乙项目", "检查次数"));
+        let forms = forms_of(&rows);
+        let seen: Vec<(String, Vec<String>, Vec<String>)> = forms
+            .iter()
+            .map(|f| {
+                (
+                    f.project
+                        .as_ref()
+                        .map(|p| p.value.clone())
+                        .unwrap_or_default(),
+                    f.indicators.iter().map(|i| i.name.cell.a1()).collect(),
+                    f.findings
+                        .iter()
+                        .map(|x| format!("{} {}", x.code, x.cell.a1()))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "甲项目".into(),
+                    vec!["C6".into()],
+                    vec!["several-forms A1".into()]
+                ),
+                (
+                    "乙项目".into(),
+                    vec!["C15".into()],
+                    vec!["several-forms A10".into()]
+                ),
+            ]
+        );
+        assert!(
+            forms
+                .iter()
+                .all(|f| f.totals.is_some() && f.funding.is_some())
+        );
+    }
+
+    #[test]
+    fn a_header_repeated_at_a_page_break_stays_one_form() {
+        let mut rows = small_form("甲项目", "培训人次");
+        let repeated = rows[4].clone();
+        let second = vec!["", "", "检查次数", "≥10次", "10次", "#0", "#0"];
+        rows.splice(6..6, [repeated, second]);
+        let forms = forms_of(&rows);
+        assert_eq!(forms.len(), 1);
+        let names: Vec<&str> = forms[0]
+            .indicators
+            .iter()
+            .map(|i| i.name.value.as_str())
+            .collect();
+        assert_eq!(names, ["培训人次", "检查次数"]);
+        assert!(forms[0].findings.is_empty(), "{:?}", forms[0].findings);
     }
 
     const SPLIT_HEADER: [&str; 9] = [

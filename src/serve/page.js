@@ -318,6 +318,7 @@
     'weight-sum': '分值合计', 'funding-sum': '项目资金', 'exec-rate': '预算执行率',
     'exec-score': '预算执行得分', 'exec-zero-budget': '预算执行率', 'exec-no-budget': '预算执行率',
     'over-budget': '预算执行', 'subrow-score': '项目资金', 'missing-block': '表格结构',
+    'several-forms': '表格结构',
     'l1-weights': '一级指标分值', 'l1-points': '一级指标分值',
   };
 

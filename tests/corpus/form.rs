@@ -369,6 +369,9 @@ pub enum Spot {
     Grade,
     /// The sheet as a whole (A1), where a missing block is reported.
     Sheet,
+    /// Column A of the form's first row (its title, or its 项目名称 row): where a missing
+    /// block is reported when the form stands below another on one sheet.
+    Top,
 }
 
 /// A wrong score keeps its cents: `9` is compared at its own precision (SPEC §4) and so

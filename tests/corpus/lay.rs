@@ -33,6 +33,19 @@ pub struct Sheet {
     pub merges: Vec<[u32; 4]>,
 }
 
+impl Sheet {
+    /// Moves every cell and merged range `rows` down.
+    pub fn shift_down(&mut self, rows: u32) {
+        for cell in &mut self.cells {
+            cell.0 += rows;
+        }
+        for m in &mut self.merges {
+            m[0] += rows;
+            m[2] += rows;
+        }
+    }
+}
+
 pub fn sheet(name: &str) -> Sheet {
     Sheet {
         name: name.into(),
@@ -309,7 +322,9 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
     let gap = |rng: &mut Rng, row: &mut u32| *row += u32::from(rng.chance(0.12));
 
     // Title, year and unit rows, each there or not; 项目名称, 主管部门, 实施单位.
-    if rng.chance(0.85) {
+    let titled = rng.chance(0.85);
+    if titled {
+        places.push((Spot::Top, vec![(row, 0)]));
         let title = rng.word("title");
         g.span(row, 0, row, end, s(title));
         row += 1;
@@ -325,6 +340,9 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
         row += 1;
     }
     gap(rng, &mut row);
+    if !titled {
+        places.push((Spot::Top, vec![(row, 0)]));
+    }
     g.put(row, 0, s(dress(rng, "项目名称")));
     g.span(row, 1, row, end, s(c.project));
     g.put(row + 1, 0, s(one_of(rng, "dept")));
