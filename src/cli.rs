@@ -168,7 +168,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         profile: &profile,
         layout: Layout::bundled(),
     };
-    let inputs = plan(args)?;
+    let Plan { inputs, is_input } = plan(args)?;
     let sandbox = Sandbox::this_program();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
@@ -188,7 +188,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         let outcomes: Vec<FileOutcome> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|i| check_one(i, args, rules, sandbox.as_ref()))
+                .map(|i| check_one(i, &is_input, args, rules, sandbox.as_ref()))
                 .collect()
         });
         for o in &outcomes {
@@ -284,6 +284,7 @@ fn emit(
                             path: &o.path,
                             error: None,
                             output: file.output,
+                            write_error: file.write_error,
                             form: Some(JsonForm::of(form, rules)),
                         };
                         serde_json::to_writer(&mut *out, &line)?;
@@ -296,6 +297,7 @@ fn emit(
                         path: &o.path,
                         error: Some(file.error.unwrap_or("没有找到自评表 (no form found)")),
                         output: None,
+                        write_error: file.write_error,
                         form: None,
                     };
                     serde_json::to_writer(&mut *out, &line)?;
@@ -315,98 +317,249 @@ struct JsonLine<'a> {
     path: &'a str,
     error: Option<&'a str>,
     output: Option<&'a str>,
+    /// Why the corrected copy could not be written, on each of the file's lines.
+    write_error: Option<&'a str>,
     #[serde(flatten)]
     form: Option<JsonForm<'a>>,
 }
 
-/// An input file and where its corrected copy goes.
-struct Input {
+/// One entry of the run, in report order.
+enum Input {
+    /// A workbook to check.
+    Book(Book),
+    /// A folder under an input folder that could not be listed. It is reported as its own
+    /// entry with `reason`, like an unreadable file, and the run goes on.
+    Unreadable { path: PathBuf, reason: String },
+}
+
+/// A workbook and where its corrected copy goes.
+struct Book {
     path: PathBuf,
     output: PathBuf,
+    /// Where the copy goes instead when an `.xlsm` turns out to hold a legacy workbook, which
+    /// is rebuilt as `.xlsx` and cannot keep the `.xlsm` name.
+    rebuilt_output: PathBuf,
+}
+
+/// Everything the run will do, decided before any file is read.
+struct Plan {
+    inputs: Vec<Input>,
     /// Canonical paths of every input, to refuse writing over one.
-    is_input: std::sync::Arc<BTreeSet<PathBuf>>,
+    is_input: BTreeSet<PathBuf>,
 }
 
 const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
-/// Finds the inputs, in sorted order per argument, and plans every output name before any
-/// work starts, so names never depend on which thread finishes first.
-fn plan(args: &CheckArgs) -> Result<Vec<Input>> {
-    let mut found: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-    for p in &args.paths {
-        if p.is_dir() {
-            let mut files = Vec::new();
-            walk(p, &mut files, &mut BTreeSet::new())?;
-            files.sort();
-            found.extend(files.into_iter().map(|f| (f, Some(p.clone()))));
-        } else if p.exists() {
-            found.push((p.clone(), None));
-        } else {
-            bail!("找不到文件 {} (no such file)", p.display());
+/// What a folder walk found: a workbook, or a folder and why it could not be listed.
+type Found = (PathBuf, Option<String>);
+
+/// This run's own outputs, as canonical paths, so that a walk over an input folder holding
+/// them never checks them (a second run over `in/ --out-dir in/核查` sees what the first did).
+struct Outputs {
+    dir: Option<PathBuf>,
+    summary: Option<PathBuf>,
+}
+
+impl Outputs {
+    fn of(args: &CheckArgs) -> Outputs {
+        // A path that does not exist yet holds nothing to skip.
+        let real = |p: &Option<PathBuf>| p.as_deref().and_then(|p| p.canonicalize().ok());
+        Outputs {
+            dir: real(&args.out_dir),
+            summary: real(&args.summary),
         }
     }
+
+    fn is_summary(&self, file: &Path) -> bool {
+        self.summary.as_deref().is_some_and(|s| {
+            // Canonicalize only a file that has the summary's name.
+            s.file_name() == file.file_name() && file.canonicalize().is_ok_and(|f| f == s)
+        })
+    }
+}
+
+/// Finds the inputs, in sorted order per argument, and plans every output name before any
+/// work starts, so names never depend on which thread finishes first.
+fn plan(args: &CheckArgs) -> Result<Plan> {
+    let outputs = Outputs::of(args);
+    // (entry, the input folder it was found under)
+    let mut found: Vec<(Found, Option<&Path>)> = Vec::new();
+    for p in &args.paths {
+        let meta = match std::fs::metadata(p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                bail!("找不到文件 {} (no such file)", p.display())
+            }
+            Err(e) => bail!("无法访问 {} (cannot access): {e}", p.display()),
+        };
+        if meta.is_dir() {
+            found.extend(
+                walk(p, &outputs)?
+                    .into_iter()
+                    .map(|f| (f, Some(p.as_path()))),
+            );
+        } else {
+            found.push(((p.clone(), None), None));
+        }
+    }
+    // A workbook reached twice (a link to a file beside it, a folder given twice) is
+    // checked once, under the first name it was found by.
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let mut once = BTreeSet::new();
+    found.retain(|((p, _), _)| once.insert(real(p)));
+    // An unreadable folder counts as an entry: a folder holding nothing else is reported.
     if found.is_empty() {
         bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
     }
-    let is_input: std::sync::Arc<BTreeSet<PathBuf>> = std::sync::Arc::new(
-        found
-            .iter()
-            .filter_map(|(p, _)| p.canonicalize().ok())
-            .collect(),
-    );
+    let is_input: BTreeSet<PathBuf> = found
+        .iter()
+        .filter(|((_, error), _)| error.is_none())
+        .filter_map(|((p, _), _)| p.canonicalize().ok())
+        .collect();
+    if let Some(s) = &args.summary
+        && s.canonicalize().is_ok_and(|s| is_input.contains(&s))
+    {
+        bail!(
+            "汇总工作簿 {} 是输入文件，拒绝覆盖 (the summary would overwrite an input)",
+            s.display()
+        );
+    }
+    // Workbooks whose copy keeps their own extension (`a.xlsx`, `a.xlsm`) claim the plain
+    // name first; a rebuilt `a.xls` or `a.ods` beside them yields `a.xls.checked.xlsx`.
+    let out_dir = args.out_dir.as_deref();
     let mut taken = BTreeSet::new();
-    Ok(found
+    let mut own: Vec<Option<PathBuf>> = found
+        .iter()
+        .map(|((path, error), root)| {
+            (error.is_none() && keeps_extension(path))
+                .then(|| output_path(path, *root, out_dir, false, &mut taken))
+        })
+        .collect();
+    let inputs = found
         .into_iter()
-        .map(|(path, root)| {
-            let output = output_path(&path, root.as_deref(), args.out_dir.as_deref(), &mut taken);
-            Input {
-                path,
-                output,
-                is_input: std::sync::Arc::clone(&is_input),
+        .zip(own.iter_mut())
+        .map(|(((path, error), root), own)| match error {
+            Some(reason) => Input::Unreadable { path, reason },
+            None => {
+                let output = own
+                    .take()
+                    .unwrap_or_else(|| output_path(&path, root, out_dir, true, &mut taken));
+                let rebuilt_output = if extension(&path) == "xlsm" {
+                    output_path(&path, root, out_dir, true, &mut taken)
+                } else {
+                    output.clone()
+                };
+                Input::Book(Book {
+                    path,
+                    output,
+                    rebuilt_output,
+                })
             }
         })
-        .collect())
+        .collect();
+    Ok(Plan { inputs, is_input })
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// `.xlsx` and `.xlsm` are patched in place and keep their extension; the rest are rebuilt.
+fn keeps_extension(path: &Path) -> bool {
+    matches!(extension(path).as_str(), "xlsx" | "xlsm")
 }
 
 fn is_workbook_name(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ext_ok = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let ext_ok = EXTENSIONS.contains(&extension(path).as_str());
     // Skip our own outputs, Office lock files and half-written temporaries.
     ext_ok && !name.contains(".checked.") && !name.starts_with("~$") && !name.starts_with(".~")
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> Result<()> {
-    // A symbolic link back up the tree must not loop forever.
-    let Ok(real) = dir.canonicalize() else {
-        return Ok(());
+/// Every workbook under the input folder `root`, sorted, with a per-entry reason for each
+/// folder under it that cannot be listed. Only `root` itself failing is an error.
+fn walk(root: &Path, outputs: &Outputs) -> Result<Vec<Found>> {
+    let cannot = || format!("无法读取文件夹 {} (cannot read folder)", root.display());
+    let mut seen = BTreeSet::new();
+    seen.insert(root.canonicalize().with_context(cannot)?);
+    let entries = list(root).with_context(cannot)?;
+    let mut found = Vec::new();
+    visit(entries, &mut found, &mut seen, outputs);
+    found.sort();
+    Ok(found)
+}
+
+/// A folder's entries, sorted, so that which of two paths to one folder is followed never
+/// depends on the order the file system lists them in.
+fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
+fn visit(
+    entries: Vec<PathBuf>,
+    found: &mut Vec<Found>,
+    seen: &mut BTreeSet<PathBuf>,
+    outputs: &Outputs,
+) {
+    let unreadable = |path: PathBuf, e: std::io::Error| {
+        (
+            path,
+            Some(format!("无法读取文件夹 (cannot read folder): {e}")),
+        )
     };
-    if !seen.insert(real) {
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("无法读取文件夹 {} (cannot read folder)", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
+    for path in entries {
         if path.is_dir() {
-            walk(&path, found, seen)?;
-        } else if is_workbook_name(&path) {
-            found.push(path);
+            let real = match path.canonicalize() {
+                Ok(r) => r,
+                Err(e) => {
+                    found.push(unreadable(path, e));
+                    continue;
+                }
+            };
+            // A symbolic link back up the tree must not loop forever, and this run's output
+            // folder is not an input.
+            if outputs.dir.as_ref() == Some(&real) || !seen.insert(real) {
+                continue;
+            }
+            match list(&path) {
+                Ok(inner) => visit(inner, found, seen, outputs),
+                Err(e) => found.push(unreadable(path, e)),
+            }
+        } else if is_workbook_name(&path) && !outputs.is_summary(&path) {
+            found.push((path, None));
         }
     }
-    Ok(())
 }
 
 /// Reads one file and checks it; the library turns a panic into that file's error, so the
 /// run goes on.
 fn check_one(
     input: &Input,
+    is_input: &BTreeSet<PathBuf>,
     args: &CheckArgs,
     rules: Rules,
     sandbox: Option<&Sandbox>,
 ) -> FileOutcome {
+    let input = match input {
+        Input::Book(b) => b,
+        Input::Unreadable { path, reason } => {
+            return FileOutcome {
+                path: path.display().to_string(),
+                result: Err(reason.clone()),
+                written: None,
+                write_error: None,
+            };
+        }
+    };
     let path = input.path.display().to_string();
     // Refuse a huge file before reading it into memory.
     if let Ok(meta) = std::fs::metadata(&input.path)
@@ -442,21 +595,18 @@ fn check_one(
         .result
         .as_ref()
         .is_ok_and(|c| c.format != BookFormat::Xlsx);
-    let target = if rebuilt && input.output.extension().is_some_and(|e| e == "xlsm") {
-        input.output.with_extension("xlsx")
+    let target = if rebuilt {
+        &input.rebuilt_output
     } else {
-        input.output.clone()
+        &input.output
     };
-    let written = if input
-        .is_input
-        .contains(&target.canonicalize().unwrap_or_else(|_| target.clone()))
-    {
+    let written = if is_input.contains(&target.canonicalize().unwrap_or_else(|_| target.clone())) {
         Err(anyhow::anyhow!(
             "输出文件 {} 与输入文件相同，拒绝覆盖 (refusing to overwrite an input)",
             target.display()
         ))
     } else {
-        write_atomically(&target, &corrected)
+        write_atomically(target, &corrected)
     };
     match written {
         Ok(()) => outcome.written = Some(target.display().to_string()),
@@ -466,13 +616,16 @@ fn check_one(
 }
 
 /// `a.xlsx` → `a.checked.xlsx`; `a.xlsm` keeps its macros as `a.checked.xlsm`; `.xls` and
-/// `.ods` become `a.checked.xlsx`, or `a.xls.checked.xlsx` when that name is taken in this run.
-/// Under `--out-dir`, a folder's structure is mirrored and never left.
+/// `.ods` (and an `.xlsm` that is `rebuilt`) become `a.checked.xlsx`, or `a.xls.checked.xlsx`
+/// when that name is taken in this run, then `a.xls.3.checked.xlsx` and so on. Names are
+/// compared ignoring case, as Windows and macOS file systems do. Under `--out-dir`, a folder's
+/// structure is mirrored and never left.
 fn output_path(
     file: &Path,
     root: Option<&Path>,
     out_dir: Option<&Path>,
-    taken: &mut BTreeSet<PathBuf>,
+    rebuilt: bool,
+    taken: &mut BTreeSet<std::ffi::OsString>,
 ) -> PathBuf {
     let dir = match (out_dir, root) {
         (Some(out), Some(root)) => {
@@ -489,22 +642,32 @@ fn output_path(
         (Some(out), None) => out.to_path_buf(),
         (None, _) => parent_dir(file),
     };
-    let stem = file
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("workbook");
-    let ext = file
-        .extension()
-        .and_then(|s| s.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let out_ext = if ext == "xlsm" { "xlsm" } else { "xlsx" };
-    let mut candidate = dir.join(format!("{stem}.checked.{out_ext}"));
-    if taken.contains(&candidate) {
-        candidate = dir.join(format!("{stem}.{ext}.checked.{out_ext}"));
+    // The stem as the file system has it: a name that is not UTF-8 keeps its own bytes.
+    let stem = file.file_stem().unwrap_or(std::ffi::OsStr::new("workbook"));
+    let ext = extension(file);
+    let out_ext = if ext == "xlsm" && !rebuilt {
+        "xlsm"
+    } else {
+        "xlsx"
+    };
+    for n in 1.. {
+        let tail = match n {
+            1 => format!(".checked.{out_ext}"),
+            2 => format!(".{ext}.checked.{out_ext}"),
+            n => format!(".{ext}.{n}.checked.{out_ext}"),
+        };
+        let mut name = stem.to_os_string();
+        name.push(tail);
+        let candidate = dir.join(name);
+        let key = match candidate.to_str() {
+            Some(s) => s.to_lowercase().into(),
+            None => candidate.as_os_str().to_ascii_lowercase(),
+        };
+        if taken.insert(key) {
+            return candidate;
+        }
     }
-    taken.insert(candidate.clone());
-    candidate
+    unreachable!("an unbounded range always yields a free name")
 }
 
 fn parent_dir(p: &Path) -> PathBuf {
@@ -566,13 +729,53 @@ mod tests {
         let mut taken = BTreeSet::new();
         let root = Path::new("/in");
         let out = Some(Path::new("/out"));
-        let a = output_path(Path::new("/in/x/a.xlsx"), Some(root), out, &mut taken);
-        let b = output_path(Path::new("/in/x/a.xls"), Some(root), out, &mut taken);
-        let m = output_path(Path::new("/in/m.xlsm"), Some(root), out, &mut taken);
-        assert_eq!(a, Path::new("/out/x/a.checked.xlsx"));
-        assert_eq!(b, Path::new("/out/x/a.xls.checked.xlsx"));
-        assert_eq!(m, Path::new("/out/m.checked.xlsm"));
-        let beside = output_path(Path::new("/in/x/a.ods"), None, None, &mut taken);
+        let mut name = |p: &str, rebuilt: bool| {
+            let root = p.starts_with("/in/").then_some(root);
+            output_path(Path::new(p), root, out, rebuilt, &mut taken)
+        };
+        assert_eq!(
+            name("/in/x/a.xlsx", false),
+            Path::new("/out/x/a.checked.xlsx")
+        );
+        assert_eq!(
+            name("/in/x/a.xls", true),
+            Path::new("/out/x/a.xls.checked.xlsx")
+        );
+        assert_eq!(name("/in/m.xlsm", false), Path::new("/out/m.checked.xlsm"));
+        // An .xlsm holding a legacy workbook is rebuilt under an .xlsx name of its own.
+        assert_eq!(name("/in/m.xlsm", true), Path::new("/out/m.checked.xlsx"));
+        // A third workbook wanting the same names, and one differing only in case.
+        assert_eq!(
+            name("/in/x/a.XLS", true),
+            Path::new("/out/x/a.xls.3.checked.xlsx")
+        );
+        assert_eq!(
+            name("/in/x/A.xlsx", false),
+            Path::new("/out/x/A.xlsx.checked.xlsx")
+        );
+        let beside = output_path(Path::new("/in/x/a.ods"), None, None, true, &mut taken);
         assert_eq!(beside, Path::new("/in/x/a.checked.xlsx"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_keep_their_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut taken = BTreeSet::new();
+        let a = Path::new(std::ffi::OsStr::from_bytes(b"/in/\xff.xlsx"));
+        let b = Path::new(std::ffi::OsStr::from_bytes(b"/in/\xfe.xlsx"));
+        let c = Path::new(std::ffi::OsStr::from_bytes(b"/in/\xfd.xlsx"));
+        let names: BTreeSet<PathBuf> = [a, b, c]
+            .into_iter()
+            .map(|p| output_path(p, None, None, false, &mut taken))
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.contains(Path::new(std::ffi::OsStr::from_bytes(
+            b"/in/\xff.checked.xlsx"
+        ))));
+        assert!(
+            names.iter().all(|n| !is_workbook_name(n)),
+            "outputs are skipped"
+        );
     }
 }

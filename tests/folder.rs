@@ -323,3 +323,546 @@ fn summary_of_a_clean_folder_passes() {
         "one form for the department"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile folders: links that loop, unreadable entries, odd names, colliding names, an
+// output folder inside the input, and an output folder that cannot be written.
+// ---------------------------------------------------------------------------------------
+
+/// Runs the binary like [`selfeval`], but fails the test instead of hanging when the run
+/// does not end within `secs` seconds.
+fn selfeval_within(args: &[&str], secs: u64) -> common::Run {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_selfeval"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run selfeval");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            String::from_utf8_lossy(&b).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("selfeval {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    common::Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().expect("stdout thread"),
+        stderr: err.join().expect("stderr thread"),
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// The bytes of each file, to show that a run never writes to its inputs.
+fn contents(files: &[PathBuf]) -> Vec<Vec<u8>> {
+    files
+        .iter()
+        .map(|f| std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())))
+        .collect()
+}
+
+/// The reported files of a JSON run, as paths relative to `root`.
+fn reported(doc: &serde_json::Value, root: &Path) -> Vec<String> {
+    doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().expect("path");
+            Path::new(p)
+                .strip_prefix(root)
+                .unwrap_or_else(|_| panic!("{p} is not under {}", root.display()))
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// The JSON report of the file whose path ends with `name`.
+fn file_entry<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        .unwrap_or_else(|| panic!("{name} not reported: {doc}"))
+}
+
+fn has_forms(file: &serde_json::Value) -> bool {
+    file["error"].is_null() && file["forms"].as_array().is_some_and(|f| !f.is_empty())
+}
+
+/// Files left under `dir` whose name marks an unfinished write.
+fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    tree(dir)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect()
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// Gives back the permissions a test took away, even when it fails, so that the next run
+/// can clear its scratch folder.
+#[cfg(unix)]
+struct Restore(Vec<PathBuf>);
+
+#[cfg(unix)]
+impl Drop for Restore {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        for p in &self.0 {
+            let mode = if p.is_dir() { 0o755 } else { 0o644 };
+            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
+        }
+    }
+}
+
+/// Whether permissions are enforced for this user: root reads and writes through mode 000.
+#[cfg(unix)]
+fn permissions_bite(locked_file: &Path) -> bool {
+    let bites = std::fs::read(locked_file).is_err();
+    if !bites {
+        println!(
+            "NOTE: running as a user who reads through mode 000 (root?): \
+             the assertions that depend on permissions are skipped"
+        );
+    }
+    bites
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_end_and_each_workbook_is_checked_once() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("folder-symlinks");
+    let input = dir.join("in");
+    std::fs::create_dir_all(input.join("sub")).expect("dir");
+    std::fs::create_dir_all(dir.join("elsewhere")).expect("dir");
+    let books = [
+        input.join("a.xlsx"),
+        input.join("sub/b.xlsx"),
+        dir.join("elsewhere/outside.xlsx"),
+    ];
+    for b in &books {
+        write_book(b, &[clean()], false);
+    }
+    symlink(".", input.join("sub/self")).expect("link");
+    symlink("..", input.join("sub/up")).expect("link");
+    symlink(&input, input.join("sub/back to the top")).expect("link");
+    symlink("../elsewhere/outside.xlsx", input.join("linked.xlsx")).expect("link");
+    // A second name for a workbook already in the folder: checked once, as a.xlsx.
+    symlink("a.xlsx", input.join("same-as-a.xlsx")).expect("link");
+    let before = contents(&books);
+
+    let out = dir.join("out");
+    let run = selfeval_within(
+        &["check", s(&input), "--out-dir", s(&out), "--format", "json"],
+        120,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    assert_eq!(
+        reported(&doc, &input),
+        ["a.xlsx", "linked.xlsx", "sub/b.xlsx"],
+        "every real workbook once, the one outside through its link"
+    );
+    assert!(
+        doc["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .all(has_forms),
+        "{doc}"
+    );
+    let copies: Vec<PathBuf> = tree(&out).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        copies,
+        [
+            PathBuf::from("a.checked.xlsx"),
+            PathBuf::from("linked.checked.xlsx"),
+            PathBuf::from("sub/b.checked.xlsx"),
+        ]
+    );
+    assert_eq!(contents(&books), before, "inputs are never written");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_or_folder_is_one_entry_and_the_rest_is_checked() {
+    let dir = scratch("folder-unreadable");
+    let input = dir.join("in");
+    std::fs::create_dir_all(input.join("closed")).expect("dir");
+    std::fs::create_dir_all(input.join("open")).expect("dir");
+    let books = [
+        input.join("good.xlsx"),
+        input.join("locked.xlsx"),
+        input.join("closed/inner.xlsx"),
+        input.join("open/c.xlsx"),
+    ];
+    for b in &books {
+        write_book(b, &[clean()], false);
+    }
+    let before = contents(&books);
+    let _restore = Restore(vec![input.join("locked.xlsx"), input.join("closed")]);
+    chmod(&input.join("locked.xlsx"), 0o000);
+    chmod(&input.join("closed"), 0o000);
+    let bites = permissions_bite(&input.join("locked.xlsx"));
+
+    let out = dir.join("out");
+    let summary = dir.join("汇总.xlsx");
+    let run = selfeval_within(
+        &[
+            "check",
+            s(&input),
+            "--out-dir",
+            s(&out),
+            "--summary",
+            s(&summary),
+            "--format",
+            "json",
+        ],
+        120,
+    );
+    let doc = run.json();
+    assert!(has_forms(file_entry(&doc, "good.xlsx")), "{doc}");
+    assert!(has_forms(file_entry(&doc, "open/c.xlsx")), "{doc}");
+    assert!(out.join("good.checked.xlsx").is_file());
+    assert!(out.join("open/c.checked.xlsx").is_file());
+    if bites {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_eq!(
+            reported(&doc, &input),
+            ["closed", "good.xlsx", "locked.xlsx", "open/c.xlsx"]
+        );
+        let error = |name: &str| {
+            file_entry(&doc, name)["error"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} has no error: {doc}"))
+                .to_string()
+        };
+        let folder = error("closed");
+        assert!(
+            folder.starts_with("无法读取文件夹 (cannot read folder): "),
+            "{folder}"
+        );
+        let file = error("locked.xlsx");
+        assert!(file.starts_with("无法打开文件 (cannot open): "), "{file}");
+        assert!(!out.join("locked.checked.xlsx").exists());
+        // The summary lists both with their reasons.
+        let forms = rows(&summary, "汇总");
+        let unreadable: Vec<(&str, &str)> = forms[1..]
+            .iter()
+            .filter(|r| r[13] == "无法读取")
+            .map(|r| (r[0].as_str(), r[15].as_str()))
+            .collect();
+        assert_eq!(unreadable.len(), 2, "{forms:?}");
+        assert!(unreadable[0].0.ends_with("closed") && unreadable[0].1 == folder);
+        assert!(unreadable[1].0.ends_with("locked.xlsx") && unreadable[1].1 == file);
+
+        // Only an input named on the command line that cannot be read stops the run.
+        let run = selfeval(&["check", s(&input.join("closed")), "--no-write"]);
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr.contains("无法读取文件夹") && run.stdout.is_empty(),
+            "{}",
+            run.stderr
+        );
+    } else {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(reported(&doc, &input).len(), 4, "{doc}");
+    }
+    drop(_restore);
+    assert_eq!(contents(&books), before, "inputs are never written");
+}
+
+#[test]
+fn names_with_spaces_and_chinese_are_checked_copied_and_linked() {
+    let dir = scratch("folder-names");
+    let input = dir.join("收件 箱");
+    let name = "财政局 2023 自评表 (终稿).xlsx";
+    let book = input.join("各 部门").join(name);
+    std::fs::create_dir_all(book.parent().unwrap()).expect("dir");
+    let mut wrong = clean();
+    wrong.indicators[0].score = n(9.0);
+    write_book(&book, &[wrong], false);
+    let before = contents(std::slice::from_ref(&book));
+
+    let out = dir.join("核查 结果");
+    let summary = dir.join("汇总 (全部).xlsx");
+    let run = selfeval(&[
+        "check",
+        s(&input),
+        "--out-dir",
+        s(&out),
+        "--summary",
+        s(&summary),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "the form has an error: {}", run.stderr);
+    let doc = run.json();
+    assert_eq!(reported(&doc, &input), [format!("各 部门/{name}")]);
+    let copy = out.join("各 部门/财政局 2023 自评表 (终稿).checked.xlsx");
+    assert_eq!(
+        file_entry(&doc, name)["output"].as_str(),
+        Some(s(&copy)),
+        "{doc}"
+    );
+    let wb = open_workbook_auto(&copy).expect("the corrected copy opens");
+    assert!(wb.sheet_names().iter().any(|n| n == "核查结果"));
+
+    // The summary names the file and links to its copy, relative to the summary's folder.
+    let forms = rows(&summary, "汇总");
+    assert_eq!(forms[1][0], s(&book));
+    let rels = unzip(&summary, "xl/worksheets/_rels/sheet1.xml.rels");
+    let target = rels
+        .split("Target=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .unwrap_or_else(|| panic!("no link: {rels}"));
+    let linked = dir.join(target.replace("%20", " "));
+    assert_eq!(linked, copy, "{rels}");
+    assert_eq!(contents(std::slice::from_ref(&book)), before);
+}
+
+#[test]
+fn a_xlsx_and_a_xls_side_by_side_get_their_own_copies() {
+    let dir = scratch("folder-same-stem");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).expect("dir");
+    let books = [input.join("a.xls"), input.join("a.xlsx")];
+    std::fs::copy(sample("xls"), &books[0]).expect("copy");
+    write_book(&books[1], &[clean()], false);
+    let before = contents(&books);
+
+    let check = |out: Option<&Path>| {
+        let mut args = vec!["check", s(&input), "--format", "json"];
+        if let Some(out) = out {
+            args.extend(["--out-dir", s(out)]);
+        }
+        let run = selfeval(&args);
+        assert_eq!(run.code, 1, "the sample has errors: {}", run.stderr);
+        run.json()
+    };
+    // Into an output folder, and beside the inputs (where the copies are not inputs again).
+    for out in [Some(dir.join("out")), None] {
+        let doc = check(out.as_deref());
+        let copies = out.as_deref().unwrap_or(&input);
+        assert_eq!(reported(&doc, &input), ["a.xls", "a.xlsx"]);
+        // The .xlsx keeps the plain name; the rebuilt .xls says what it was.
+        let (from_xlsx, from_xls) = (
+            copies.join("a.checked.xlsx"),
+            copies.join("a.xls.checked.xlsx"),
+        );
+        assert_eq!(
+            file_entry(&doc, "a.xlsx")["output"].as_str(),
+            Some(s(&from_xlsx))
+        );
+        assert_eq!(
+            file_entry(&doc, "a.xls")["output"].as_str(),
+            Some(s(&from_xls))
+        );
+        let (x, l) = (
+            std::fs::read(&from_xlsx).expect("copy of a.xlsx"),
+            std::fs::read(&from_xls).expect("copy of a.xls"),
+        );
+        assert_ne!(x, l, "two different files");
+        let total = |p: &Path| rows(p, "自评表").concat().join("|");
+        assert!(total(&from_xls).contains("99.97"), "the sample's form");
+        assert!(total(&from_xlsx).contains("99.45"), "the clean form");
+    }
+    assert_eq!(contents(&books), before, "inputs are never written");
+}
+
+#[test]
+fn an_output_folder_inside_the_input_is_not_checked_on_the_next_run() {
+    let dir = scratch("folder-out-inside");
+    let input = dir.join("in");
+    std::fs::create_dir_all(input.join("县级")).expect("dir");
+    let mut wrong = clean();
+    wrong.indicators[0].score = n(9.0);
+    let books = [
+        input.join("a.xlsx"),
+        input.join("c.xls"),
+        input.join("县级/b.xlsx"),
+    ];
+    write_book(&books[0], &[clean()], false);
+    std::fs::copy(sample("xls"), &books[1]).expect("copy");
+    write_book(&books[2], &[wrong], false);
+    let before = contents(&books);
+
+    let out = input.join("核查");
+    let summary = out.join("汇总.xlsx");
+    let run = || {
+        let r = selfeval(&[
+            "check",
+            s(&input),
+            "--out-dir",
+            s(&out),
+            "--summary",
+            s(&summary),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        (reported(&r.json(), &input), r.stdout, tree(&out))
+    };
+    let (first, json1, files1) = run();
+    assert_eq!(first, ["a.xlsx", "c.xls", "县级/b.xlsx"]);
+    assert_eq!(
+        files1.iter().map(|f| f.0.clone()).collect::<Vec<_>>(),
+        [
+            PathBuf::from("a.checked.xlsx"),
+            PathBuf::from("c.checked.xlsx"),
+            PathBuf::from("县级/b.checked.xlsx"),
+            PathBuf::from("汇总.xlsx"),
+        ]
+    );
+    let (second, json2, files2) = run();
+    assert_eq!(second, first, "the first run's outputs are not inputs");
+    assert_eq!(json2, json1);
+    assert_eq!(files2, files1, "byte-identical outputs");
+
+    // A summary in the input folder but outside the output folder is skipped as well.
+    // (Without --out-dir the old output folder is an ordinary folder again: remove it.)
+    std::fs::remove_dir_all(&out).expect("remove");
+    let beside = input.join("汇总-全部.xlsx");
+    for _ in 0..2 {
+        let r = selfeval(&[
+            "check",
+            s(&input),
+            "--no-write",
+            "--summary",
+            s(&beside),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(reported(&r.json(), &input), first, "{}", r.stderr);
+    }
+    // A summary named over an input is refused before anything is written.
+    let r = selfeval(&["check", s(&input), s(&books[0]), "--summary", s(&books[0])]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("拒绝覆盖"), "{}", r.stderr);
+    assert_eq!(contents(&books), before, "inputs are never written");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
+    let dir = scratch("folder-read-only");
+    let input = dir.join("in");
+    std::fs::create_dir_all(input.join("sub")).expect("dir");
+    let books = [
+        input.join("a.xlsx"),
+        input.join("c.xls"),
+        input.join("sub/b.xlsx"),
+    ];
+    write_book(&books[0], &[clean()], false);
+    std::fs::copy(sample("xls"), &books[1]).expect("copy");
+    write_book(&books[2], &[clean()], false);
+    let before = contents(&books);
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).expect("dir");
+    let _restore = Restore(vec![out.clone()]);
+    chmod(&out, 0o555);
+    let bites = std::fs::write(out.join("probe"), b"").is_err();
+    if !bites {
+        let _ = std::fs::remove_file(out.join("probe"));
+        println!(
+            "NOTE: running as a user who writes into mode 555 folders (root?): \
+             the assertions that depend on permissions are skipped"
+        );
+    }
+
+    let summary = dir.join("汇总.xlsx");
+    let run = selfeval(&[
+        "check",
+        s(&input),
+        "--out-dir",
+        s(&out),
+        "--summary",
+        s(&summary),
+        "--format",
+        "json",
+    ]);
+    let doc = run.json();
+    assert_eq!(reported(&doc, &input), ["a.xlsx", "c.xls", "sub/b.xlsx"]);
+    for f in doc["files"].as_array().expect("files") {
+        assert!(has_forms(f), "every file is still checked: {f}");
+    }
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
+    if bites {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        for (name, reason) in [
+            ("a.xlsx", "(cannot write)"),
+            ("c.xls", "(cannot write)"),
+            ("sub/b.xlsx", "(cannot create folder)"),
+        ] {
+            let f = file_entry(&doc, name);
+            assert!(f["output"].is_null(), "{f}");
+            let e = f["write_error"].as_str().unwrap_or_default();
+            assert!(e.contains(reason) && e.contains(s(&out)), "{name}: {e}");
+        }
+        assert!(tree(&out).is_empty(), "nothing is half-written");
+        // One JSON line per form carries the reason too.
+        let run = selfeval(&[
+            "check",
+            s(&input),
+            "--out-dir",
+            s(&out),
+            "--format",
+            "jsonl",
+        ]);
+        assert_eq!(run.code, 2);
+        let lines: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["sheet"].is_string() && l["write_error"].is_string()),
+            "{lines:?}"
+        );
+        let forms = rows(&summary, "汇总");
+        assert!(
+            forms[1..]
+                .iter()
+                .all(|r| r[14].is_empty() && r[15].starts_with("更正副本未写出")),
+            "{forms:?}"
+        );
+    } else {
+        assert_eq!(run.code, 1, "{}", run.stderr);
+    }
+    drop(_restore);
+    assert_eq!(contents(&books), before, "inputs are never written");
+}
