@@ -237,7 +237,7 @@ impl Summary {
                 ws.write_url_with_format(
                     row,
                     14,
-                    Url::new(format!("file:///{link}")).set_text("打开"),
+                    Url::new(format!("file:///{}", escape_link(link))).set_text("打开"),
                     &link_format,
                 )?;
             }
@@ -382,4 +382,32 @@ fn finish(ws: &mut Worksheet, rows: usize, cols: usize) -> Result<(), XlsxError>
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, rows as u32, cols as u16 - 1)?;
     Ok(())
+}
+
+/// A relative path as a link target. Escaped here in full, since the writer would read `#` as
+/// the start of a cell location and leave a name holding `%20` as already escaped.
+fn escape_link(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' | '#' | ' ' | '"' | '<' | '>' | '\\' | '[' | ']' | '`' | '^' | '{' | '}' => {
+                out.push_str(&format!("%{:02X}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_targets_keep_hashes_percents_and_spaces_in_names() {
+        assert_eq!(
+            escape_link("核查/第#1号 (终稿) 100%20.checked.xlsx"),
+            "核查/第%231号%20(终稿)%20100%2520.checked.xlsx"
+        );
+    }
 }
