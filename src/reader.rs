@@ -340,7 +340,11 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(wb: &mut Xlsx<RS>) -> Result<Raw
             .map_err(|e| sheet_err(e.to_string()))?
         {
             let (row, col) = cell.get_position();
-            if row >= MAX_ROWS || col >= MAX_COLS || *cell.get_value() == calamine::DataRef::Empty {
+            // Rows come in order: the rest of a million-row sheet need not even be parsed.
+            if row >= MAX_ROWS {
+                break;
+            }
+            if col >= MAX_COLS || *cell.get_value() == calamine::DataRef::Empty {
                 continue;
             }
             if found.len() >= MAX_CELLS {

@@ -281,3 +281,55 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
         "intake refuses it in-process"
     );
 }
+
+/// A clean form whose sheet goes on for a million rows of numbers below it.
+fn million_rows(path: &Path) {
+    let form = path.with_extension("form.xlsx");
+    write_book(&form, &[clean()], false);
+    let mut source = zip::ZipArchive::new(std::fs::File::open(&form).expect("form")).expect("zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+    let opts = zip::write::SimpleFileOptions::default();
+    for i in 0..source.len() {
+        let mut part = source.by_index(i).expect("part");
+        let name = part.name().expect("part name").into_owned();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut part, &mut body).expect("read part");
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(body).expect("utf-8 sheet");
+            let end = text.find("</sheetData>").expect("sheetData");
+            let mut rows = String::with_capacity(40_000_000);
+            for r in 1_000..1_001_000u32 {
+                rows.push_str(&format!(
+                    "<row r=\"{r}\"><c r=\"A{r}\"><v>{r}</v></c></row>"
+                ));
+            }
+            body = format!("{}{rows}{}", &text[..end], &text[end..]).into_bytes();
+        }
+        zip.start_file(name, opts).expect("start part");
+        zip.write_all(&body).expect("write part");
+    }
+    zip.finish().expect("finish");
+    std::fs::remove_file(form).expect("remove");
+}
+
+#[test]
+fn a_million_rows_below_a_form_are_not_read() {
+    let dir = scratch("badfiles-rows");
+    million_rows(&dir.join("long.xlsx"));
+    let run = selfeval(&[
+        "check",
+        dir.join("long.xlsx").to_str().expect("utf-8 path"),
+        "--no-write",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let form = &doc["files"][0]["forms"][0];
+    assert_eq!(form["total"], "99.45", "{form}");
+    assert_eq!(
+        form["indicators"].as_array().map(Vec::len),
+        Some(8),
+        "{form}"
+    );
+}
