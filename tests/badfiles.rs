@@ -333,3 +333,89 @@ fn a_million_rows_below_a_form_are_not_read() {
         "{form}"
     );
 }
+
+/// Values no form should hold, each in its own copy of the clean form: the file is read and
+/// checked, the value is a finding at its cell, and the corrected copy is still written.
+#[test]
+fn hostile_cell_values_are_findings_at_their_cells() {
+    let dir = scratch("badfiles-cells");
+    // 31 500 characters: just within Excel's 32 767 per cell, so that a note quoting it is not.
+    let long_name: &'static str = Box::leak("很长的指标名称".repeat(4_500).into_boxed_str());
+    let mut cases: Vec<(&str, Form, &str, &str)> = Vec::new();
+    let mut with = |name, cell, code, change: &dyn Fn(&mut Form)| {
+        let mut f = clean();
+        change(&mut f);
+        cases.push((name, f, cell, code));
+    };
+    with("div0", "H12", "bad-number", &|f| {
+        f.indicators[0].score = V::Formula("=1/0", "#DIV/0!")
+    });
+    with("ref", "G13", "bad-number", &|f| {
+        f.indicators[1].weight = V::Formula("=#REF!", "#REF!")
+    });
+    with("words", "G12", "bad-number", &|f| {
+        f.indicators[0].weight = t("二十")
+    });
+    with("about", "F14", "actual-not-numeric", &|f| {
+        f.indicators[2].actual = t("约95%")
+    });
+    with("dots", "H15", "bad-number", &|f| {
+        f.indicators[3].score = t("9.5.1")
+    });
+    with("negative", "G20", "weight-sum", &|f| {
+        f.indicators[0].weight = n(-10.0);
+        f.indicators[0].score = n(-10.0);
+    });
+    with("zero", "G20", "weight-sum", &|f| {
+        f.indicators[0].weight = n(0.0);
+        f.indicators[0].score = n(0.0);
+    });
+    with("hundred", "G20", "weight-sum", &|f| {
+        f.indicators[0].weight = n(100.0);
+        f.indicators[0].score = n(100.0);
+    });
+    with("decimals", "H12", "score-formula", &|f| {
+        f.indicators[0].score = n(9.456)
+    });
+    with("huge", "H13", "bad-number", &|f| {
+        f.indicators[1].score = n(1e20)
+    });
+    with("long", "H12", "score-formula", &|f| {
+        f.indicators[0].name = long_name;
+        f.indicators[0].score = n(9.0);
+        f.total = n(98.45);
+    });
+    for (name, form, cell, code) in &cases {
+        let path = dir.join(format!("{name}.xlsx"));
+        write_book(&path, std::slice::from_ref(form), false);
+        let before = std::fs::read(&path).expect("fixture");
+        let run = selfeval(&[
+            "check",
+            path.to_str().expect("utf-8 path"),
+            "--format",
+            "json",
+            "--out-dir",
+            dir.join("out").to_str().expect("utf-8 path"),
+        ]);
+        let doc = run.json();
+        let file = &doc["files"][0];
+        assert!(file["error"].is_null(), "{name}: {file}");
+        assert!(file["write_error"].is_null(), "{name}: {file}");
+        assert!(
+            file["output"].is_string(),
+            "{name}: no corrected copy: {file}"
+        );
+        let found = findings(&doc);
+        assert!(
+            found.iter().any(|f| f.0 == *cell && f.1 == *code),
+            "{name}: expected {code} at {cell}, got {found:?}"
+        );
+        let has_error = found.iter().any(|f| f.2 == "error");
+        assert_eq!(run.code, i32::from(has_error), "{name}: {}", run.stderr);
+        assert_eq!(
+            std::fs::read(&path).expect("input"),
+            before,
+            "{name}: input changed"
+        );
+    }
+}

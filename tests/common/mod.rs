@@ -16,6 +16,8 @@ pub enum V {
     Num(f64),
     /// A number with a number format (`0.00`, `0.00%`).
     Fmt(f64, &'static str),
+    /// A formula with the result Excel stored for it (`#DIV/0!` is stored as an error).
+    Formula(&'static str, &'static str),
 }
 
 pub fn t(s: &str) -> V {
@@ -217,6 +219,12 @@ fn put(ws: &mut Worksheet, row: u32, col: u16, v: &V, base: &Format) {
         V::Text(s) => ws.write_string_with_format(row, col, s, base),
         V::Num(x) => ws.write_number_with_format(row, col, *x, base),
         V::Fmt(x, f) => ws.write_number_with_format(row, col, *x, &base.clone().set_num_format(*f)),
+        V::Formula(f, result) => ws.write_formula_with_format(
+            row,
+            col,
+            rust_xlsxwriter::Formula::new(*f).set_result(*result),
+            base,
+        ),
     };
     r.expect("fixture cell");
 }
