@@ -108,16 +108,20 @@ pub enum NumText {
 /// Folds full-width ASCII (`０-９`, `．`, `，`, `％`, `（）`, `＝≥`…) to half width and drops
 /// every kind of whitespace. Used on labels and on numbers alike.
 pub fn fold_width(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{200b}' && *c != '\u{feff}')
-        .map(|c| match c {
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            '。' => '.',
-            '、' => ',',
-            _ => c,
-        })
-        .collect()
+    s.chars().filter_map(fold_char).collect()
+}
+
+/// One character as [`fold_width`] folds it; `None` for whitespace and zero-width marks.
+pub fn fold_char(c: char) -> Option<char> {
+    if c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}' {
+        return None;
+    }
+    Some(match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        '。' => '.',
+        '、' => ',',
+        _ => c,
+    })
 }
 
 const ABSENT: [&str; 8] = ["", "—", "-", "/", "无", "——", "--", "\\"];

@@ -9,7 +9,7 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::number::fold_width;
+use crate::number::fold_char;
 
 const LAYOUT: &str = include_str!("../templates/layout.toml");
 const NATIONAL: &str = include_str!("../templates/national.toml");
@@ -91,10 +91,10 @@ impl Words {
 /// Folds width, drops whitespace, a leading `其中:`, a trailing `:`, and parenthesised
 /// suffixes (`全年预算数(A)` → `全年预算数`).
 pub fn normalize_label(text: &str) -> String {
-    let folded = fold_width(text);
-    let mut out = String::with_capacity(folded.len());
+    // One pass and one allocation: every text cell of every sheet comes through here.
+    let mut out = String::with_capacity(text.len());
     let mut depth = 0u32;
-    for c in folded.chars() {
+    for c in text.chars().filter_map(fold_char) {
         match c {
             '(' | '[' | '【' => depth += 1,
             ')' | ']' | '】' => depth = depth.saturating_sub(1),
@@ -102,10 +102,17 @@ pub fn normalize_label(text: &str) -> String {
             _ => {}
         }
     }
-    out.trim_start_matches("其中:")
+    let kept = out
+        .trim_start_matches("其中:")
         .trim_start_matches("其中")
-        .trim_end_matches([':', ','])
-        .to_string()
+        .trim_end_matches([':', ',']);
+    if kept.len() != out.len() {
+        let start = kept.as_ptr() as usize - out.as_ptr() as usize;
+        let end = start + kept.len();
+        out.truncate(end);
+        out.drain(..start);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,6 @@
 //! Finds the blocks of a form by their labels and reads them into a [`Form`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -32,27 +33,39 @@ pub fn read_forms(book: &RawBook, layout: &Layout) -> Vec<SheetOutcome> {
         .collect()
 }
 
-/// A sheet with its labels normalised once.
+/// A sheet with its labels normalised and indexed once: a form is located by dozens of
+/// lookups, each of which would otherwise compare every label on the sheet.
 struct View<'a> {
     sheet: &'a RawSheet,
     layout: &'a Layout,
-    labels: Vec<(Pos, String)>,
+    /// Each normalised label and where it stands, row by row.
+    index: HashMap<String, Vec<Pos>>,
+    /// Cells whose label holds a title word (`绩效自评表`), row by row.
+    titles: Vec<Pos>,
 }
 
 impl<'a> View<'a> {
     fn new(sheet: &'a RawSheet, layout: &'a Layout) -> Self {
-        let labels = sheet
-            .cells()
-            .filter_map(|(pos, c)| match &c.value {
-                RawValue::Text(t) => Some((pos, normalize_label(t))),
-                _ => None,
-            })
-            .filter(|(_, l)| !l.is_empty())
-            .collect();
+        let mut index: HashMap<String, Vec<Pos>> = HashMap::new();
+        let mut titles = Vec::new();
+        for (pos, cell) in sheet.cells() {
+            let RawValue::Text(t) = &cell.value else {
+                continue;
+            };
+            let label = normalize_label(t);
+            if label.is_empty() {
+                continue;
+            }
+            if layout.header.title.found_in(&label).is_some() {
+                titles.push(pos);
+            }
+            index.entry(label).or_default().push(pos);
+        }
         Self {
             sheet,
             layout,
-            labels,
+            index,
+            titles,
         }
     }
 
@@ -61,11 +74,15 @@ impl<'a> View<'a> {
     }
 
     /// Cells whose label is one of `aliases`, row by row.
-    fn find<'s>(&'s self, aliases: &'s Aliases) -> impl Iterator<Item = Pos> + 's {
-        self.labels
+    fn find(&self, aliases: &Aliases) -> impl Iterator<Item = Pos> + use<> {
+        let mut hits: Vec<Pos> = aliases
             .iter()
-            .filter(move |(_, l)| aliases.matches_normalized(l))
-            .map(|(p, _)| *p)
+            .filter_map(|a| self.index.get(a))
+            .flatten()
+            .copied()
+            .collect();
+        hits.sort_unstable();
+        hits.into_iter()
     }
 
     fn find_in_row(&self, row: u32, aliases: &Aliases) -> Option<Pos> {
@@ -228,12 +245,7 @@ fn later_form_starts(view: &View) -> Vec<u32> {
     let mut openers = rows_of(&layout.funding.executed);
     openers.extend(rows_of(&layout.funding.block));
     openers.extend(rows_of(&layout.header.project));
-    openers.extend(
-        view.labels
-            .iter()
-            .filter(|(_, l)| layout.header.title.found_in(l).is_some())
-            .map(|(p, _)| p.row),
-    );
+    openers.extend(view.titles.iter().map(|p| p.row));
     let mut starts = Vec::new();
     for pair in headers.windows(2) {
         let (above, header) = (pair[0], pair[1]);
@@ -267,10 +279,7 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
     let totals_row = view
         .find(&layout.totals.row)
         .find(|p| header.as_ref().is_none_or(|h| p.row > h.row));
-    let titled = view
-        .labels
-        .iter()
-        .any(|(_, l)| layout.header.title.found_in(l).is_some());
+    let titled = !view.titles.is_empty();
     if header.is_none() && (funding_header.is_none() || !(titled || totals_row.is_some())) {
         return SheetOutcome::Skipped {
             sheet: Arc::clone(&sheet.name),
@@ -315,11 +324,7 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
         findings.push(missing(form_cell.clone(), "总分", &why));
     }
 
-    let title = view
-        .labels
-        .iter()
-        .find(|(_, l)| layout.header.title.found_in(l).is_some())
-        .map(|(p, _)| view.text(*p).value);
+    let title = view.titles.first().map(|p| view.text(*p).value);
     // From the raw text: normalising labels drops a `（2023年度）` row as a parenthesis.
     let year = title
         .as_deref()
