@@ -2,6 +2,8 @@
 //! grid of cells with their shown precision, formulas and merged ranges. Knows nothing of
 //! the form.
 
+mod merges;
+
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -288,7 +290,7 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
     match format {
         BookFormat::Xlsx => {
             let mut wb = Xlsx::new(cursor).map_err(xlsx_error)?;
-            read_xlsx(&mut wb)
+            read_xlsx(&mut wb, bytes)
         }
         BookFormat::Xls => {
             let mut wb = Xls::new(cursor).map_err(|e| match e {
@@ -321,9 +323,13 @@ const MAX_COLS: u32 = 512;
 const MAX_CELLS: usize = 200_000;
 
 /// `.xlsx`: values and their number formats in one pass over each sheet (the floor a
-/// checker is measured against reads each sheet once), then the merged ranges. Formulas
-/// are left to the writer, which sees them in the package it patches.
-fn read_xlsx<RS: std::io::Read + std::io::Seek>(wb: &mut Xlsx<RS>) -> Result<RawBook, ReadError> {
+/// checker is measured against reads each sheet once), then the merged ranges from the
+/// sheets' bytes. Formulas are left to the writer, which sees them in the package it patches.
+fn read_xlsx<RS: std::io::Read + std::io::Seek>(
+    wb: &mut Xlsx<RS>,
+    bytes: &[u8],
+) -> Result<RawBook, ReadError> {
+    let mut merges = merges::merges_by_sheet(bytes);
     let metas = worksheets(wb.sheets_metadata());
     let mut sheets = Vec::with_capacity(metas.len());
     for (name, hidden) in metas {
@@ -367,14 +373,8 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(wb: &mut Xlsx<RS>) -> Result<Raw
             let format = formats.get(style).and_then(Option::as_ref);
             place(&mut sheet, pos, &data, format);
         }
-        let merges = wb
-            .merge_cells_by_sheet_name(&name)
-            .map_err(|e| sheet_err(e.to_string()))?;
-        for m in merges {
-            sheet.add_merge(Merge {
-                first: Pos::new(m.start.0, m.start.1),
-                last: Pos::new(m.end.0, m.end.1),
-            });
+        for m in merges.remove(&name).unwrap_or_default() {
+            sheet.add_merge(m);
         }
         sheets.push(sheet);
     }

@@ -1,0 +1,167 @@
+//! The merged ranges of every `.xlsx` sheet, found by their bytes. calamine would parse each
+//! sheet's XML a second time to reach `<mergeCells>`, which stands after all the cells; here
+//! the sheet is inflated and only its tail is searched, which takes a fraction of the time.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+
+use memchr::memmem;
+use quick_xml::events::Event;
+
+use crate::cell::Pos;
+use crate::reader::Merge;
+
+/// Sheet name → its merged ranges. A package this cannot read gives an empty map: the
+/// cells were read already, and a form is located without merges too.
+pub fn merges_by_sheet(bytes: &[u8]) -> HashMap<String, Vec<Merge>> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return HashMap::new();
+    };
+    let read = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Option<Vec<u8>> {
+        let mut part = zip.by_name(name).ok()?;
+        let mut out = Vec::with_capacity(part.size().min(1 << 24) as usize);
+        part.read_to_end(&mut out).ok()?;
+        Some(out)
+    };
+    let (Some(workbook), Some(rels)) = (
+        read(&mut zip, "xl/workbook.xml"),
+        read(&mut zip, "xl/_rels/workbook.xml.rels"),
+    ) else {
+        return HashMap::new();
+    };
+    let targets = attribute_pairs(&rels, "Relationship", "Id", "Target");
+    let mut out = HashMap::new();
+    for (name, id) in attribute_pairs(&workbook, "sheet", "name", "id") {
+        let Some((_, target)) = targets.iter().find(|(i, _)| *i == id) else {
+            continue;
+        };
+        let path = match target.strip_prefix('/') {
+            Some(absolute) => absolute.to_string(),
+            None => format!("xl/{target}"),
+        };
+        if let Some(xml) = read(&mut zip, &path) {
+            out.insert(name, merges_in(&xml));
+        }
+    }
+    out
+}
+
+/// `(first, second)` attribute values of every `element`, all by local name (`r:id` is `id`).
+fn attribute_pairs(xml: &[u8], element: &str, first: &str, second: &str) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut pairs = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) if local(e.name().0) == element => {
+                let (mut a, mut b) = (None, None);
+                for attr in e.attributes().flatten() {
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .ok()
+                        .map(|v| v.into_owned());
+                    let key = local(attr.key.0);
+                    if key == first {
+                        a = value;
+                    } else if key == second && !attr.key.0.starts_with("xmlns") {
+                        b = value;
+                    }
+                }
+                if let (Some(a), Some(b)) = (a, b) {
+                    pairs.push((a, b));
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+    }
+    pairs
+}
+
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// The ranges of `<mergeCell ref="A1:B2"/>` after the sheet's cells.
+fn merges_in(xml: &[u8]) -> Vec<Merge> {
+    let tail = memmem::rfind(xml, b"sheetData>").map_or(xml, |at| &xml[at..]);
+    let mut merges = Vec::new();
+    for at in memmem::find_iter(tail, b"mergeCell") {
+        let tag = &tail[at + b"mergeCell".len()..];
+        if !tag.first().is_some_and(u8::is_ascii_whitespace) {
+            continue; // `mergeCells`, or not a tag
+        }
+        let tag = &tag[..memchr::memchr(b'>', tag).unwrap_or(tag.len())];
+        let Some(range) = attribute(tag, b"ref") else {
+            continue;
+        };
+        let Some((first, last)) = range.split_once(':') else {
+            continue;
+        };
+        if let (Some(first), Some(last)) = (Pos::parse_a1(first), Pos::parse_a1(last)) {
+            merges.push(Merge { first, last });
+        }
+    }
+    merges
+}
+
+/// The value of `name="…"` (or `'…'`) inside one tag.
+fn attribute<'x>(tag: &'x [u8], name: &[u8]) -> Option<&'x str> {
+    let mut from = 0;
+    while let Some(at) = memmem::find(&tag[from..], name).map(|i| i + from) {
+        let rest = &tag[at + name.len()..];
+        let before_ok = at == 0 || tag[at - 1].is_ascii_whitespace();
+        if let (true, [b'=', quote @ (b'"' | b'\''), value @ ..]) = (before_ok, rest) {
+            let end = memchr::memchr(*quote, value)?;
+            return std::str::from_utf8(&value[..end]).ok();
+        }
+        from = at + name.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_merged_ranges_after_the_cells_with_any_prefix_or_quotes() {
+        let xml =
+            br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>
+            <mergeCells count="3"><mergeCell ref="A1:I1"/><x:mergeCell  ref='B2:B5'/>
+            <mergeCell ref="C3"/></mergeCells></worksheet>"#;
+        let got: Vec<(String, String)> = merges_in(xml)
+            .iter()
+            .map(|m| (m.first.a1(), m.last.a1()))
+            .collect();
+        assert_eq!(
+            got,
+            [("A1".into(), "I1".into()), ("B2".into(), "B5".into())]
+        );
+    }
+
+    #[test]
+    fn the_sample_has_its_merged_ranges_by_sheet_name() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/qiannan-finance-2023.xlsx"
+        ))
+        .expect("sample");
+        let merges = merges_by_sheet(&bytes);
+        let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(&bytes)).expect("open");
+        use calamine::Reader;
+        for name in book.sheet_names() {
+            let Ok(expected) = (match &mut book {
+                calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name),
+                _ => unreachable!("the sample is .xlsx"),
+            }) else {
+                continue;
+            };
+            let got = merges.get(&name).cloned().unwrap_or_default();
+            assert_eq!(got.len(), expected.len(), "{name}");
+            for (g, e) in got.iter().zip(&expected) {
+                assert_eq!((g.first.row, g.first.col), e.start, "{name}");
+                assert_eq!((g.last.row, g.last.col), e.end, "{name}");
+            }
+        }
+    }
+}
