@@ -358,10 +358,16 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(
             }
             found.push((Pos::new(row, col), cell.get_value().clone().into(), style));
         }
-        let formats: Vec<Option<calamine::NumberFormat>> = reader
+        // What each style's number format shows, worked out once per style, not per cell.
+        let shapes: Vec<NumberShape> = reader
             .styles()
             .iter()
-            .map(|s| s.number_format.clone())
+            .map(|s| {
+                s.number_format
+                    .as_ref()
+                    .map(NumberShape::of)
+                    .unwrap_or_default()
+            })
             .collect();
         drop(reader);
         let rows = found.iter().map(|c| c.0.row + 1).max().unwrap_or(0);
@@ -370,8 +376,12 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(
         sheet.hidden = hidden;
         sheet.formats = true;
         for (pos, data, style) in found {
-            let format = formats.get(style).and_then(Option::as_ref);
-            place(&mut sheet, pos, &data, format);
+            place(
+                &mut sheet,
+                pos,
+                data,
+                shapes.get(style).copied().unwrap_or_default(),
+            );
         }
         for m in merges.remove(&name).unwrap_or_default() {
             sheet.add_merge(m);
@@ -385,9 +395,9 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(
 }
 
 /// Puts one value into the grid as its format shows it.
-fn place(sheet: &mut RawSheet, pos: Pos, data: &Data, format: Option<&calamine::NumberFormat>) {
-    let value = convert(data, format);
-    if format.is_some_and(|f| NumberShape::of(f).decimals.is_some()) {
+fn place(sheet: &mut RawSheet, pos: Pos, data: Data, shape: NumberShape) {
+    let value = convert(data, shape);
+    if shape.decimals.is_some() {
         sheet.fix_decimals(pos);
     }
     sheet.set(
@@ -465,10 +475,12 @@ fn build_sheet(
             Some((r0, c0)) => (r0 + r as u32, c0 + c as u32),
             None => continue,
         };
-        let format = styles
+        let shape = styles
             .and_then(|s| s.get((row, col)))
-            .and_then(|st| st.number_format.as_ref());
-        place(&mut sheet, Pos::new(row, col), data, format);
+            .and_then(|st| st.number_format.as_ref())
+            .map(NumberShape::of)
+            .unwrap_or_default();
+        place(&mut sheet, Pos::new(row, col), data.clone(), shape);
     }
     if let Some(f) = formulas {
         for (r, c, text) in f.used_cells() {
@@ -484,20 +496,18 @@ fn build_sheet(
     sheet
 }
 
-fn convert(data: &Data, format: Option<&calamine::NumberFormat>) -> RawValue {
+fn convert(data: Data, shape: NumberShape) -> RawValue {
     match data {
         Data::Empty => RawValue::Empty,
         // ODS gives dates as ISO text: kept as the date they are.
-        Data::DateTimeIso(s) => {
-            serial_of_iso(s).map_or_else(|| RawValue::Text(s.clone()), RawValue::Date)
-        }
-        Data::String(s) | Data::DurationIso(s) => RawValue::Text(s.clone()),
-        Data::Bool(b) => RawValue::Bool(*b),
+        Data::DateTimeIso(s) => serial_of_iso(&s).map_or(RawValue::Text(s), RawValue::Date),
+        Data::String(s) | Data::DurationIso(s) => RawValue::Text(s),
+        Data::Bool(b) => RawValue::Bool(b),
         Data::Error(e) => RawValue::Error(e.to_string()),
         Data::DateTime(dt) => decimal_from_f64(dt.as_f64()).map_or(RawValue::Empty, RawValue::Date),
-        Data::Int(i) => number(Decimal::from(*i), format),
-        Data::Float(f) => match decimal_from_f64(*f) {
-            Some(d) => number(d, format),
+        Data::Int(i) => number(Decimal::from(i), shape),
+        Data::Float(f) => match decimal_from_f64(f) {
+            Some(d) => number(d, shape),
             // Beyond what an exact decimal holds: kept as text so the model can report it.
             None => RawValue::Text(format!("{f}")),
         },
@@ -507,8 +517,7 @@ fn convert(data: &Data, format: Option<&calamine::NumberFormat>) -> RawValue {
 /// A number as its format shows it. A formula's 9.6842105 in a `0.00` cell is the 9.68 the
 /// department saw and wrote about; the value behind it is only known to lie within half a
 /// unit of that (SPEC §4), which is how the scorer treats every shown number.
-fn number(value: Decimal, format: Option<&calamine::NumberFormat>) -> RawValue {
-    let shape = format.map(NumberShape::of).unwrap_or_default();
+fn number(value: Decimal, shape: NumberShape) -> RawValue {
     let value = if shape.decimals.is_none() {
         general(value)
     } else {
@@ -572,7 +581,7 @@ fn general(value: Decimal) -> Decimal {
 }
 
 /// What a number format code says about display: decimals and percent.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct NumberShape {
     decimals: Option<u32>,
     percent: bool,
@@ -665,7 +674,10 @@ mod tests {
             f.format_id = None;
             f
         };
-        let shown = |v: &str, code: &str| match number(v.parse().unwrap(), Some(&format(code))) {
+        let shown = |v: &str, code: &str| match number(
+            v.parse().unwrap(),
+            NumberShape::of(&format(code)),
+        ) {
             RawValue::Number(s) => (s.value.to_string(), s.decimals, s.percent),
             other => panic!("{other:?}"),
         };
