@@ -152,30 +152,41 @@ fn zip_bomb(path: &Path) {
     zip.finish().expect("finish bomb");
 }
 
-/// The `.xlsx` sample with about 20 MB of distinct shared strings added: an honest zip (each
-/// part's size declared truly, compressing about 4:1), but more than the reader should hold.
-fn swollen_shared_strings(path: &Path) {
-    let mut sample =
-        zip::ZipArchive::new(std::fs::File::open(sample("xlsx")).expect("sample")).expect("zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
+/// A copy of the package `from` with one part's bytes changed by `edit`.
+fn repack(from: &Path, to: &Path, part_name: &str, edit: impl Fn(Vec<u8>) -> Vec<u8>) {
+    let mut source = zip::ZipArchive::new(std::fs::File::open(from).expect("open")).expect("zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(to).expect("create"));
     let opts = zip::write::SimpleFileOptions::default();
-    for i in 0..sample.len() {
-        let mut part = sample.by_index(i).expect("part");
+    for i in 0..source.len() {
+        let mut part = source.by_index(i).expect("part");
         let name = part.name().expect("part name").into_owned();
         let mut body = Vec::new();
         std::io::Read::read_to_end(&mut part, &mut body).expect("read part");
-        if name == "xl/sharedStrings.xml" {
-            let end = body.len() - "</sst>".len();
-            let mut more = String::new();
-            for n in 0..1_000_000u32 {
-                more.push_str(&format!("<si><t>{n}</t></si>"));
-            }
-            body.splice(end..end, more.into_bytes());
+        if name == part_name {
+            body = edit(body);
         }
         zip.start_file(name, opts).expect("start part");
         zip.write_all(&body).expect("write part");
     }
     zip.finish().expect("finish");
+}
+
+/// `text` with `insert` put before the last `before` in it.
+fn insert_before(text: Vec<u8>, before: &str, insert: String) -> Vec<u8> {
+    let text = String::from_utf8(text).expect("utf-8 part");
+    let at = text.rfind(before).expect("the closing tag");
+    format!("{}{insert}{}", &text[..at], &text[at..]).into_bytes()
+}
+
+/// The `.xlsx` sample with about 20 MB of distinct shared strings added: an honest zip (each
+/// part's size declared truly, compressing about 4:1), but more than the reader should hold.
+fn swollen_shared_strings(path: &Path) {
+    repack(&sample("xlsx"), path, "xl/sharedStrings.xml", |body| {
+        let more: String = (0..1_000_000u32)
+            .map(|n| format!("<si><t>{n}</t></si>"))
+            .collect();
+        insert_before(body, "</sst>", more)
+    });
 }
 
 /// An `.ods` whose one row, of one number repeated across every column, is repeated 6,000
@@ -286,29 +297,12 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
 fn million_rows(path: &Path) {
     let form = path.with_extension("form.xlsx");
     write_book(&form, &[clean()], false);
-    let mut source = zip::ZipArchive::new(std::fs::File::open(&form).expect("form")).expect("zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).expect("create"));
-    let opts = zip::write::SimpleFileOptions::default();
-    for i in 0..source.len() {
-        let mut part = source.by_index(i).expect("part");
-        let name = part.name().expect("part name").into_owned();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut part, &mut body).expect("read part");
-        if name == "xl/worksheets/sheet1.xml" {
-            let text = String::from_utf8(body).expect("utf-8 sheet");
-            let end = text.find("</sheetData>").expect("sheetData");
-            let mut rows = String::with_capacity(40_000_000);
-            for r in 1_000..1_001_000u32 {
-                rows.push_str(&format!(
-                    "<row r=\"{r}\"><c r=\"A{r}\"><v>{r}</v></c></row>"
-                ));
-            }
-            body = format!("{}{rows}{}", &text[..end], &text[end..]).into_bytes();
-        }
-        zip.start_file(name, opts).expect("start part");
-        zip.write_all(&body).expect("write part");
-    }
-    zip.finish().expect("finish");
+    repack(&form, path, "xl/worksheets/sheet1.xml", |body| {
+        let rows: String = (1_000..1_001_000u32)
+            .map(|r| format!("<row r=\"{r}\"><c r=\"A{r}\"><v>{r}</v></c></row>"))
+            .collect();
+        insert_before(body, "</sheetData>", rows)
+    });
     std::fs::remove_file(form).expect("remove");
 }
 
