@@ -31,6 +31,24 @@ fn inbox(name: &str) -> PathBuf {
     dir
 }
 
+/// Workbooks at `names` under `base`, folders made as needed: the `.xls` sample for an `.xls`
+/// name, a clean form for any other.
+fn lay_out(base: &Path, names: &[&str]) -> Vec<PathBuf> {
+    names
+        .iter()
+        .map(|name| {
+            let path = base.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+            if name.ends_with(".xls") {
+                std::fs::copy(sample("xls"), &path).expect("copy");
+            } else {
+                write_book(&path, &[clean()], false);
+            }
+            path
+        })
+        .collect()
+}
+
 fn rows(path: &Path, sheet: &str) -> Vec<Vec<String>> {
     let mut wb = open_workbook_auto(path).expect("summary opens");
     let range = wb.worksheet_range(sheet).expect("sheet");
@@ -463,16 +481,10 @@ fn symbolic_link_loops_end_and_each_workbook_is_checked_once() {
     use std::os::unix::fs::symlink;
     let dir = scratch("folder-symlinks");
     let input = dir.join("in");
-    std::fs::create_dir_all(input.join("sub")).expect("dir");
-    std::fs::create_dir_all(dir.join("elsewhere")).expect("dir");
-    let books = [
-        input.join("a.xlsx"),
-        input.join("sub/b.xlsx"),
-        dir.join("elsewhere/outside.xlsx"),
-    ];
-    for b in &books {
-        write_book(b, &[clean()], false);
-    }
+    let books = lay_out(
+        &dir,
+        &["in/a.xlsx", "in/sub/b.xlsx", "elsewhere/outside.xlsx"],
+    );
     symlink(".", input.join("sub/self")).expect("link");
     symlink("..", input.join("sub/up")).expect("link");
     symlink(&input, input.join("sub/back to the top")).expect("link");
@@ -518,17 +530,15 @@ fn symbolic_link_loops_end_and_each_workbook_is_checked_once() {
 fn an_unreadable_file_or_folder_is_one_entry_and_the_rest_is_checked() {
     let dir = scratch("folder-unreadable");
     let input = dir.join("in");
-    std::fs::create_dir_all(input.join("closed")).expect("dir");
-    std::fs::create_dir_all(input.join("open")).expect("dir");
-    let books = [
-        input.join("good.xlsx"),
-        input.join("locked.xlsx"),
-        input.join("closed/inner.xlsx"),
-        input.join("open/c.xlsx"),
-    ];
-    for b in &books {
-        write_book(b, &[clean()], false);
-    }
+    let books = lay_out(
+        &input,
+        &[
+            "good.xlsx",
+            "locked.xlsx",
+            "closed/inner.xlsx",
+            "open/c.xlsx",
+        ],
+    );
     let before = contents(&books);
     let _restore = Restore(vec![input.join("locked.xlsx"), input.join("closed")]);
     chmod(&input.join("locked.xlsx"), 0o000);
@@ -656,10 +666,7 @@ fn names_with_spaces_and_chinese_are_checked_copied_and_linked() {
 fn a_xlsx_and_a_xls_side_by_side_get_their_own_copies() {
     let dir = scratch("folder-same-stem");
     let input = dir.join("in");
-    std::fs::create_dir_all(&input).expect("dir");
-    let books = [input.join("a.xls"), input.join("a.xlsx")];
-    std::fs::copy(sample("xls"), &books[0]).expect("copy");
-    write_book(&books[1], &[clean()], false);
+    let books = lay_out(&input, &["a.xls", "a.xlsx"]);
     let before = contents(&books);
 
     let check = |out: Option<&Path>| {
@@ -705,16 +712,9 @@ fn a_xlsx_and_a_xls_side_by_side_get_their_own_copies() {
 fn an_output_folder_inside_the_input_is_not_checked_on_the_next_run() {
     let dir = scratch("folder-out-inside");
     let input = dir.join("in");
-    std::fs::create_dir_all(input.join("县级")).expect("dir");
+    let books = lay_out(&input, &["a.xlsx", "c.xls", "县级/b.xlsx"]);
     let mut wrong = clean();
     wrong.indicators[0].score = n(9.0);
-    let books = [
-        input.join("a.xlsx"),
-        input.join("c.xls"),
-        input.join("县级/b.xlsx"),
-    ];
-    write_book(&books[0], &[clean()], false);
-    std::fs::copy(sample("xls"), &books[1]).expect("copy");
     write_book(&books[2], &[wrong], false);
     let before = contents(&books);
 
@@ -778,15 +778,7 @@ fn an_output_folder_inside_the_input_is_not_checked_on_the_next_run() {
 fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
     let dir = scratch("folder-read-only");
     let input = dir.join("in");
-    std::fs::create_dir_all(input.join("sub")).expect("dir");
-    let books = [
-        input.join("a.xlsx"),
-        input.join("c.xls"),
-        input.join("sub/b.xlsx"),
-    ];
-    write_book(&books[0], &[clean()], false);
-    std::fs::copy(sample("xls"), &books[1]).expect("copy");
-    write_book(&books[2], &[clean()], false);
+    let books = lay_out(&input, &["a.xlsx", "c.xls", "sub/b.xlsx"]);
     let before = contents(&books);
     let out = dir.join("out");
     std::fs::create_dir_all(&out).expect("dir");
