@@ -116,6 +116,9 @@ fn note_text(findings: &[&Finding]) -> String {
     parts.join("\n")
 }
 
+/// The reason given for a workbook in which no sheet is a form: nothing in it was checked.
+pub const NO_FORM: &str = "没有找到自评表 (no form found in any sheet)";
+
 /// The reason given for a file whose check panicked: the run goes on with the other files.
 pub const INTERNAL_ERROR: &str =
     "内部错误，本文件未能核查，请报告此问题 (internal error while checking this file)";

@@ -274,6 +274,9 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
     for (sheet, reason) in &check.skipped {
         let _ = writeln!(out, "  跳过工作表“{}”：{}", t(sheet), t(reason));
     }
+    if check.forms.is_empty() {
+        let _ = writeln!(out, "  无法核查 (not checked): {}", crate::check::NO_FORM);
+    }
     if let Some(w) = &o.written {
         let _ = writeln!(out, "  已写出更正后的工作簿 (corrected copy): {}", t(w));
     }

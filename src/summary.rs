@@ -143,10 +143,7 @@ impl Summary {
             }
         }
         if check.forms.is_empty() {
-            self.forms.push(unreadable(
-                file,
-                "没有找到自评表 (no form found in any sheet)",
-            ));
+            self.forms.push(unreadable(file, crate::check::NO_FORM));
         }
     }
 

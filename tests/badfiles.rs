@@ -107,6 +107,17 @@ fn recognisable_bad_files_get_clear_reasons() {
     std::fs::write(dir.join("locked.xlsx"), encrypted_bytes()).expect("write");
     std::fs::write(dir.join("cut.xlsx"), &good[..good.len() / 2]).expect("write");
     std::fs::write(dir.join("far-dims.xls"), far_dimensions_xls()).expect("write");
+    // xorshift bytes: random, and the same on every run.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let noise: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(dir.join("noise.xlsx"), noise).expect("write");
 
     let (code, doc) = run_folder(&dir);
     assert_eq!(code, 2, "{doc}");
@@ -127,6 +138,7 @@ fn recognisable_bad_files_get_clear_reasons() {
         ("locked.xlsx", "工作簿设置了打开密码，请取消密码后重新提交"),
         ("cut.xlsx", "文件不完整或已损坏"),
         ("far-dims.xls", "工作表的单元格范围过大"),
+        ("noise.xlsx", "不是 Excel 或 ODS 工作簿"),
     ];
     for (name, reason) in expect {
         let error = error_of(&doc, name);
@@ -412,4 +424,33 @@ fn hostile_cell_values_are_findings_at_their_cells() {
             "{name}: input changed"
         );
     }
+}
+
+/// A workbook whose one sheet holds only the form's title: not a form, and said so.
+#[test]
+fn a_sheet_with_only_a_title_is_not_a_form() {
+    let dir = scratch("badfiles-title");
+    let path = dir.join("title.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("自评表").expect("name");
+    ws.write_string(0, 0, "项目支出绩效自评表（2023年度）")
+        .expect("title");
+    wb.save(&path).expect("save");
+    let run = selfeval(&[
+        "check",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let doc = run.json();
+    let file = &doc["files"][0];
+    assert_eq!(file["forms"].as_array().map(Vec::len), Some(0), "{file}");
+    let skipped = file["skipped"].to_string();
+    assert!(skipped.contains("未找到绩效指标表头"), "{file}");
+    assert!(
+        !dir.join("title.checked.xlsx").exists(),
+        "no copy of a workbook without a form"
+    );
 }

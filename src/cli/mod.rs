@@ -139,7 +139,8 @@ pub enum Format {
     Jsonl,
 }
 
-/// Exit codes: 0 no error findings, 1 error findings, 2 usage error or unreadable file.
+/// Exit codes: 0 no error findings, 1 error findings, 2 usage error, or a file unreadable or
+/// without a form.
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -196,7 +197,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                 .collect()
         });
         for o in &outcomes {
-            unreadable |= o.result.is_err() || o.write_error.is_some();
+            // A workbook without a form is as unchecked as one that cannot be opened.
+            let unchecked = o.result.as_ref().map_or(true, |c| c.forms.is_empty());
+            unreadable |= unchecked || o.write_error.is_some();
             let has_errors = o
                 .result
                 .as_ref()
@@ -299,7 +302,7 @@ fn emit(
                     let line = JsonLine {
                         version: JSON_VERSION,
                         path: &o.path,
-                        error: Some(file.error.unwrap_or("没有找到自评表 (no form found)")),
+                        error: Some(file.error.unwrap_or(crate::check::NO_FORM)),
                         output: None,
                         write_error: file.write_error,
                         form: None,

@@ -15,6 +15,7 @@ use super::Checking;
 use super::upload::{
     ApiError, DRAIN_BYTES, Upload, declared_length, drain, read_uploads, too_large,
 };
+use crate::check::NO_FORM;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport};
 use crate::summary::Summary;
@@ -31,8 +32,6 @@ pub struct Logged {
 pub const SUMMARY_NAME: &str = "汇总.xlsx";
 /// The batch zip's download name.
 pub const BATCH_NAME: &str = "核查结果.zip";
-/// A workbook in which no sheet is a form: the same words as the summary's.
-const NO_FORM: &str = "没有找到自评表 (no form found in any sheet)";
 
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const XLSM_TYPE: &str = "application/vnd.ms-excel.sheet.macroEnabled.12";
