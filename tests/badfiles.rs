@@ -45,6 +45,26 @@ fn far_dimensions_xls() -> Vec<u8> {
     xls
 }
 
+/// The `.xls` sample marked as encrypted: the record after the Workbook stream's BOF becomes
+/// a FILEPASS record (type 0x002F) with a non-zero encryption type, as Excel writes for a
+/// workbook with an open password.
+fn password_xls() -> Vec<u8> {
+    let mut xls = std::fs::read(sample("xls")).expect("sample xls");
+    let bof = [0x09, 0x08, 0x10, 0x00];
+    let at = xls
+        .windows(4)
+        .position(|w| w == bof)
+        .expect("the sample's BOF record");
+    let next = at + 4 + 16;
+    assert_eq!(
+        xls[next + 2..next + 4],
+        [2, 0],
+        "a two-byte record follows the BOF"
+    );
+    xls[next..next + 6].copy_from_slice(&[0x2F, 0x00, 0x02, 0x00, 0x01, 0x00]);
+    xls
+}
+
 /// Runs a folder and returns (exit code, path → error) with the good file's form count.
 fn run_folder(dir: &Path) -> (i32, serde_json::Value) {
     let run = selfeval(&[
@@ -107,6 +127,7 @@ fn recognisable_bad_files_get_clear_reasons() {
     std::fs::write(dir.join("locked.xlsx"), encrypted_bytes()).expect("write");
     std::fs::write(dir.join("cut.xlsx"), &good[..good.len() / 2]).expect("write");
     std::fs::write(dir.join("far-dims.xls"), far_dimensions_xls()).expect("write");
+    std::fs::write(dir.join("locked.xls"), password_xls()).expect("write");
     // xorshift bytes: random, and the same on every run.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let noise: Vec<u8> = (0..64 * 1024)
@@ -139,6 +160,7 @@ fn recognisable_bad_files_get_clear_reasons() {
         ("cut.xlsx", "文件不完整或已损坏"),
         ("far-dims.xls", "工作表的单元格范围过大"),
         ("noise.xlsx", "不是 Excel 或 ODS 工作簿"),
+        ("locked.xls", "工作簿设置了打开密码，请取消密码后重新提交"),
     ];
     for (name, reason) in expect {
         let error = error_of(&doc, name);
