@@ -17,7 +17,7 @@ pub mod limits {
     /// Time the child has to read one legacy workbook; a real form takes milliseconds.
     pub const CHILD_SECONDS: u64 = 10;
     /// Address space the child may map. A real form needs a few MB.
-    pub const CHILD_MEMORY_BYTES: u64 = 512 * 1024 * 1024;
+    pub const CHILD_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
 }
 
 /// The hidden subcommand a child runs: workbook bytes on stdin, exit status 0 when the
@@ -64,11 +64,14 @@ impl Sandbox {
             Ok(BookFormat::Xls | BookFormat::Ods) => {}
             _ => return Ok(()),
         }
-        let mut child = Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        command
             .arg(PROBE_COMMAND)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        cap_address_space(&mut command, limits::CHILD_MEMORY_BYTES);
+        let mut child = command
             .spawn()
             .map_err(|e| ReadError::Sandbox(e.to_string()))?;
         if let Some(mut stdin) = child.stdin.take() {
@@ -97,7 +100,6 @@ impl Sandbox {
 
 /// The child's side of [`Sandbox::vet`].
 pub fn probe_stdin() -> ExitCode {
-    cap_address_space(limits::CHILD_MEMORY_BYTES);
     let mut bytes = Vec::new();
     if std::io::stdin().read_to_end(&mut bytes).is_err() {
         return ExitCode::from(3);
@@ -107,17 +109,24 @@ pub fn probe_stdin() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The limit is set between fork and exec, so that it holds from the child's first
+/// allocation: set later, the memory the allocator had already reserved would escape it.
 #[cfg(unix)]
-fn cap_address_space(bytes: u64) {
+fn cap_address_space(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
     let limit = libc::rlimit {
         rlim_cur: bytes as libc::rlim_t,
         rlim_max: bytes as libc::rlim_t,
     };
-    // SAFETY: setrlimit only reads the struct it is given; failing leaves the time limit.
+    // SAFETY: setrlimit is async-signal-safe and only reads the struct, copied into the
+    // closure; nothing else runs between fork and exec.
     unsafe {
-        libc::setrlimit(libc::RLIMIT_AS, &limit);
+        command.pre_exec(move || {
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+            Ok(())
+        });
     }
 }
 
 #[cfg(not(unix))]
-fn cap_address_space(_bytes: u64) {}
+fn cap_address_space(_command: &mut Command, _bytes: u64) {}

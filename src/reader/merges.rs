@@ -18,6 +18,7 @@ pub fn merges_by_sheet(bytes: &[u8]) -> HashMap<String, Vec<Merge>> {
         return HashMap::new();
     };
     let read = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Option<Vec<u8>> {
+        // Only the small workbook parts are read whole; a sheet is streamed by `sheet_tail`.
         let mut part = zip.by_name(name).ok()?;
         let mut out = Vec::with_capacity(part.size().min(1 << 24) as usize);
         part.read_to_end(&mut out).ok()?;
@@ -39,8 +40,8 @@ pub fn merges_by_sheet(bytes: &[u8]) -> HashMap<String, Vec<Merge>> {
             Some(absolute) => absolute.to_string(),
             None => format!("xl/{target}"),
         };
-        if let Some(xml) = read(&mut zip, &path) {
-            out.insert(name, merges_in(&xml));
+        if let Some(tail) = zip.by_name(&path).ok().and_then(sheet_tail) {
+            out.insert(name, merges_in(&tail));
         }
     }
     out
@@ -81,9 +82,39 @@ fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
+/// Bytes kept while no `</sheetData>` has been seen: enough for the end of a sheet without one.
+const KEEP: usize = 256 * 1024;
+
+/// What follows a sheet's cells, read as a stream so that a sheet of a million rows is never
+/// held in memory: everything after the last `</sheetData>`, or the last [`KEEP`] bytes.
+fn sheet_tail(mut part: impl Read) -> Option<Vec<u8>> {
+    let mut tail = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = part.read(&mut chunk).ok()?;
+        if n == 0 {
+            return Some(tail);
+        }
+        tail.extend_from_slice(&chunk[..n]);
+        if let Some(at) = last_closing_sheet_data(&tail) {
+            tail.drain(..at);
+        } else if tail.len() > KEEP {
+            tail.drain(..tail.len() - KEEP);
+        }
+    }
+}
+
+/// Where the last `</sheetData>` (with any prefix) starts.
+fn last_closing_sheet_data(xml: &[u8]) -> Option<usize> {
+    memmem::rfind_iter(xml, b"sheetData>").find_map(|at| {
+        let open = memchr::memrchr(b'<', &xml[at.saturating_sub(64)..at])? + at.saturating_sub(64);
+        (xml.get(open + 1) == Some(&b'/')).then_some(open)
+    })
+}
+
 /// The ranges of `<mergeCell ref="A1:B2"/>` after the sheet's cells.
 fn merges_in(xml: &[u8]) -> Vec<Merge> {
-    let tail = memmem::rfind(xml, b"sheetData>").map_or(xml, |at| &xml[at..]);
+    let tail = last_closing_sheet_data(xml).map_or(xml, |at| &xml[at..]);
     let mut merges = Vec::new();
     for at in memmem::find_iter(tail, b"mergeCell") {
         let tag = &tail[at + b"mergeCell".len()..];
@@ -137,6 +168,34 @@ mod tests {
             got,
             [("A1".into(), "I1".into()), ("B2".into(), "B5".into())]
         );
+    }
+
+    #[test]
+    fn a_streamed_sheet_keeps_only_what_follows_its_cells() {
+        let mut xml = b"<worksheet><x:sheetData>".to_vec();
+        for r in 1..=20_000 {
+            xml.extend(format!("<row r=\"{r}\"><c r=\"A{r}\"><v>{r}</v></c></row>").bytes());
+        }
+        xml.extend(
+            b"</x:sheetData><mergeCells><mergeCell ref=\"A1:B2\"/></mergeCells></worksheet>",
+        );
+        // An odd number of bytes per read, so that tags are split across reads.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(4093).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let tail = sheet_tail(Trickle(&xml)).expect("tail");
+        assert!(
+            tail.starts_with(b"</x:sheetData>"),
+            "{}",
+            String::from_utf8_lossy(&tail)
+        );
+        assert_eq!(merges_in(&tail).len(), 1);
     }
 
     #[test]
