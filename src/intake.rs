@@ -400,6 +400,25 @@ mod tests {
     }
 
     #[test]
+    fn sizes_a_dimensions_record_as_calamine_reserves_it() {
+        let biff8 = |first_row: u32, last_row: u32, first_col: u16, last_col: u16| {
+            let mut d = Vec::new();
+            d.extend(first_row.to_le_bytes());
+            d.extend(last_row.to_le_bytes());
+            d.extend(first_col.to_le_bytes());
+            d.extend(last_col.to_le_bytes());
+            d.extend([0, 0]);
+            d
+        };
+        // A1:I40 (last row and column are one past the end).
+        assert_eq!(declared_grid(&biff8(0, 40, 0, 9)), 360);
+        // A last row before the first wraps to about 2³² rows, as calamine computes it.
+        assert!(declared_grid(&biff8(10, 5, 0, 9)) > 4_000_000_000);
+        assert_eq!(declared_grid(&biff8(0, 0, 0, 0)), 1);
+        assert_eq!(declared_grid(&[0; 3]), 0);
+    }
+
+    #[test]
     fn refuses_an_xls_cell_far_off_the_form() {
         let mut bytes = sample_xls();
         // The first LABELSST record (type 0x00FD, length 10): move its cell to IV65536.
