@@ -858,3 +858,36 @@ fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
     drop(_restore);
     assert_eq!(contents(&books), before, "inputs are never written");
 }
+
+/// A named pipe and a link to `/dev/zero`, both named like workbooks: reading either would
+/// never end (the pipe waits for a writer, the device never stops), so neither is read.
+#[cfg(unix)]
+#[test]
+fn a_pipe_or_a_device_named_like_a_workbook_is_not_read() {
+    let dir = scratch("folder-special");
+    let input = dir.join("in");
+    let books = lay_out(&input, &["good.xlsx"]);
+    let made = std::process::Command::new("mkfifo")
+        .arg(input.join("pipe.xlsx"))
+        .status()
+        .is_ok_and(|s| s.success());
+    std::os::unix::fs::symlink("/dev/zero", input.join("zero.xlsx")).expect("link");
+    let run = selfeval_within(&["check", s(&input), "--no-write", "--format", "json"], 60);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let doc = run.json();
+    let mut expected = vec!["good.xlsx", "zero.xlsx"];
+    if made {
+        expected.insert(1, "pipe.xlsx");
+    }
+    assert_eq!(reported(&doc, &input), expected);
+    for f in doc["files"].as_array().expect("files") {
+        let path = f["path"].as_str().unwrap_or("");
+        if path.ends_with("good.xlsx") {
+            assert!(has_forms(f), "{f}");
+        } else {
+            let error = f["error"].as_str().unwrap_or("");
+            assert!(error.contains("不是普通文件"), "{path}: {error}");
+        }
+    }
+    assert!(books.iter().all(|b| b.exists()));
+}

@@ -351,26 +351,12 @@ fn check_one(
         }
     };
     let path = input.path.display().to_string();
-    // Refuse a huge file before reading it into memory.
-    if let Ok(meta) = std::fs::metadata(&input.path)
-        && meta.len() > crate::intake::limits::MAX_FILE_BYTES
-    {
-        let e = crate::reader::ReadError::TooLarge {
-            mb: meta.len() / (1024 * 1024),
-        };
-        return FileOutcome {
-            path,
-            result: Err(e.to_string()),
-            written: None,
-            write_error: None,
-        };
-    }
-    let bytes = match std::fs::read(&input.path) {
+    let bytes = match read_input(&input.path) {
         Ok(b) => b,
-        Err(e) => {
+        Err(reason) => {
             return FileOutcome {
                 path,
-                result: Err(format!("无法打开文件 (cannot open): {e}")),
+                result: Err(reason),
                 written: None,
                 write_error: None,
             };
@@ -403,6 +389,38 @@ fn check_one(
         Err(e) => outcome.write_error = Some(format!("{e:#}")),
     }
     outcome
+}
+
+/// The bytes of one input, read only if it is a regular file within the size limit: a link
+/// to a device never stops giving bytes, and opening a named pipe waits for a writer.
+fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("无法打开文件 (cannot open): {e}");
+    let limit = crate::intake::limits::MAX_FILE_BYTES;
+    let too_large = |len: u64| {
+        crate::reader::ReadError::TooLarge {
+            mb: len / (1024 * 1024),
+        }
+        .to_string()
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(
+            "不是普通文件（设备、管道等），未读取 (not a regular file: not read)".to_string(),
+        );
+    }
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    // The file may have grown since it was measured.
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// `to` relative to the folder `from`, for a link that survives moving both together.
