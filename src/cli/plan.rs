@@ -35,8 +35,23 @@ pub(super) struct Plan {
 
 const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
-/// What a folder walk found: a workbook, or a folder and why it could not be listed.
-type Found = (PathBuf, Option<String>);
+/// What a folder walk found.
+enum Found {
+    Workbook(PathBuf),
+    /// A folder that could not be listed, and why.
+    Unlistable {
+        path: PathBuf,
+        reason: String,
+    },
+}
+
+impl Found {
+    fn path(&self) -> &Path {
+        match self {
+            Found::Workbook(p) | Found::Unlistable { path: p, .. } => p,
+        }
+    }
+}
 
 /// This run's own outputs, as canonical paths, so that a walk over an input folder holding
 /// them never checks them (a second run over `in/ --out-dir in/核查` sees what the first did).
@@ -84,22 +99,24 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
                     .map(|f| (f, Some(p.as_path()))),
             );
         } else {
-            found.push(((p.clone(), None), None));
+            found.push((Found::Workbook(p.clone()), None));
         }
     }
     // A workbook reached twice (a link to a file beside it, a folder given twice) is
     // checked once, under the first name it was found by.
     let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let mut once = BTreeSet::new();
-    found.retain(|((p, _), _)| once.insert(real(p)));
+    found.retain(|(f, _)| once.insert(real(f.path())));
     // An unreadable folder counts as an entry: a folder holding nothing else is reported.
     if found.is_empty() {
         bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
     }
     let is_input: BTreeSet<PathBuf> = found
         .iter()
-        .filter(|((_, error), _)| error.is_none())
-        .filter_map(|((p, _), _)| p.canonicalize().ok())
+        .filter_map(|(f, _)| match f {
+            Found::Workbook(p) => p.canonicalize().ok(),
+            Found::Unlistable { .. } => None,
+        })
         .collect();
     if let Some(s) = &args.summary
         && s.canonicalize().is_ok_and(|s| is_input.contains(&s))
@@ -115,17 +132,19 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     let mut taken = BTreeSet::new();
     let mut own: Vec<Option<PathBuf>> = found
         .iter()
-        .map(|((path, error), root)| {
-            (error.is_none() && keeps_extension(path))
-                .then(|| output_path(path, *root, out_dir, false, &mut taken))
+        .map(|(f, root)| match f {
+            Found::Workbook(path) if keeps_extension(path) => {
+                Some(output_path(path, *root, out_dir, false, &mut taken))
+            }
+            _ => None,
         })
         .collect();
     let inputs = found
         .into_iter()
         .zip(own.iter_mut())
-        .map(|(((path, error), root), own)| match error {
-            Some(reason) => Input::Unreadable { path, reason },
-            None => {
+        .map(|((f, root), own)| match f {
+            Found::Unlistable { path, reason } => Input::Unreadable { path, reason },
+            Found::Workbook(path) => {
                 let output = own
                     .take()
                     .unwrap_or_else(|| output_path(&path, root, out_dir, true, &mut taken));
@@ -175,7 +194,7 @@ fn walk(root: &Path, outputs: &Outputs) -> Result<Vec<Found>> {
     let entries = list(root).with_context(cannot)?;
     let mut found = Vec::new();
     visit(entries, &mut found, &mut seen, outputs);
-    found.sort();
+    found.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(found)
 }
 
@@ -195,11 +214,9 @@ fn visit(
     seen: &mut BTreeSet<PathBuf>,
     outputs: &Outputs,
 ) {
-    let unreadable = |path: PathBuf, e: std::io::Error| {
-        (
-            path,
-            Some(format!("无法读取文件夹 (cannot read folder): {e}")),
-        )
+    let unreadable = |path: PathBuf, e: std::io::Error| Found::Unlistable {
+        path,
+        reason: format!("无法读取文件夹 (cannot read folder): {e}"),
     };
     for path in entries {
         if path.is_dir() {
@@ -220,7 +237,7 @@ fn visit(
                 Err(e) => found.push(unreadable(path, e)),
             }
         } else if is_workbook_name(&path) && !outputs.is_summary(&path) {
-            found.push((path, None));
+            found.push(Found::Workbook(path));
         }
     }
 }
