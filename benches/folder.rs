@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use rayon::prelude::*;
 
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 const OPENPYXL_SUBSET: usize = 100;
 
 fn main() {
@@ -56,9 +56,7 @@ fn main() {
     // Warm the page cache so that every measurement reads from memory.
     floor(&files, None);
 
-    let read = median(|| timed(|| floor(&files, None)));
     let out = root.join("floor-out");
-    let read_write = median(|| timed(|| floor(&files, Some(&out))));
     let bin = env!("CARGO_BIN_EXE_selfeval");
     let check_dir = |dir: &Path| {
         vec![
@@ -80,8 +78,16 @@ fn main() {
             "-q".into(),
         ]
     };
-    let b = median_run(bin, &check_dir(&corpus));
-    let c = median_run(bin, &write_dir(&corpus));
+    // Each selfeval run is paired with a floor run just before it, so that the shared
+    // machine's slow and fast spells fall on both sides of a ratio alike.
+    let (read, b, b_ratio) = paired(
+        || timed(|| floor(&files, None)),
+        || run(bin, &check_dir(&corpus)),
+    );
+    let (read_write, c, c_ratio) = paired(
+        || timed(|| floor(&files, Some(&out))),
+        || run(bin, &write_dir(&corpus)),
+    );
     let b_half = run(bin, &check_dir(&half));
     let c_half = run(bin, &write_dir(&half));
 
@@ -98,7 +104,7 @@ fn main() {
         "| (b) selfeval check --no-write | {:.3} | {:.0} | {:.2} × (a) |",
         b.0.as_secs_f64(),
         per_s(b.0),
-        ratio(b.0, read)
+        b_ratio
     );
     println!(
         "| (a′) floor: read + rust_xlsxwriter write back | {:.3} | {:.0} | 1.00 |",
@@ -109,7 +115,7 @@ fn main() {
         "| (c) selfeval check --out-dir --summary | {:.3} | {:.0} | {:.2} × (a′) |",
         c.0.as_secs_f64(),
         per_s(c.0),
-        ratio(c.0, read_write)
+        c_ratio
     );
     println!();
     println!(
@@ -235,12 +241,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> Duration {
     t.elapsed()
 }
 
-fn median(mut f: impl FnMut() -> Duration) -> Duration {
-    let mut v: Vec<Duration> = (0..RUNS).map(|_| f()).collect();
-    v.sort();
-    v[RUNS / 2]
-}
-
 /// Runs the binary; returns wall time and its peak resident memory in MB.
 // The child is reaped by wait4, which also reports its peak memory.
 #[allow(clippy::zombie_processes)]
@@ -265,15 +265,29 @@ fn run(bin: &str, args: &[String]) -> (Duration, f64) {
     (elapsed, usage.ru_maxrss as f64 / 1024.0)
 }
 
-fn median_run(bin: &str, args: &[String]) -> (Duration, f64) {
-    let mut v: Vec<(Duration, f64)> = (0..RUNS).map(|_| run(bin, args)).collect();
-    v.sort_by_key(|x| x.0);
-    let peak = v.iter().map(|x| x.1).fold(0.0, f64::max);
-    (v[RUNS / 2].0, peak)
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64()
+/// `RUNS` pairs of (floor, selfeval) run back to back: the median floor time, the median
+/// selfeval time with its peak memory, and the median of the pairs' ratios.
+fn paired(
+    mut floor: impl FnMut() -> Duration,
+    mut ours: impl FnMut() -> (Duration, f64),
+) -> (Duration, (Duration, f64), f64) {
+    let pairs: Vec<(Duration, (Duration, f64))> = (0..RUNS).map(|_| (floor(), ours())).collect();
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let floor_s = mid(pairs.iter().map(|p| p.0.as_secs_f64()).collect());
+    let ours_s = mid(pairs.iter().map(|p| p.1.0.as_secs_f64()).collect());
+    let peak = pairs.iter().map(|p| p.1.1).fold(0.0, f64::max);
+    let ratio = mid(pairs
+        .iter()
+        .map(|p| p.1.0.as_secs_f64() / p.0.as_secs_f64())
+        .collect());
+    (
+        Duration::from_secs_f64(floor_s),
+        (Duration::from_secs_f64(ours_s), peak),
+        ratio,
+    )
 }
 
 fn openpyxl(corpus: &Path, out: &Path) -> Option<(usize, f64)> {
