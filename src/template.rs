@@ -102,9 +102,12 @@ pub fn normalize_label(text: &str) -> String {
             _ => {}
         }
     }
+    // Prefix checks rather than `trim_start_matches(&str)`, whose searcher costs more to
+    // build than these short labels take to scan.
     let kept = out
-        .trim_start_matches("其中:")
-        .trim_start_matches("其中")
+        .strip_prefix("其中:")
+        .or_else(|| out.strip_prefix("其中"))
+        .unwrap_or(&out)
         .trim_end_matches([':', ',']);
     if kept.len() != out.len() {
         let start = kept.as_ptr() as usize - out.as_ptr() as usize;
@@ -367,6 +370,23 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_normalise_width_spaces_brackets_and_prefixes() {
+        let cases = [
+            ("全年预算数（A）", "全年预算数"),
+            ("分 值", "分值"),
+            ("总\u{3000}分", "总分"),
+            ("其中：财政拨款", "财政拨款"),
+            ("其中财政拨款", "财政拨款"),
+            ("项目名称：", "项目名称"),
+            ("【备注】说明", "说明"),
+            ("", ""),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalize_label(raw), want, "{raw}");
+        }
+    }
 
     #[test]
     fn bundled_templates_parse() {
