@@ -476,3 +476,77 @@ fn a_sheet_with_only_a_title_is_not_a_form() {
         "no copy of a workbook without a form"
     );
 }
+
+/// A clean form with one cell far off at the last row and column read, and a clean form
+/// whose one merged range covers the whole sheet: neither may cost memory or time in
+/// proportion to the span (the grid is sparse and merges stay ranges).
+#[test]
+fn a_far_off_cell_or_a_sheet_wide_merge_costs_nothing() {
+    let dir = scratch("badfiles-span");
+    let far = dir.join("far.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    write_form(ws, &clean());
+    ws.write_string(19_999, 511, "远处的单元格")
+        .expect("far cell");
+    wb.save(&far).expect("save");
+    let form = dir.join("form.xlsx");
+    write_book(&form, &[clean()], false);
+    let merged = dir.join("merged.xlsx");
+    repack(&form, &merged, "xl/worksheets/sheet1.xml", |body| {
+        let huge = r#"<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>"#;
+        let text = String::from_utf8(body).expect("utf-8 sheet");
+        let at = text.find("</sheetData>").expect("sheetData") + "</sheetData>".len();
+        format!("{}{huge}{}", &text[..at], &text[at..]).into_bytes()
+    });
+    std::fs::remove_file(&form).expect("remove");
+    #[cfg(unix)]
+    for book in [&far, &merged] {
+        let mb = peak_memory_mb(&["check", book.to_str().expect("utf-8"), "--no-write", "-q"]);
+        assert!(mb < 100.0, "{}: {mb:.0} MB", book.display());
+    }
+    let started = Instant::now();
+    let (_, doc) = run_folder(&dir);
+    assert!(started.elapsed() < Duration::from_secs(20), "{doc}");
+    let far_form = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("far.xlsx")))
+        .expect("far.xlsx reported");
+    assert_eq!(far_form["forms"][0]["total"], "99.45", "{far_form}");
+    let merged_error = doc["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("merged.xlsx"))
+        })
+        .expect("merged.xlsx reported")["error"]
+        .clone();
+    assert!(
+        merged_error
+            .as_str()
+            .is_none_or(|e| !e.contains("内部错误")),
+        "{merged_error}"
+    );
+}
+
+/// The peak resident memory of one `selfeval` run, from `wait4`'s resource usage.
+#[cfg(unix)]
+fn peak_memory_mb(args: &[&str]) -> f64 {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_selfeval"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run selfeval");
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value to be written over.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; `status` and `usage` are valid for writing.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    usage.ru_maxrss as f64 / 1024.0
+}

@@ -4,7 +4,7 @@
 
 mod merges;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -79,6 +79,11 @@ impl RawCell {
         }
     }
 
+    /// Holds neither a value nor a formula: not stored at all.
+    fn is_vacant(&self) -> bool {
+        matches!(self.value, RawValue::Empty) && self.formula.is_none()
+    }
+
     pub fn is_empty(&self) -> bool {
         match &self.value {
             RawValue::Empty => true,
@@ -105,13 +110,19 @@ pub struct RawSheet {
     /// Row count and column count of the grid, which starts at A1.
     pub rows: u32,
     pub cols: u32,
-    cells: Vec<RawCell>,
+    /// Each row's cells that hold something, by column. Sparse, so that one far-off cell in
+    /// a crafted sheet costs that cell, not the whole grid up to it.
+    grid: Vec<Vec<(u32, RawCell)>>,
+    /// At most [`MAX_MERGES`]; each is kept as a range, never expanded cell by cell (one
+    /// `A1:XFD1048576` would be seventeen billion cells).
     pub merges: Vec<Merge>,
-    anchors: HashMap<Pos, Pos>,
     /// Number cells whose format fixes the decimals shown (`0.00`, `0%`); elsewhere a number
     /// shows its whole stored value.
     fixed_decimals: HashSet<Pos>,
 }
+
+/// Merged ranges kept per sheet; a form has a few hundred at most.
+const MAX_MERGES: usize = 10_000;
 
 static EMPTY: RawCell = RawCell {
     value: RawValue::Empty,
@@ -126,71 +137,85 @@ impl RawSheet {
             formats: false,
             rows,
             cols,
-            cells: vec![RawCell::default(); rows as usize * cols as usize],
+            grid: vec![Vec::new(); rows as usize],
             merges: Vec::new(),
-            anchors: HashMap::new(),
             fixed_decimals: HashSet::new(),
         }
     }
 
-    fn index(&self, pos: Pos) -> Option<usize> {
-        (pos.row < self.rows && pos.col < self.cols)
-            .then(|| pos.row as usize * self.cols as usize + pos.col as usize)
-    }
-
     /// The cell exactly at `pos`, ignoring merges.
     pub fn own(&self, pos: Pos) -> &RawCell {
-        self.index(pos).map_or(&EMPTY, |i| &self.cells[i])
+        let Some(row) = self.grid.get(pos.row as usize) else {
+            return &EMPTY;
+        };
+        match row.binary_search_by_key(&pos.col, |c| c.0) {
+            Ok(i) => &row[i].1,
+            Err(_) => &EMPTY,
+        }
     }
 
     /// A copy holding only the cells of `rows`, at their own addresses: one form of a sheet
     /// that holds several.
     pub fn band(&self, rows: std::ops::Range<u32>) -> RawSheet {
         let mut band = self.clone();
-        let cols = self.cols as usize;
-        for (i, cell) in band.cells.iter_mut().enumerate() {
-            if !rows.contains(&((i / cols.max(1)) as u32)) {
-                *cell = RawCell::default();
+        for (r, row) in band.grid.iter_mut().enumerate() {
+            if !rows.contains(&(r as u32)) {
+                row.clear();
             }
         }
         band.merges
             .retain(|m| rows.contains(&m.first.row) && rows.contains(&m.last.row));
-        band.anchors
-            .retain(|p, a| rows.contains(&p.row) && rows.contains(&a.row));
         band
     }
 
     /// Every cell that holds a value or a formula, row by row.
     pub fn cells(&self) -> impl Iterator<Item = (Pos, &RawCell)> {
-        let cols = self.cols.max(1) as usize;
-        self.cells
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !matches!(c.value, RawValue::Empty) || c.formula.is_some())
-            .map(move |(i, c)| (Pos::new((i / cols) as u32, (i % cols) as u32), c))
+        self.grid.iter().enumerate().flat_map(|(r, row)| {
+            row.iter()
+                .filter(|(_, c)| !c.is_vacant())
+                .map(move |(col, c)| (Pos::new(r as u32, *col), c))
+        })
     }
 
+    /// Puts `cell` at `pos`, within the grid; an empty cell leaves no trace.
     pub fn set(&mut self, pos: Pos, cell: RawCell) {
-        if let Some(i) = self.index(pos) {
-            self.cells[i] = cell;
+        if pos.col >= self.cols {
+            return;
+        }
+        let Some(row) = self.grid.get_mut(pos.row as usize) else {
+            return;
+        };
+        match (
+            row.binary_search_by_key(&pos.col, |c| c.0),
+            cell.is_vacant(),
+        ) {
+            (Ok(i), false) => row[i].1 = cell,
+            (Ok(i), true) => {
+                row.remove(i);
+            }
+            (Err(i), false) => row.insert(i, (pos.col, cell)),
+            (Err(_), true) => {}
         }
     }
 
     pub fn add_merge(&mut self, merge: Merge) {
-        for row in merge.first.row..=merge.last.row {
-            for col in merge.first.col..=merge.last.col {
-                let p = Pos::new(row, col);
-                if p != merge.first {
-                    self.anchors.insert(p, merge.first);
-                }
-            }
+        if self.merges.len() < MAX_MERGES && merge.first != merge.last {
+            self.merges.push(merge);
         }
-        self.merges.push(merge);
+    }
+
+    /// The merged range that covers `pos` without starting there.
+    fn merged_over(&self, pos: Pos) -> Option<&Merge> {
+        self.merges.iter().find(|m| {
+            pos != m.first
+                && (m.first.row..=m.last.row).contains(&pos.row)
+                && (m.first.col..=m.last.col).contains(&pos.col)
+        })
     }
 
     /// Where the value shown at `pos` lives: the top-left cell of its merged range.
     pub fn anchor(&self, pos: Pos) -> Pos {
-        self.anchors.get(&pos).copied().unwrap_or(pos)
+        self.merged_over(pos).map_or(pos, |m| m.first)
     }
 
     /// Whether a number format rounds what `pos` shows to fixed decimals. Without one (General,
@@ -206,7 +231,7 @@ impl RawSheet {
 
     /// Whether `pos` is covered by a merged range without being its top-left cell.
     pub fn is_merged_away(&self, pos: Pos) -> bool {
-        self.anchors.contains_key(&pos)
+        self.merged_over(pos).is_some()
     }
 
     /// The value shown at `pos`: a merged range's value belongs to each of its cells.
@@ -486,10 +511,10 @@ fn build_sheet(
         for (r, c, text) in f.used_cells() {
             let Some((r0, c0)) = f.start() else { break };
             let pos = Pos::new(r0 + r as u32, c0 + c as u32);
-            if !text.is_empty()
-                && let Some(i) = sheet.index(pos)
-            {
-                sheet.cells[i].formula = Some(text.clone());
+            if !text.is_empty() {
+                let mut cell = sheet.own(pos).clone();
+                cell.formula = Some(text.clone());
+                sheet.set(pos, cell);
             }
         }
     }
