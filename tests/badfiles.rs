@@ -536,6 +536,7 @@ fn a_far_off_cell_or_a_sheet_wide_merge_costs_nothing() {
 
 /// The peak resident memory of one `selfeval` run, from `wait4`'s resource usage.
 #[cfg(unix)]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which clippy does not see
 fn peak_memory_mb(args: &[&str]) -> f64 {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_selfeval"))
         .args(args)
