@@ -88,17 +88,20 @@ const KEEP: usize = 256 * 1024;
 /// What follows a sheet's cells, read as a stream so that a sheet of a million rows is never
 /// held in memory: everything after the last `</sheetData>`, or the last [`KEEP`] bytes.
 fn sheet_tail(mut part: impl Read) -> Option<Vec<u8>> {
+    const CHUNK: u64 = 64 * 1024;
+    // A closing tag may straddle two reads: search again this many bytes before the new ones.
+    const OVERLAP: usize = 80;
     let mut tail = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
+    let mut closed = false;
     loop {
-        let n = part.read(&mut chunk).ok()?;
-        if n == 0 {
+        let from = tail.len().saturating_sub(OVERLAP);
+        if part.by_ref().take(CHUNK).read_to_end(&mut tail).ok()? == 0 {
             return Some(tail);
         }
-        tail.extend_from_slice(&chunk[..n]);
-        if let Some(at) = last_closing_sheet_data(&tail) {
-            tail.drain(..at);
-        } else if tail.len() > KEEP {
+        if let Some(at) = last_closing_sheet_data(&tail[from..]) {
+            tail.drain(..from + at);
+            closed = true;
+        } else if !closed && tail.len() > KEEP {
             tail.drain(..tail.len() - KEEP);
         }
     }
