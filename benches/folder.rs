@@ -17,9 +17,11 @@ mod form;
 #[path = "../tests/corpus/lay.rs"]
 #[allow(dead_code)]
 mod lay;
+#[path = "../tests/common/measure.rs"]
+mod measure;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, open_workbook_auto_from_rs};
@@ -242,27 +244,15 @@ fn timed<T>(f: impl FnOnce() -> T) -> Duration {
 }
 
 /// Runs the binary; returns wall time and its peak resident memory in MB.
-// The child is reaped by wait4, which also reports its peak memory.
-#[allow(clippy::zombie_processes)]
 fn run(bin: &str, args: &[String]) -> (Duration, f64) {
-    let t = Instant::now();
-    let child = Command::new(bin)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run selfeval");
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; `status` and `usage` are valid for writing.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-    let elapsed = t.elapsed();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = measure::measured(bin, &args);
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 2,
-        "selfeval failed: {status}"
+        run.code.is_some_and(|c| c <= 2),
+        "selfeval failed: {:?}",
+        run.code
     );
-    (elapsed, usage.ru_maxrss as f64 / 1024.0)
+    (run.elapsed, run.peak_mb)
 }
 
 /// `RUNS` pairs of (floor, selfeval) run back to back: the median floor time, the median

@@ -502,8 +502,16 @@ fn a_far_off_cell_or_a_sheet_wide_merge_costs_nothing() {
     std::fs::remove_file(&form).expect("remove");
     #[cfg(unix)]
     for book in [&far, &merged] {
-        let mb = peak_memory_mb(&["check", book.to_str().expect("utf-8"), "--no-write", "-q"]);
-        assert!(mb < 100.0, "{}: {mb:.0} MB", book.display());
+        let run = common::measure::measured(
+            env!("CARGO_BIN_EXE_selfeval"),
+            &["check", book.to_str().expect("utf-8"), "--no-write", "-q"],
+        );
+        assert!(
+            run.peak_mb < 100.0,
+            "{}: {:.0} MB",
+            book.display(),
+            run.peak_mb
+        );
     }
     let started = Instant::now();
     let (_, doc) = run_folder(&dir);
@@ -532,22 +540,4 @@ fn a_far_off_cell_or_a_sheet_wide_merge_costs_nothing() {
             .is_none_or(|e| !e.contains("内部错误")),
         "{merged_error}"
     );
-}
-
-/// The peak resident memory of one `selfeval` run, from `wait4`'s resource usage.
-#[cfg(unix)]
-#[allow(clippy::zombie_processes)] // reaped by wait4, which clippy does not see
-fn peak_memory_mb(args: &[&str]) -> f64 {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_selfeval"))
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("run selfeval");
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value to be written over.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; `status` and `usage` are valid for writing.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-    usage.ru_maxrss as f64 / 1024.0
 }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod measure;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
