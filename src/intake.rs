@@ -15,8 +15,10 @@ use crate::reader::{BookFormat, ReadError};
 pub mod limits {
     /// Largest input file, in bytes, read at all (checked before reading it in the CLI).
     pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
-    /// Largest declared uncompressed size of one part of an `.xlsx`/`.ods` package.
-    pub const MAX_ENTRY_BYTES: u64 = 100 * 1024 * 1024;
+    /// Largest declared uncompressed size of one part of an `.xlsx`/`.ods` package. A sheet
+    /// this size is half a million cells; writing its corrected copy holds it about four
+    /// times over, and two such files may be checked at once.
+    pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
     /// Largest declared uncompressed size of an `.xlsx` part the reader holds whole in memory
     /// (shared strings, styles, the workbook part): a real form's are a few KB, and 16 MB of
     /// one-letter shared strings already cost about 50 MB once read. Sheets are streamed

@@ -346,6 +346,9 @@ const MAX_ROWS: u32 = 20_000;
 const MAX_COLS: u32 = 512;
 /// Cells read from one sheet at most, so that a crafted sheet cannot exhaust memory.
 const MAX_CELLS: usize = 200_000;
+/// Text read from one sheet at most: a form holds well under 100 KB, and every label is
+/// copied a few times on its way through the model.
+const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 
 /// `.xlsx`: values and their number formats in one pass over each sheet (the floor a
 /// checker is measured against reads each sheet once), then the merged ranges from the
@@ -363,6 +366,7 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(
             reason,
         };
         let mut found: Vec<(Pos, Data, usize)> = Vec::new();
+        let mut text_bytes = 0usize;
         let mut reader = wb
             .worksheet_cells_reader(&name)
             .map_err(|e| sheet_err(e.to_string()))?;
@@ -378,10 +382,14 @@ fn read_xlsx<RS: std::io::Read + std::io::Seek>(
             if col >= MAX_COLS || *cell.get_value() == calamine::DataRef::Empty {
                 continue;
             }
-            if found.len() >= MAX_CELLS {
+            if found.len() >= MAX_CELLS || text_bytes > MAX_TEXT_BYTES {
                 break;
             }
-            found.push((Pos::new(row, col), cell.get_value().clone().into(), style));
+            let data: Data = cell.get_value().clone().into();
+            if let Data::String(s) = &data {
+                text_bytes += s.len();
+            }
+            found.push((Pos::new(row, col), data, style));
         }
         // What each style's number format shows, worked out once per style, not per cell.
         let shapes: Vec<NumberShape> = reader
