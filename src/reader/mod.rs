@@ -326,7 +326,7 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
                 let merges = wb
                     .merge_cells_by_sheet_name(name)
                     .map_err(|e| e.to_string())?;
-                Ok((merges, None))
+                Ok(merges)
             })
         }
         BookFormat::Ods => {
@@ -336,7 +336,7 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
             })?;
             // calamine does not report merged ranges for ODS; the model tolerates
             // level-1/level-2 labels written once with blanks below.
-            read_sheets(&mut wb, format, |_, _| Ok((Vec::new(), None)))
+            read_sheets(&mut wb, format, |_, _| Ok(Vec::new()))
         }
     }
 }
@@ -457,12 +457,12 @@ fn xlsx_error(e: calamine::XlsxError) -> ReadError {
     }
 }
 
-type Extras = (Vec<calamine::Dimensions>, Option<calamine::StyleRange>);
-
+/// `.xls` and `.ods`: values and formulas through calamine's ranges, merged ranges from
+/// `merges`. calamine reads no number formats for these, so `formats` stays false.
 fn read_sheets<R, RS>(
     wb: &mut R,
     format: BookFormat,
-    extras: impl Fn(&mut R, &str) -> Result<Extras, String>,
+    merges: impl Fn(&mut R, &str) -> Result<Vec<calamine::Dimensions>, String>,
 ) -> Result<RawBook, ReadError>
 where
     R: Reader<RS>,
@@ -480,11 +480,10 @@ where
             .worksheet_range(&name)
             .map_err(|e| sheet_err(e.to_string()))?;
         let formulas = wb.worksheet_formula(&name).ok();
-        let (merges, styles) = extras(wb, &name).map_err(sheet_err)?;
-        let mut sheet = build_sheet(&name, &range, formulas.as_ref(), styles.as_ref());
+        let merged = merges(wb, &name).map_err(sheet_err)?;
+        let mut sheet = build_sheet(&name, &range, formulas.as_ref());
         sheet.hidden = hidden;
-        sheet.formats = styles.is_some();
-        for m in merges {
+        for m in merged {
             sheet.add_merge(Merge {
                 first: Pos::new(m.start.0, m.start.1),
                 last: Pos::new(m.end.0, m.end.1),
@@ -499,7 +498,6 @@ fn build_sheet(
     name: &str,
     range: &calamine::Range<Data>,
     formulas: Option<&calamine::Range<String>>,
-    styles: Option<&calamine::StyleRange>,
 ) -> RawSheet {
     let (rows, cols) = range.end().map_or((0, 0), |(r, c)| (r + 1, c + 1));
     let mut sheet = RawSheet::new(name, rows, cols);
@@ -508,12 +506,12 @@ fn build_sheet(
             Some((r0, c0)) => (r0 + r as u32, c0 + c as u32),
             None => continue,
         };
-        let shape = styles
-            .and_then(|s| s.get((row, col)))
-            .and_then(|st| st.number_format.as_ref())
-            .map(NumberShape::of)
-            .unwrap_or_default();
-        place(&mut sheet, Pos::new(row, col), data.clone(), shape);
+        place(
+            &mut sheet,
+            Pos::new(row, col),
+            data.clone(),
+            NumberShape::default(),
+        );
     }
     if let Some(f) = formulas {
         for (r, c, text) in f.used_cells() {
