@@ -7,6 +7,7 @@ use crate::cell::CellRef;
 use crate::finding::{Finding, Severity};
 use crate::model::{SheetOutcome, read_forms};
 use crate::reader::{BookFormat, RawBook, ReadError, read_book};
+use crate::report::FileOutcome;
 use crate::sandbox::Sandbox;
 use crate::scorer::{Rules, Scored, score};
 use crate::writer::{CellEdit, Corrections, FindingRow, Mark};
@@ -134,30 +135,14 @@ pub fn check_upload(
     rules: Rules,
     write: bool,
     sandbox: Option<&Sandbox>,
-) -> (crate::report::FileOutcome, Option<Vec<u8>>) {
+) -> (FileOutcome, Option<Vec<u8>>) {
     if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes)) {
-        let outcome = crate::report::FileOutcome {
-            path: name.to_string(),
-            result: Err(e.to_string()),
-            written: None,
-            write_error: None,
-        };
-        return (outcome, None);
+        return (FileOutcome::failed(name, e.to_string()), None);
     }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         check_and_correct(name, bytes, rules, write)
     }))
-    .unwrap_or_else(|_| {
-        (
-            crate::report::FileOutcome {
-                path: name.to_string(),
-                result: Err(INTERNAL_ERROR.to_string()),
-                written: None,
-                write_error: None,
-            },
-            None,
-        )
-    })
+    .unwrap_or_else(|_| (FileOutcome::failed(name, INTERNAL_ERROR), None))
 }
 
 fn check_and_correct(
@@ -165,28 +150,23 @@ fn check_and_correct(
     bytes: &[u8],
     rules: Rules,
     write: bool,
-) -> (crate::report::FileOutcome, Option<Vec<u8>>) {
-    let mut outcome = crate::report::FileOutcome {
-        path: name.to_string(),
-        result: Err(String::new()),
-        written: None,
-        write_error: None,
-    };
+) -> (FileOutcome, Option<Vec<u8>>) {
     let (book, check) = match check_bytes(bytes, rules) {
         Ok(x) => x,
-        Err(e) => {
-            outcome.result = Err(e.to_string());
-            return (outcome, None);
-        }
+        Err(e) => return (FileOutcome::failed(name, e.to_string()), None),
     };
-    let mut corrected = None;
+    let (mut corrected, mut write_error) = (None, None);
     if write && !check.forms.is_empty() {
-        let fixes = corrections(&check);
-        match crate::writer::write_corrected(bytes, &book, &fixes) {
+        match crate::writer::write_corrected(bytes, &book, &corrections(&check)) {
             Ok(b) => corrected = Some(b),
-            Err(e) => outcome.write_error = Some(e.to_string()),
+            Err(e) => write_error = Some(e.to_string()),
         }
     }
-    outcome.result = Ok(check);
+    let outcome = FileOutcome {
+        path: name.to_string(),
+        result: Ok(check),
+        written: None,
+        write_error,
+    };
     (outcome, corrected)
 }

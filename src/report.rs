@@ -22,6 +22,18 @@ pub struct FileOutcome {
     pub write_error: Option<String>,
 }
 
+impl FileOutcome {
+    /// A file that could not be checked, and why.
+    pub fn failed(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        FileOutcome {
+            path: path.into(),
+            result: Err(reason.into()),
+            written: None,
+            write_error: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct JsonReport<'a> {
     pub version: u32,

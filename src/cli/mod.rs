@@ -342,25 +342,13 @@ fn check_one(
     let input = match input {
         Input::Book(b) => b,
         Input::Unreadable { path, reason } => {
-            return FileOutcome {
-                path: path.display().to_string(),
-                result: Err(reason.clone()),
-                written: None,
-                write_error: None,
-            };
+            return FileOutcome::failed(path.display().to_string(), reason.as_str());
         }
     };
     let path = input.path.display().to_string();
     let bytes = match read_input(&input.path) {
         Ok(b) => b,
-        Err(reason) => {
-            return FileOutcome {
-                path,
-                result: Err(reason),
-                written: None,
-                write_error: None,
-            };
-        }
+        Err(reason) => return FileOutcome::failed(path, reason),
     };
     let (mut outcome, corrected) = check_upload(&path, &bytes, rules, !args.no_write, sandbox);
     let Some(corrected) = corrected else {
