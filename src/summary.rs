@@ -71,6 +71,15 @@ pub struct IssueRow {
     pub message: String,
 }
 
+/// Where the two long sheets keep their rows while the workbook is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStorage {
+    /// In memory: a web upload's few files, and nothing may touch the disk.
+    Memory,
+    /// Streamed to a temporary file: a province's folder need not fit in memory twice.
+    TempFile,
+}
+
 #[derive(Debug, Default)]
 pub struct Summary {
     pub forms: Vec<FormRow>,
@@ -149,7 +158,7 @@ impl Summary {
 
     /// The summary workbook's bytes, with fixed document properties so that a second run
     /// writes the same bytes.
-    pub fn to_xlsx(&self, rules: Rules) -> Result<Vec<u8>, XlsxError> {
+    pub fn to_xlsx(&self, rules: Rules, rows: RowStorage) -> Result<Vec<u8>, XlsxError> {
         let mut wb = Workbook::new();
         wb.set_properties(
             &DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?),
@@ -165,10 +174,8 @@ impl Summary {
         } else {
             format!("0.{}", "0".repeat(decimals as usize))
         });
-        // The two long sheets stream their rows to a temporary file, so that a province's
-        // summary does not have to fit in memory twice.
-        self.forms_sheet(wb.add_worksheet_with_constant_memory()?, &header, &number)?;
-        self.issues_sheet(wb.add_worksheet_with_constant_memory()?, &header)?;
+        self.forms_sheet(long_sheet(&mut wb, rows)?, &header, &number)?;
+        self.issues_sheet(long_sheet(&mut wb, rows)?, &header)?;
         self.stats_sheet(wb.add_worksheet(), &header)?;
         wb.save_to_buffer()
     }
@@ -379,6 +386,13 @@ fn finish(ws: &mut Worksheet, rows: usize, cols: usize) -> Result<(), XlsxError>
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, rows as u32, cols as u16 - 1)?;
     Ok(())
+}
+
+fn long_sheet(wb: &mut Workbook, rows: RowStorage) -> Result<&mut Worksheet, XlsxError> {
+    match rows {
+        RowStorage::Memory => Ok(wb.add_worksheet()),
+        RowStorage::TempFile => wb.add_worksheet_with_constant_memory(),
+    }
 }
 
 /// A relative path as a link target. Escaped here in full, since the writer would read `#` as

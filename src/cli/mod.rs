@@ -19,7 +19,7 @@ use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, human};
 use crate::sandbox::Sandbox;
 use crate::scorer::Rules;
-use crate::summary::Summary;
+use crate::summary::{RowStorage, Summary};
 use crate::template::{Layout, Profile};
 
 #[derive(Parser, Debug)]
@@ -236,7 +236,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         p.finish_and_clear();
     }
     if let (Some(s), Some(path)) = (summary, &args.summary) {
-        let bytes = s.to_xlsx(rules).context("汇总工作簿 (summary workbook)")?;
+        let bytes = s
+            .to_xlsx(rules, RowStorage::TempFile)
+            .context("汇总工作簿 (summary workbook)")?;
         write_atomically(path, &bytes)?;
         if args.format == Format::Text {
             writeln!(

@@ -7,6 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::CheckArgs;
+use crate::writer::copy_names;
 
 /// One entry of the run, in report order.
 pub(super) enum Input {
@@ -271,20 +272,7 @@ fn output_path(
     };
     // The stem as the file system has it: a name that is not UTF-8 keeps its own bytes.
     let stem = file.file_stem().unwrap_or(std::ffi::OsStr::new("workbook"));
-    let ext = extension(file);
-    let out_ext = if ext == "xlsm" && !rebuilt {
-        "xlsm"
-    } else {
-        "xlsx"
-    };
-    for n in 1.. {
-        let tail = match n {
-            1 => format!(".checked.{out_ext}"),
-            2 => format!(".{ext}.checked.{out_ext}"),
-            n => format!(".{ext}.{n}.checked.{out_ext}"),
-        };
-        let mut name = stem.to_os_string();
-        name.push(tail);
+    for name in copy_names(stem, &extension(file), rebuilt) {
         let candidate = dir.join(name);
         let key = match candidate.to_str() {
             Some(s) => s.to_lowercase().into(),

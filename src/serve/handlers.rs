@@ -18,7 +18,8 @@ use super::upload::{
 use crate::check::NO_FORM;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport};
-use crate::summary::Summary;
+use crate::summary::{RowStorage, Summary};
+use crate::writer::copy_names;
 
 /// What the request log says about a request: put on the response by the handlers, taken
 /// off again by the log layer.
@@ -132,16 +133,16 @@ where
     response
 }
 
-/// Checks every upload; `output` names the corrected copy `/api/corrected` would return.
+/// Checks every upload; `output` names the corrected copy `/api/corrected` would return for
+/// that file alone. No copy is written here: the page asks for one when it is downloaded.
 fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
     let rules = checking.rules();
-    let mut taken = BTreeSet::new();
     let outcomes: Vec<FileOutcome> = uploads
         .iter()
         .map(|u| {
-            let (mut o, copy) = checking.check(&u.name, &u.bytes);
-            if copy.is_some() {
-                o.written = Some(checked_name(&u.name, format_of(&o), &mut taken));
+            let (mut o, _) = checking.check(&u.name, &u.bytes, false);
+            if o.result.as_ref().is_ok_and(|c| !c.forms.is_empty()) {
+                o.written = Some(checked_name(&u.name, format_of(&o), &mut BTreeSet::new()));
             }
             o
         })
@@ -156,7 +157,7 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
 }
 
 fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiError> {
-    let (outcome, copy) = checking.check(&upload.name, &upload.bytes);
+    let (outcome, copy) = checking.check(&upload.name, &upload.bytes, true);
     let format = format_of(&outcome);
     match (outcome.result, copy, outcome.write_error) {
         (Err(reason), _, _) => Err(ApiError::Unprocessable(reason)),
@@ -183,7 +184,7 @@ fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for u in uploads {
-        let (outcome, copy) = checking.check(&u.name, &u.bytes);
+        let (outcome, copy) = checking.check(&u.name, &u.bytes, true);
         let link = match copy {
             Some(bytes) => {
                 let name = checked_name(&u.name, format_of(&outcome), &mut taken);
@@ -202,7 +203,7 @@ fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError
         );
     }
     let summary_bytes = summary
-        .to_xlsx(checking.rules())
+        .to_xlsx(checking.rules(), RowStorage::Memory)
         .map_err(|_| ApiError::Internal)?;
     zip.start_file(SUMMARY_NAME, stored)
         .map_err(|_| ApiError::Internal)?;
@@ -228,30 +229,18 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-/// The corrected copy's name, as on the command line: `a.xlsx` → `a.checked.xlsx`, `a.xlsm`
-/// keeps its macros as `a.checked.xlsm`, `.xls`/`.ods` (rebuilt) → `a.checked.xlsx`; a name
-/// already `taken` in this answer becomes `a.xls.checked.xlsx`, then `a (2).checked.xlsx`.
+/// The corrected copy's name, by the rule every front end shares ([`copy_names`]): the
+/// first not yet `taken` in this answer, compared ignoring case as Windows unzips.
 pub fn checked_name(name: &str, format: BookFormat, taken: &mut BTreeSet<String>) -> String {
     let (stem, ext) = match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => (stem, ext.to_ascii_lowercase()),
-        _ => (name, String::new()),
+        Some((stem, ext)) if !stem.is_empty() => (stem, ext),
+        _ => (name, ""),
     };
-    let out = if ext == "xlsm" && format == BookFormat::Xlsx {
-        "xlsm"
-    } else {
-        "xlsx"
-    };
-    let mut candidate = format!("{stem}.checked.{out}");
-    if taken.contains(&candidate) && !ext.is_empty() {
-        candidate = format!("{stem}.{ext}.checked.{out}");
-    }
-    let mut n = 2;
-    while taken.contains(&candidate) {
-        candidate = format!("{stem} ({n}).checked.{out}");
-        n += 1;
-    }
-    taken.insert(candidate.clone());
-    candidate
+    let rebuilt = format != BookFormat::Xlsx;
+    copy_names(std::ffi::OsStr::new(stem), ext, rebuilt)
+        .map(|n| n.to_string_lossy().into_owned())
+        .find(|n| taken.insert(n.to_lowercase()))
+        .unwrap_or_default()
 }
 
 /// `Content-Disposition` for a download: an ASCII fallback for old clients and the real
@@ -293,7 +282,15 @@ mod tests {
             "a.xls.checked.xlsx"
         );
         assert_eq!(checked_name("a.xlsx", x, &mut taken), "a.xlsx.checked.xlsx");
-        assert_eq!(checked_name("a.xlsx", x, &mut taken), "a (2).checked.xlsx");
+        assert_eq!(
+            checked_name("a.xlsx", x, &mut taken),
+            "a.xlsx.3.checked.xlsx"
+        );
+        // Names differing only in case would overwrite each other when unzipped on Windows.
+        assert_eq!(
+            checked_name("A.xlsx", x, &mut taken),
+            "A.xlsx.4.checked.xlsx"
+        );
         assert_eq!(checked_name("m.XLSM", x, &mut taken), "m.checked.xlsm");
         assert_eq!(
             checked_name("r.xlsm", BookFormat::Xls, &mut taken),

@@ -23,12 +23,7 @@ pub async fn frame(request: Request, next: Next) -> Response {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "-".to_string());
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
+    let declared = super::upload::declared_length(request.headers()).unwrap_or(0);
     let mut response = next.run(request).await;
     let logged = response.extensions_mut().remove::<Logged>();
     let (files, bytes) = logged.map_or((0, declared), |l| (l.files, l.bytes as u64));

@@ -67,8 +67,13 @@ impl Checking {
     }
 
     /// One upload through the library, as every front end checks a file.
-    pub(crate) fn check(&self, name: &str, bytes: &[u8]) -> (FileOutcome, Option<Vec<u8>>) {
-        check_upload(name, bytes, self.rules(), true, self.sandbox.as_ref())
+    pub(crate) fn check(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        write: bool,
+    ) -> (FileOutcome, Option<Vec<u8>>) {
+        check_upload(name, bytes, self.rules(), write, self.sandbox.as_ref())
     }
 }
 

@@ -13,6 +13,36 @@ use rust_decimal::Decimal;
 
 use crate::cell::CellRef;
 
+/// The names a corrected copy of `stem.ext` may take, best first: `a.checked.xlsx`, then
+/// `a.xls.checked.xlsx`, `a.xls.3.checked.xlsx`… (`a.2.checked.xlsx`… without an extension).
+/// An `.xlsm` keeps its macros as `.checked.xlsm` unless it is `rebuilt` from a legacy
+/// workbook. Every front end names copies this way; each takes the first name it has not
+/// given yet in its run.
+pub fn copy_names(
+    stem: &std::ffi::OsStr,
+    ext: &str,
+    rebuilt: bool,
+) -> impl Iterator<Item = std::ffi::OsString> {
+    let ext = ext.to_ascii_lowercase();
+    let out = if ext == "xlsm" && !rebuilt {
+        "xlsm"
+    } else {
+        "xlsx"
+    };
+    let stem = stem.to_os_string();
+    (1u64..).map(move |n| {
+        let tail = match (n, ext.is_empty()) {
+            (1, _) => format!(".checked.{out}"),
+            (n, true) => format!(".{n}.checked.{out}"),
+            (2, false) => format!(".{ext}.checked.{out}"),
+            (n, false) => format!(".{ext}.{n}.checked.{out}"),
+        };
+        let mut name = stem.clone();
+        name.push(tail);
+        name
+    })
+}
+
 /// How a changed or questioned cell is highlighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
