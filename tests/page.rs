@@ -220,13 +220,14 @@ async fn clerk(client: &Client, server: &TestServer, dir: &Path, downloads: &Pat
         format!("reason {reason:?}"),
     )?;
 
-    // A file over the upload limit is refused with the limit named.
+    // A file over the upload limit is refused by the page itself, before it is sent (the
+    // server's refusal words differ), with the limit named.
     drop_file(client, "big.xlsx", &vec![0u8; 300 * 1024]).await?;
     let big = "article.file[data-name=\"big.xlsx\"] p.reason";
     wait_for(client, big).await?;
     let reason = text(client, big).await?;
     check(
-        reason.contains("256 KB 的上限"),
+        reason.contains("文件超过 256 KB 的上限，未上传"),
         format!("reason {reason:?}"),
     )?;
 
