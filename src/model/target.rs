@@ -247,46 +247,24 @@ impl Target {
 /// before the number and one after it may come together (`控制在8.9万元以内`,
 /// `达到90%以上`); the word before decides.
 fn split_operator<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t str) {
-    let words: Vec<(&str, Direction)> = layout
-        .words
-        .operators()
-        .iter()
-        .map(|(w, op)| (w.as_str(), Direction::from(*op)))
-        .collect();
-    let before = words
-        .iter()
-        .find_map(|(word, dir)| t.strip_prefix(word).map(|rest| (*dir, rest)));
+    let words = layout.words.operators();
+    let before = words.iter().find_map(|(word, op)| {
+        t.strip_prefix(word.as_str())
+            .map(|rest| (Direction::from(*op), rest))
+    });
     let rest = before.map_or(t, |b| b.1);
-    let after = words.iter().find_map(|(word, dir)| {
-        rest.strip_suffix(word)
+    let after = words.iter().find_map(|(word, op)| {
+        rest.strip_suffix(word.as_str())
             .filter(|r| !r.is_empty())
-            .map(|r| (*dir, r))
+            .map(|r| (Direction::from(*op), r))
     });
     match (before, after) {
-        (Some((dir, _)), Some((_, core))) | (None, Some((dir, core))) => (Some(dir), core),
+        (Some((dir, _)), Some((_, core))) => (Some(dir), core),
+        // `在8.9万元以内`: a plain `在` before the number says nothing more.
+        (None, Some((dir, core))) => (Some(dir), core.strip_prefix('在').unwrap_or(core)),
         (Some((dir, rest)), None) => (Some(dir), rest),
-        (None, None) => strip_both_ends(t, layout),
+        (None, None) => (None, t),
     }
-}
-
-/// `在8.9万元以内`: a suffix word after a plain `在`.
-fn strip_both_ends<'t>(t: &'t str, layout: &Layout) -> (Option<Direction>, &'t str) {
-    let w = &layout.words;
-    for (list, dir) in [
-        (&w.at_most, Direction::AtMost),
-        (&w.at_least, Direction::AtLeast),
-    ] {
-        for word in list.iter() {
-            if let Some(inner) = t.strip_suffix(word) {
-                for prefix in ["控制在", "达到", "在"] {
-                    if let Some(core) = inner.strip_prefix(prefix) {
-                        return (Some(dir), core);
-                    }
-                }
-            }
-        }
-    }
-    (None, t)
 }
 
 fn parse_range(t: &str, layout: &Layout) -> Option<(Quantity, Quantity)> {
@@ -421,7 +399,7 @@ fn adopt(bare: &Quantity, other: &Quantity) -> Quantity {
 }
 
 /// How many times apart two positive numbers are, as a ratio ≥ 1.
-fn log_distance(a: Decimal, b: Decimal) -> Decimal {
+pub(super) fn log_distance(a: Decimal, b: Decimal) -> Decimal {
     if a <= Decimal::ZERO || b <= Decimal::ZERO {
         return Decimal::MAX;
     }
@@ -488,6 +466,7 @@ mod tests {
             ("控制在8.9万元以内", "8.9万元"),
             ("达到90%以上", "90%"),
             ("8.9万元以内", "8.9万元"),
+            ("在8.9万元以内", "8.9万元"),
             ("≥1000人次", "1000人次"),
         ] {
             assert_eq!(split_operator(text, l).1, want, "{text}");
