@@ -109,13 +109,11 @@ pub fn normalize_label(text: &str) -> String {
         .or_else(|| out.strip_prefix("其中"))
         .unwrap_or(&out)
         .trim_end_matches([':', ',']);
-    if kept.len() != out.len() {
-        let start = kept.as_ptr() as usize - out.as_ptr() as usize;
-        let end = start + kept.len();
-        out.truncate(end);
-        out.drain(..start);
+    if kept.len() == out.len() {
+        out
+    } else {
+        kept.to_string()
     }
-    out
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -86,7 +86,13 @@ impl<'a> View<'a> {
     }
 
     fn find_in_row(&self, row: u32, aliases: &Aliases) -> Option<Pos> {
-        self.find(aliases).find(|p| p.row == row)
+        aliases
+            .iter()
+            .filter_map(|a| self.index.get(a))
+            .flatten()
+            .filter(|p| p.row == row)
+            .min()
+            .copied()
     }
 
     /// The text shown at `pos`, merged ranges resolved.
@@ -199,7 +205,10 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> Vec<SheetOutcome> {
         }];
     }
     let view = View::new(sheet, layout);
-    let starts = later_form_starts(&view);
+    let mut starts = later_form_starts(&view);
+    // Each form is read from a copy of its rows; a crafted sheet of thousands of two-row
+    // "forms" must not cost thousands of copies. Past the cap, the last form runs on.
+    starts.truncate(MAX_FORMS_PER_SHEET - 1);
     if starts.is_empty() {
         return vec![read_form(&view, 0)];
     }
@@ -229,6 +238,9 @@ fn read_sheet(sheet: &RawSheet, layout: &Layout) -> Vec<SheetOutcome> {
         })
         .collect()
 }
+
+/// Forms read from one sheet at most; a real sheet holds one, sometimes two or three.
+const MAX_FORMS_PER_SHEET: usize = 50;
 
 /// The first row of each form after the first on a sheet where forms stand one below the
 /// other. A form starts again where an indicator header follows a totals or conclusion row
@@ -333,7 +345,8 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
         .or_else(|| {
             sheet
                 .cells()
-                .filter(|(p, _)| p.row < first_row.min(40))
+                .skip_while(|(p, _)| p.row < top)
+                .take_while(|(p, _)| p.row < first_row.min(top + 40))
                 .find_map(|(_, c)| match &c.value {
                     RawValue::Text(t) => year_in(&fold_width(t)),
                     _ => None,
@@ -605,15 +618,7 @@ fn percent_format_lost(
             }
         }
     };
-    let apart = |a: Decimal, b: Decimal| {
-        if a <= Decimal::ZERO || b <= Decimal::ZERO {
-            Decimal::MAX
-        } else if a > b {
-            a.checked_div(b).unwrap_or(Decimal::MAX)
-        } else {
-            b.checked_div(a).unwrap_or(Decimal::MAX)
-        }
-    };
+    let apart = super::target::log_distance;
     let (ts, as_) = (readings(target), readings(actual));
     let mut best: Option<(Decimal, Reading, Reading)> = None;
     for t in &ts {

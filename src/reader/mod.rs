@@ -157,15 +157,33 @@ impl RawSheet {
     /// A copy holding only the cells of `rows`, at their own addresses: one form of a sheet
     /// that holds several.
     pub fn band(&self, rows: std::ops::Range<u32>) -> RawSheet {
-        let mut band = self.clone();
-        for (r, row) in band.grid.iter_mut().enumerate() {
-            if !rows.contains(&(r as u32)) {
-                row.clear();
-            }
+        let inside = |r: u32| rows.contains(&r);
+        RawSheet {
+            name: Arc::clone(&self.name),
+            hidden: self.hidden,
+            formats: self.formats,
+            rows: self.rows,
+            cols: self.cols,
+            // Only the band's own rows are copied: the others stay empty, not cloned.
+            grid: (0..self.rows)
+                .map(|r| match inside(r) {
+                    true => self.grid[r as usize].clone(),
+                    false => Vec::new(),
+                })
+                .collect(),
+            merges: self
+                .merges
+                .iter()
+                .filter(|m| inside(m.first.row) && inside(m.last.row))
+                .copied()
+                .collect(),
+            fixed_decimals: self
+                .fixed_decimals
+                .iter()
+                .filter(|p| inside(p.row))
+                .copied()
+                .collect(),
         }
-        band.merges
-            .retain(|m| rows.contains(&m.first.row) && rows.contains(&m.last.row));
-        band
     }
 
     /// Every cell that holds a value or a formula, row by row.
