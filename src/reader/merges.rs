@@ -1,93 +1,20 @@
-//! The merged ranges of every `.xlsx` sheet, found by their bytes. calamine would parse each
-//! sheet's XML a second time to reach `<mergeCells>`, which stands after all the cells; here
-//! the sheet is inflated and only its tail is searched, which takes a fraction of the time.
+//! The merged ranges of an `.xlsx` sheet whose cells were not read to the end (a sheet past
+//! the reading limits): `<mergeCells>` stands after all the cells, so the rest of the sheet is
+//! inflated and only its tail is searched, never parsed.
 
-use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::Read;
 
 use memchr::memmem;
-use quick_xml::events::Event;
 
 use crate::cell::Pos;
 use crate::reader::Merge;
-
-/// Sheet name → its merged ranges. A package this cannot read gives an empty map: the
-/// cells were read already, and a form is located without merges too.
-pub fn merges_by_sheet(bytes: &[u8]) -> HashMap<String, Vec<Merge>> {
-    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return HashMap::new();
-    };
-    let read = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Option<Vec<u8>> {
-        // Only the small workbook parts are read whole; a sheet is streamed by `sheet_tail`.
-        let mut part = zip.by_name(name).ok()?;
-        let mut out = Vec::with_capacity(part.size().min(1 << 24) as usize);
-        part.read_to_end(&mut out).ok()?;
-        Some(out)
-    };
-    let (Some(workbook), Some(rels)) = (
-        read(&mut zip, "xl/workbook.xml"),
-        read(&mut zip, "xl/_rels/workbook.xml.rels"),
-    ) else {
-        return HashMap::new();
-    };
-    let targets = attribute_pairs(&rels, "Relationship", "Id", "Target");
-    let mut out = HashMap::new();
-    for (name, id) in attribute_pairs(&workbook, "sheet", "name", "id") {
-        let Some((_, target)) = targets.iter().find(|(i, _)| *i == id) else {
-            continue;
-        };
-        let path = match target.strip_prefix('/') {
-            Some(absolute) => absolute.to_string(),
-            None => format!("xl/{target}"),
-        };
-        if let Some(tail) = zip.by_name(&path).ok().and_then(sheet_tail) {
-            out.insert(name, merges_in(&tail));
-        }
-    }
-    out
-}
-
-/// `(first, second)` attribute values of every `element`, all by local name (`r:id` is `id`).
-fn attribute_pairs(xml: &[u8], element: &str, first: &str, second: &str) -> Vec<(String, String)> {
-    let mut reader = quick_xml::Reader::from_reader(xml);
-    let mut pairs = Vec::new();
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) if local(e.name().0) == element => {
-                let (mut a, mut b) = (None, None);
-                for attr in e.attributes().flatten() {
-                    let value = attr
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .ok()
-                        .map(|v| v.into_owned());
-                    let key = local(attr.key.0);
-                    if key == first {
-                        a = value;
-                    } else if key == second && !attr.key.0.starts_with("xmlns") {
-                        b = value;
-                    }
-                }
-                if let (Some(a), Some(b)) = (a, b) {
-                    pairs.push((a, b));
-                }
-            }
-            Ok(Event::Eof) | Err(_) => break,
-            _ => {}
-        }
-    }
-    pairs
-}
-
-fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
-}
 
 /// Bytes kept while no `</sheetData>` has been seen: enough for the end of a sheet without one.
 const KEEP: usize = 256 * 1024;
 
 /// What follows a sheet's cells, read as a stream so that a sheet of a million rows is never
 /// held in memory: everything after the last `</sheetData>`, or the last [`KEEP`] bytes.
-fn sheet_tail(mut part: impl Read) -> Option<Vec<u8>> {
+pub(super) fn sheet_tail(mut part: impl Read) -> Option<Vec<u8>> {
     const CHUNK: u64 = 64 * 1024;
     // A closing tag may straddle two reads: search again this many bytes before the new ones.
     const OVERLAP: usize = 80;
@@ -116,7 +43,7 @@ fn last_closing_sheet_data(xml: &[u8]) -> Option<usize> {
 }
 
 /// The ranges of `<mergeCell ref="A1:B2"/>` after the sheet's cells.
-fn merges_in(xml: &[u8]) -> Vec<Merge> {
+pub(super) fn merges_in(xml: &[u8]) -> Vec<Merge> {
     let tail = last_closing_sheet_data(xml).map_or(xml, |at| &xml[at..]);
     let mut merges = Vec::new();
     for at in memmem::find_iter(tail, b"mergeCell") {
@@ -199,31 +126,5 @@ mod tests {
             String::from_utf8_lossy(&tail)
         );
         assert_eq!(merges_in(&tail).len(), 1);
-    }
-
-    #[test]
-    fn the_sample_has_its_merged_ranges_by_sheet_name() {
-        let bytes = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/qiannan-finance-2023.xlsx"
-        ))
-        .expect("sample");
-        let merges = merges_by_sheet(&bytes);
-        let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(&bytes)).expect("open");
-        use calamine::Reader;
-        for name in book.sheet_names() {
-            let Ok(expected) = (match &mut book {
-                calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name),
-                _ => unreachable!("the sample is .xlsx"),
-            }) else {
-                continue;
-            };
-            let got = merges.get(&name).cloned().unwrap_or_default();
-            assert_eq!(got.len(), expected.len(), "{name}");
-            for (g, e) in got.iter().zip(&expected) {
-                assert_eq!((g.first.row, g.first.col), e.start, "{name}");
-                assert_eq!((g.last.row, g.last.col), e.end, "{name}");
-            }
-        }
     }
 }

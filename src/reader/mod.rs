@@ -2,17 +2,20 @@
 //! grid of cells with their shown precision, formulas and merged ranges. Knows nothing of
 //! the form.
 
+mod format;
 mod merges;
+mod xlsx;
 
 use std::collections::HashSet;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use calamine::{Data, Ods, Reader, SheetVisible, Xls, Xlsx};
+use calamine::{Data, Ods, Reader, SheetVisible, Xls};
 use rust_decimal::Decimal;
 
 use crate::cell::Pos;
 use crate::number::{Shown, decimal_from_f64};
+use format::{NumberShape, float_value, number};
 
 /// The container a workbook came in; decides how the corrected copy is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -331,10 +334,7 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
     let format = crate::intake::admit(bytes)?;
     let cursor = Cursor::new(bytes);
     match format {
-        BookFormat::Xlsx => {
-            let mut wb = Xlsx::new(cursor).map_err(xlsx_error)?;
-            read_xlsx(&mut wb, bytes)
-        }
+        BookFormat::Xlsx => xlsx::read(bytes, &LIMITS),
         BookFormat::Xls => {
             let mut wb = Xls::new(cursor).map_err(|e| match e {
                 calamine::XlsError::Password => ReadError::Password,
@@ -359,106 +359,25 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
     }
 }
 
-/// Cells beyond these are no part of any form; a sheet that reaches them is read up to them.
-const MAX_ROWS: u32 = 20_000;
-const MAX_COLS: u32 = 512;
-/// Cells read from one sheet at most, so that a crafted sheet cannot exhaust memory.
-const MAX_CELLS: usize = 200_000;
-/// Text read from one sheet at most: a form holds well under 100 KB, and every label is
-/// copied a few times on its way through the model.
-const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
-
-/// `.xlsx`: values and their number formats in one pass over each sheet (the floor a
-/// checker is measured against reads each sheet once), then the merged ranges from the
-/// sheets' bytes. Formulas are left to the writer, which sees them in the package it patches.
-fn read_xlsx<RS: std::io::Read + std::io::Seek>(
-    wb: &mut Xlsx<RS>,
-    bytes: &[u8],
-) -> Result<RawBook, ReadError> {
-    let mut merges = merges::merges_by_sheet(bytes);
-    let metas = worksheets(wb.sheets_metadata());
-    let mut sheets = Vec::with_capacity(metas.len());
-    for (name, hidden) in metas {
-        let sheet_err = |reason: String| ReadError::Sheet {
-            sheet: name.clone(),
-            reason,
-        };
-        let mut found: Vec<(Pos, Data, usize)> = Vec::new();
-        let mut text_bytes = 0usize;
-        let mut reader = wb
-            .worksheet_cells_reader(&name)
-            .map_err(|e| sheet_err(e.to_string()))?;
-        while let Some((cell, style)) = reader
-            .next_cell_with_style_id()
-            .map_err(|e| sheet_err(e.to_string()))?
-        {
-            let (row, col) = cell.get_position();
-            // Rows come in order: the rest of a million-row sheet need not even be parsed.
-            if row >= MAX_ROWS {
-                break;
-            }
-            if col >= MAX_COLS || *cell.get_value() == calamine::DataRef::Empty {
-                continue;
-            }
-            if found.len() >= MAX_CELLS || text_bytes > MAX_TEXT_BYTES {
-                break;
-            }
-            let data: Data = cell.get_value().clone().into();
-            if let Data::String(s) = &data {
-                text_bytes += s.len();
-            }
-            found.push((Pos::new(row, col), data, style));
-        }
-        // What each style's number format shows, worked out once per style, not per cell.
-        let shapes: Vec<NumberShape> = reader
-            .styles()
-            .iter()
-            .map(|s| {
-                s.number_format
-                    .as_ref()
-                    .map(NumberShape::of)
-                    .unwrap_or_default()
-            })
-            .collect();
-        drop(reader);
-        let rows = found.iter().map(|c| c.0.row + 1).max().unwrap_or(0);
-        let cols = found.iter().map(|c| c.0.col + 1).max().unwrap_or(0);
-        let mut sheet = RawSheet::new(&name, rows, cols);
-        sheet.hidden = hidden;
-        sheet.formats = true;
-        for (pos, data, style) in found {
-            place(
-                &mut sheet,
-                pos,
-                data,
-                shapes.get(style).copied().unwrap_or_default(),
-            );
-        }
-        for m in merges.remove(&name).unwrap_or_default() {
-            sheet.add_merge(m);
-        }
-        sheets.push(sheet);
-    }
-    Ok(RawBook {
-        format: BookFormat::Xlsx,
-        sheets,
-    })
+/// How much of one sheet is read, so that a crafted sheet cannot exhaust memory.
+pub(crate) struct Limits {
+    /// Rows and columns beyond these are no part of any form; a sheet that reaches them is
+    /// read up to them.
+    pub rows: u32,
+    pub cols: u32,
+    /// Cells read at most.
+    pub cells: usize,
+    /// Text read at most: a form holds well under 100 KB, and every label is copied a few
+    /// times on its way through the model.
+    pub text_bytes: usize,
 }
 
-/// Puts one value into the grid as its format shows it.
-fn place(sheet: &mut RawSheet, pos: Pos, data: Data, shape: NumberShape) {
-    let value = convert(data, shape);
-    if shape.decimals.is_some() {
-        sheet.fix_decimals(pos);
-    }
-    sheet.set(
-        pos,
-        RawCell {
-            value,
-            formula: None,
-        },
-    );
-}
+pub(crate) const LIMITS: Limits = Limits {
+    rows: 20_000,
+    cols: 512,
+    cells: 200_000,
+    text_bytes: 16 * 1024 * 1024,
+};
 
 /// The worksheets (not chart sheets) in workbook order, each with whether it is hidden.
 fn worksheets(meta: &[calamine::Sheet]) -> Vec<(String, bool)> {
@@ -466,13 +385,6 @@ fn worksheets(meta: &[calamine::Sheet]) -> Vec<(String, bool)> {
         .filter(|s| s.typ == calamine::SheetType::WorkSheet)
         .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
         .collect()
-}
-
-fn xlsx_error(e: calamine::XlsxError) -> ReadError {
-    match e {
-        calamine::XlsxError::Password => ReadError::Password,
-        other => ReadError::Damaged(other.to_string()),
-    }
 }
 
 /// `.xls` and `.ods`: values and formulas through calamine's ranges, merged ranges from
@@ -524,11 +436,12 @@ fn build_sheet(
             Some((r0, c0)) => (r0 + r as u32, c0 + c as u32),
             None => continue,
         };
-        place(
-            &mut sheet,
+        sheet.set(
             Pos::new(row, col),
-            data.clone(),
-            NumberShape::default(),
+            RawCell {
+                value: convert(data.clone()),
+                formula: None,
+            },
         );
     }
     if let Some(f) = formulas {
@@ -545,7 +458,8 @@ fn build_sheet(
     sheet
 }
 
-fn convert(data: Data, shape: NumberShape) -> RawValue {
+/// A value of an `.xls` or `.ods` cell, whose number formats calamine does not report.
+fn convert(data: Data) -> RawValue {
     match data {
         Data::Empty => RawValue::Empty,
         // ODS gives dates as ISO text: kept as the date they are.
@@ -554,35 +468,9 @@ fn convert(data: Data, shape: NumberShape) -> RawValue {
         Data::Bool(b) => RawValue::Bool(b),
         Data::Error(e) => RawValue::Error(e.to_string()),
         Data::DateTime(dt) => decimal_from_f64(dt.as_f64()).map_or(RawValue::Empty, RawValue::Date),
-        Data::Int(i) => number(Decimal::from(i), shape),
-        Data::Float(f) => match decimal_from_f64(f) {
-            Some(d) => number(d, shape),
-            // Beyond what an exact decimal holds: kept as text so the model can report it.
-            None => RawValue::Text(format!("{f}")),
-        },
+        Data::Int(i) => number(Decimal::from(i), NumberShape::default()),
+        Data::Float(f) => float_value(f, NumberShape::default()),
     }
-}
-
-/// A number as its format shows it. A formula's 9.6842105 in a `0.00` cell is the 9.68 the
-/// department saw and wrote about; the value behind it is only known to lie within half a
-/// unit of that (SPEC §4), which is how the scorer treats every shown number.
-fn number(value: Decimal, shape: NumberShape) -> RawValue {
-    let value = if shape.decimals.is_none() {
-        general(value)
-    } else {
-        value
-    };
-    let own = value.normalize().scale();
-    let decimals = match (shape.decimals, shape.percent) {
-        (Some(d), true) => d + 2,
-        (Some(d), false) => d,
-        (None, _) => own,
-    };
-    RawValue::Number(Shown {
-        value: crate::number::round_half_away(value, decimals).normalize(),
-        decimals,
-        percent: shape.percent,
-    })
 }
 
 /// The spreadsheet serial of 1970-01-01 (the 1900 date system).
@@ -599,7 +487,7 @@ fn day_of_serial(serial: Decimal) -> Option<String> {
 }
 
 /// `2023-11-30` or `2023-11-30T00:00:00` as a date serial.
-fn serial_of_iso(iso: &str) -> Option<Decimal> {
+pub(crate) fn serial_of_iso(iso: &str) -> Option<Decimal> {
     let date = iso.split('T').next()?;
     let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
@@ -614,145 +502,9 @@ fn serial_of_iso(iso: &str) -> Option<Decimal> {
     Some(Decimal::from(era * 146_097 + doe - 719_468 + SERIAL_1970))
 }
 
-/// Significant digits a spreadsheet's General format shows at most (Excel: 11 characters).
-const GENERAL_DIGITS: u32 = 10;
-
-/// A number without a format that fixes its decimals, as General shows it: a formula's
-/// 17.416666666666668 is 17.41666667; the float's last digits were never on the form.
-fn general(value: Decimal) -> Decimal {
-    let int_digits = value.abs().trunc().normalize().to_string().len() as u32;
-    let places = GENERAL_DIGITS.saturating_sub(int_digits);
-    if value.scale() > places {
-        crate::number::round_half_away(value, places).normalize()
-    } else {
-        value
-    }
-}
-
-/// What a number format code says about display: decimals and percent.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct NumberShape {
-    decimals: Option<u32>,
-    percent: bool,
-}
-
-impl NumberShape {
-    fn of(format: &calamine::NumberFormat) -> Self {
-        match format.format_id {
-            Some(1) | Some(3) => return Self::fixed(0, false),
-            Some(2) | Some(4) => return Self::fixed(2, false),
-            Some(9) => return Self::fixed(0, true),
-            Some(10) => return Self::fixed(2, true),
-            _ => {}
-        }
-        Self::parse(&format.format_code)
-    }
-
-    fn fixed(d: u32, percent: bool) -> Self {
-        Self {
-            decimals: Some(d),
-            percent,
-        }
-    }
-
-    /// Reads the first section of a format code such as `0.00%` or `#,##0.0_ `.
-    fn parse(code: &str) -> Self {
-        let section = code.split(';').next().unwrap_or("");
-        if section.is_empty() || section.eq_ignore_ascii_case("general") || section == "@" {
-            return Self::default();
-        }
-        let mut in_quote = false;
-        let mut seen_digit = false;
-        let mut after_point: Option<u32> = None;
-        let mut percent = false;
-        let mut chars = section.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                '"' => in_quote = !in_quote,
-                _ if in_quote => {}
-                '\\' | '_' | '*' => {
-                    chars.next();
-                }
-                '0' | '#' | '?' => {
-                    seen_digit = true;
-                    if let Some(n) = after_point.as_mut() {
-                        *n += 1;
-                    }
-                }
-                '.' if seen_digit || after_point.is_none() => after_point = Some(0),
-                '%' => percent = true,
-                _ => {}
-            }
-        }
-        if !seen_digit {
-            return Self::default();
-        }
-        Self {
-            decimals: Some(after_point.unwrap_or(0)),
-            percent,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_number_format_codes() {
-        assert_eq!(NumberShape::parse("0.00"), NumberShape::fixed(2, false));
-        assert_eq!(NumberShape::parse("0.00%"), NumberShape::fixed(2, true));
-        assert_eq!(NumberShape::parse("0%"), NumberShape::fixed(0, true));
-        assert_eq!(
-            NumberShape::parse("#,##0.0_ ;[Red]-#,##0.0"),
-            NumberShape::fixed(1, false)
-        );
-        assert_eq!(
-            NumberShape::parse("\"约\"0.000"),
-            NumberShape::fixed(3, false)
-        );
-        assert_eq!(NumberShape::parse("General"), NumberShape::default());
-        assert_eq!(NumberShape::parse("@"), NumberShape::default());
-    }
-
-    #[test]
-    fn a_number_is_what_its_format_shows() {
-        let format = |code: &str| {
-            let mut f = calamine::NumberFormat::default();
-            f.format_code = code.to_string();
-            f.format_id = None;
-            f
-        };
-        let shown = |v: &str, code: &str| match number(
-            v.parse().unwrap(),
-            NumberShape::of(&format(code)),
-        ) {
-            RawValue::Number(s) => (s.value.to_string(), s.decimals, s.percent),
-            other => panic!("{other:?}"),
-        };
-        // A formula's unrounded result, as the form displays it.
-        assert_eq!(
-            shown("9.684210526315789", "0.00"),
-            ("9.68".into(), 2, false)
-        );
-        assert_eq!(shown("0.99725", "0.00%"), ("0.9973".into(), 4, true));
-        assert_eq!(shown("0.945", "0%"), ("0.95".into(), 2, true));
-        assert_eq!(shown("25.48", "General"), ("25.48".into(), 2, false));
-        assert_eq!(shown("120", "0.00"), ("120".into(), 2, false));
-        // General shows about ten significant digits; a float's tail is not on the form.
-        assert_eq!(
-            shown("17.416666666666668", "General"),
-            ("17.41666667".into(), 8, false)
-        );
-        assert_eq!(
-            shown("12.500000000000002", "General"),
-            ("12.5".into(), 1, false)
-        );
-        assert_eq!(
-            shown("0.30000000000000004", "General"),
-            ("0.3".into(), 1, false)
-        );
-    }
 
     #[test]
     fn dates_show_as_a_form_writes_them() {
