@@ -5,36 +5,27 @@
 
 #[cfg(test)]
 mod oracle;
+mod scan;
 mod sheet;
-mod xml;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Cursor};
-
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use std::io::{Cursor, Read};
 
 use super::format::NumberShape;
 use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
-use xml::{XmlResult, attr, local, rich_text};
+use crate::intake::limits::MAX_HELD_PART_BYTES;
+use scan::{ScanError, attr_text, next_tag};
 
 type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
 
 /// Reads every worksheet of an admitted `.xlsx` package.
-// The part parsers are passed as closures: a generic fn item is not general enough over the
-// lifetime of the part being read.
-#[allow(clippy::redundant_closure)]
 pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> {
     let mut package = Package::open(bytes)?;
-    let damaged = |part: &str, e: quick_xml::Error| ReadError::Damaged(format!("{part}: {e}"));
     let book = package
-        .parse(WORKBOOK, |xml| workbook(xml))?
-        .ok_or(ReadError::NoWorkbookPart)?
-        .map_err(|e| damaged(WORKBOOK, e))?;
+        .parse(WORKBOOK, workbook)?
+        .ok_or(ReadError::NoWorkbookPart)?;
     let rels = package
-        .parse(WORKBOOK_RELS, |xml| relationships(xml))?
-        .transpose()
-        .map_err(|e| damaged(WORKBOOK_RELS, e))?
+        .parse(WORKBOOK_RELS, relationships)?
         .unwrap_or_default();
     let target = |kind: &str| {
         rels.values()
@@ -43,15 +34,11 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
     };
     let strings_part = target("sharedStrings").unwrap_or_else(|| "xl/sharedStrings.xml".into());
     let strings = package
-        .parse(&strings_part, |xml| shared_strings(xml))?
-        .transpose()
-        .map_err(|e| damaged(&strings_part, e))?
+        .parse(&strings_part, shared_strings)?
         .unwrap_or_default();
     let styles_part = target("styles").unwrap_or_else(|| "xl/styles.xml".into());
     let shapes = package
-        .parse(&styles_part, |xml| number_shapes(xml))?
-        .transpose()
-        .map_err(|e| damaged(&styles_part, e))?
+        .parse(&styles_part, number_shapes)?
         .unwrap_or_default();
     let shared = sheet::Shared {
         strings: &strings,
@@ -74,17 +61,12 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
                 "工作簿未指明该表的部件 (the sheet's part is not named)".into(),
             ));
         };
-        let cells = package
-            .parse(&rel.path, |xml| Ok(sheet::read(xml, &shared, limits)))?
-            .ok_or_else(|| sheet_err(format!("缺少部件 {} (part missing)", rel.path)))?
-            .map_err(|e| sheet_err(e.to_string()))?
-            .map_err(|e| match e {
-                sheet::SheetError::Xml(e) => sheet_err(e.to_string()),
-                sheet::SheetError::MissingString { pos } => sheet_err(format!(
-                    "单元格 {} 引用的共享字符串不存在 (the cell names a shared string the workbook does not hold)",
-                    pos.a1()
-                )),
-            })?;
+        let part = package
+            .stream(&rel.path)?
+            .ok_or_else(|| sheet_err(format!("缺少部件 {} (part missing)", rel.path)))?;
+        let declared = part.size();
+        let cells =
+            sheet::read(part, declared, &shared, limits).map_err(|e| sheet_err(e.to_string()))?;
         sheets.push(build(&entry.name, entry.hidden, cells));
     }
     Ok(RawBook {
@@ -137,14 +119,11 @@ impl<'b> Package<'b> {
         Ok(Self { zip, names })
     }
 
-    /// Runs `parse` over part `name`, streamed; `None` when the package has no such part.
-    fn parse<T>(
+    /// Part `name` as a stream; `None` when the package has no such part.
+    fn stream(
         &mut self,
         name: &str,
-        parse: impl FnOnce(
-            &mut Reader<BufReader<zip::read::ZipFile<'_, Cursor<&'b [u8]>>>>,
-        ) -> XmlResult<T>,
-    ) -> Result<Option<XmlResult<T>>, ReadError> {
+    ) -> Result<Option<zip::read::ZipFile<'_, Cursor<&'b [u8]>>>, ReadError> {
         let Some(&index) = self.names.get(&part_key(name)) else {
             return Ok(None);
         };
@@ -152,10 +131,33 @@ impl<'b> Package<'b> {
             .zip
             .by_index(index)
             .map_err(|e| ReadError::Damaged(format!("{name}: {e}")))?;
-        // A buffer no larger than the part: std zeroes it before the first read.
-        let capacity = (file.size() as usize).clamp(1024, 64 * 1024);
-        let mut xml = Reader::from_reader(BufReader::with_capacity(capacity, file));
-        Ok(Some(parse(&mut xml)))
+        Ok(Some(file))
+    }
+
+    /// Runs `parse` over part `name`, read whole (at most [`MAX_HELD_PART_BYTES`], where
+    /// the package's other parts are streamed); `None` when the package has no such part.
+    fn parse<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&[u8]) -> Result<T, ScanError>,
+    ) -> Result<Option<T>, ReadError> {
+        let Some(file) = self.stream(name)? else {
+            return Ok(None);
+        };
+        // Room for the declared size up front: reads into a small spare space would send
+        // the inflater down its slow path.
+        let declared = file.size().min(MAX_HELD_PART_BYTES) as usize;
+        let mut bytes = Vec::with_capacity(declared + 1);
+        let read = file.take(MAX_HELD_PART_BYTES + 1).read_to_end(&mut bytes);
+        match read {
+            Err(e) => Err(ReadError::Damaged(format!("{name}: {e}"))),
+            Ok(n) if n as u64 > MAX_HELD_PART_BYTES => Err(ReadError::Oversized {
+                part: name.to_string(),
+            }),
+            Ok(_) => parse(&bytes)
+                .map(Some)
+                .map_err(|e| ReadError::Damaged(format!("{name}: {e}"))),
+        }
     }
 }
 
@@ -177,36 +179,36 @@ struct Workbook {
     date1904: bool,
 }
 
-fn workbook<R: BufRead>(xml: &mut Reader<R>) -> XmlResult<Workbook> {
+fn workbook(xml: &[u8]) -> Result<Workbook, ScanError> {
     let mut book = Workbook {
         sheets: Vec::new(),
         date1904: false,
     };
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf)? {
-            Event::Start(e) | Event::Empty(e) => match local(&e) {
-                "workbookPr" => {
-                    book.date1904 = attr(&e, "date1904").is_some_and(|v| v == "1" || v == "true");
-                }
-                "sheet" => {
-                    let (Some(name), Some(rel)) = (attr(&e, "name"), attr(&e, "id")) else {
-                        continue;
-                    };
-                    let state = attr(&e, "state");
-                    book.sheets.push(SheetEntry {
-                        name: name.into_owned(),
-                        hidden: state.is_some_and(|s| s != "visible"),
-                        rel: rel.into_owned(),
-                    });
-                }
-                _ => {}
-            },
-            Event::Eof => return Ok(book),
+    let mut at = 0;
+    while let Some(tag) = next_tag(xml, at)? {
+        at = tag.after;
+        match (tag.name, tag.closing) {
+            (b"workbookPr", false) => {
+                let flag = attr_text(tag.attrs, b"date1904")?;
+                book.date1904 = flag.is_some_and(|v| v == "1" || v == "true");
+            }
+            (b"sheet", false) => {
+                let (Some(name), Some(rel)) =
+                    (attr_text(tag.attrs, b"name")?, attr_text(tag.attrs, b"id")?)
+                else {
+                    continue;
+                };
+                let state = attr_text(tag.attrs, b"state")?;
+                book.sheets.push(SheetEntry {
+                    name: name.into_owned(),
+                    hidden: state.is_some_and(|s| s != "visible"),
+                    rel: rel.into_owned(),
+                });
+            }
             _ => {}
         }
     }
+    Ok(book)
 }
 
 struct Relationship {
@@ -216,79 +218,77 @@ struct Relationship {
 }
 
 /// The workbook's relationships by id, targets resolved against `xl/`.
-fn relationships<R: BufRead>(xml: &mut Reader<R>) -> XmlResult<HashMap<String, Relationship>> {
+fn relationships(xml: &[u8]) -> Result<HashMap<String, Relationship>, ScanError> {
     let mut rels = HashMap::new();
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf)? {
-            Event::Start(e) | Event::Empty(e) if local(&e) == "Relationship" => {
-                let (Some(id), Some(kind), Some(target)) =
-                    (attr(&e, "Id"), attr(&e, "Type"), attr(&e, "Target"))
-                else {
-                    continue;
-                };
-                let path = match target.strip_prefix('/') {
-                    Some(absolute) => absolute.to_string(),
-                    None => format!("xl/{target}"),
-                };
-                rels.insert(
-                    id.into_owned(),
-                    Relationship {
-                        kind: kind.into_owned(),
-                        path,
-                    },
-                );
-            }
-            Event::Eof => return Ok(rels),
-            _ => {}
+    let mut at = 0;
+    while let Some(tag) = next_tag(xml, at)? {
+        at = tag.after;
+        if tag.name != b"Relationship" || tag.closing {
+            continue;
         }
+        let (Some(id), Some(kind), Some(target)) = (
+            attr_text(tag.attrs, b"Id")?,
+            attr_text(tag.attrs, b"Type")?,
+            attr_text(tag.attrs, b"Target")?,
+        ) else {
+            continue;
+        };
+        let path = match target.strip_prefix('/') {
+            Some(absolute) => absolute.to_string(),
+            None => format!("xl/{target}"),
+        };
+        rels.insert(
+            id.into_owned(),
+            Relationship {
+                kind: kind.into_owned(),
+                path,
+            },
+        );
     }
+    Ok(rels)
 }
 
-fn shared_strings<R: BufRead>(xml: &mut Reader<R>) -> XmlResult<Vec<String>> {
+fn shared_strings(xml: &[u8]) -> Result<Vec<String>, ScanError> {
     let mut strings = Vec::new();
-    let (mut buf, mut a, mut b) = (Vec::new(), Vec::new(), Vec::new());
-    loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf)? {
-            Event::Start(e) if local(&e) == "si" => {
-                strings.push(rich_text(xml, &mut a, &mut b, "si")?)
+    let mut at = 0;
+    while let Some(tag) = next_tag(xml, at)? {
+        at = tag.after;
+        match (tag.name, tag.closing, tag.empty) {
+            (b"si", false, true) => strings.push(String::new()),
+            (b"si", false, false) => {
+                let (text, after) = scan::rich_text(xml, at, b"si")?;
+                strings.push(text);
+                at = after;
             }
-            Event::Empty(e) if local(&e) == "si" => strings.push(String::new()),
-            Event::Eof => return Ok(strings),
             _ => {}
         }
     }
+    Ok(strings)
 }
 
 /// What each cell style (`cellXfs`, by index) shows a number as.
-fn number_shapes<R: BufRead>(xml: &mut Reader<R>) -> XmlResult<Vec<NumberShape>> {
+fn number_shapes(xml: &[u8]) -> Result<Vec<NumberShape>, ScanError> {
     let mut custom: HashMap<u32, String> = HashMap::new();
     let mut ids: Vec<Option<u32>> = Vec::new();
     let (mut in_formats, mut in_cell_xfs) = (false, false);
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf)? {
-            Event::Start(e) | Event::Empty(e) => match local(&e) {
-                "numFmts" => in_formats = true,
-                "cellXfs" => in_cell_xfs = true,
-                "numFmt" if in_formats => {
-                    let id = attr(&e, "numFmtId").and_then(|v| v.parse().ok());
-                    if let (Some(id), Some(code)) = (id, attr(&e, "formatCode")) {
-                        custom.insert(id, code.into_owned());
-                    }
+    let id_of = |attrs: &[u8]| -> Result<Option<u32>, ScanError> {
+        Ok(attr_text(attrs, b"numFmtId")?.and_then(|v| v.parse().ok()))
+    };
+    let mut at = 0;
+    while let Some(tag) = next_tag(xml, at)? {
+        at = tag.after;
+        let opens = !tag.closing && !tag.empty;
+        match tag.name {
+            b"numFmts" => in_formats = opens,
+            b"cellXfs" => in_cell_xfs = opens,
+            b"numFmt" if in_formats && !tag.closing => {
+                if let (Some(id), Some(code)) =
+                    (id_of(tag.attrs)?, attr_text(tag.attrs, b"formatCode")?)
+                {
+                    custom.insert(id, code.into_owned());
                 }
-                "xf" if in_cell_xfs => ids.push(attr(&e, "numFmtId").and_then(|v| v.parse().ok())),
-                _ => {}
-            },
-            Event::End(e) => match e.local_name().into_inner() {
-                "numFmts" => in_formats = false,
-                "cellXfs" => in_cell_xfs = false,
-                _ => {}
-            },
-            Event::Eof => break,
+            }
+            b"xf" if in_cell_xfs && !tag.closing => ids.push(id_of(tag.attrs)?),
             _ => {}
         }
     }

@@ -1,12 +1,10 @@
-//! One worksheet part, streamed once: its cells as their formats show them, then the merged
-//! ranges that follow the cells.
+//! One worksheet part, inflated once and in pieces: its cells as their formats show them,
+//! then the merged ranges that follow the cells.
 
-use std::io::BufRead;
+use std::borrow::Cow;
+use std::io::{Cursor, Read};
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
-
-use super::xml::{XmlResult, attr, local, rich_text, text_until, unescape_ooxml};
+use super::scan::{self, Attrs, ScanError, attr, rich_text, unescape_ooxml};
 use crate::cell::Pos;
 use crate::reader::format::{NumberShape, float_value};
 use crate::reader::{Limits, Merge, RawValue, merges, serial_of_iso};
@@ -33,19 +31,196 @@ pub(super) struct Cells {
 }
 
 /// Why a sheet could not be read.
+#[derive(Debug, thiserror::Error)]
 pub(super) enum SheetError {
-    Xml(quick_xml::Error),
-    /// A cell names a shared string the table does not hold.
-    MissingString {
-        pos: Pos,
-    },
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    #[error("解压失败 (cannot inflate the sheet): {0}")]
+    Inflate(#[from] std::io::Error),
+    #[error(
+        "单元格 {} 引用的共享字符串不存在 (the cell names a shared string the workbook does not hold)",
+        .0.a1()
+    )]
+    MissingString(Pos),
 }
 
-impl From<quick_xml::Error> for SheetError {
-    fn from(e: quick_xml::Error) -> Self {
-        Self::Xml(e)
+/// Inflated bytes taken at a time. The cells are scanned up to the last complete row, and
+/// what follows waits for the next piece.
+const PIECE: usize = 64 * 1024;
+/// One row longer than this is no form's: the sheet is read up to it.
+const MAX_ROW_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads the sheet's cells, stopping at [`Limits`], and its merged ranges.
+pub(super) fn read(
+    mut part: impl Read,
+    declared: u64,
+    shared: &Shared<'_>,
+    limits: &Limits,
+) -> Result<Cells, SheetError> {
+    let mut rows = Rows::new(shared, limits);
+    // Most sheets fit one piece: no more is zeroed than the sheet says it holds.
+    let piece = (declared as usize).clamp(PIECE / 4, PIECE);
+    // Inflated bytes, of which the first `filled` are read. The buffer is zeroed once and
+    // reused; a read into a small spare space would send the inflater down its slow path.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut filled = 0;
+    let rest = loop {
+        if buf.len() - filled < piece / 4 {
+            buf.resize(buf.len() + piece, 0);
+        }
+        let old = filled;
+        let n = part.read(&mut buf[filled..])?;
+        filled += n;
+        // A closing tag may straddle two reads: search again a little before the new bytes.
+        let from = old.saturating_sub(80);
+        let cut = match n {
+            0 => Some(filled),
+            _ => scan::after_last_closing(&buf[from..filled], b"row").map(|at| at + from),
+        };
+        let Some(cut) = cut else {
+            if filled > MAX_ROW_BYTES {
+                break filled;
+            }
+            continue;
+        };
+        if let Some(stop) = rows.scan(&buf[..cut])? {
+            break stop;
+        }
+        if n == 0 {
+            // No `</sheetData>`: whatever merged ranges there are stand in these bytes.
+            break 0;
+        }
+        buf.copy_within(cut..filled, 0);
+        filled -= cut;
+    };
+    // The merged ranges stand after the cells: found in the bytes that remain, which are
+    // searched, not parsed.
+    let tail = merges::sheet_tail(Cursor::new(&buf[rest..filled]).chain(part));
+    Ok(Cells {
+        found: rows.found,
+        merges: tail.map(|t| merges::merges_in(&t)).unwrap_or_default(),
+    })
+}
+
+/// The cells scanned so far, and where the next row or cell goes when it does not say.
+struct Rows<'s> {
+    shared: &'s Shared<'s>,
+    limits: &'s Limits,
+    found: Vec<Found>,
+    text_bytes: usize,
+    row: u32,
+    next_row: u32,
+    next_col: u32,
+}
+
+impl<'s> Rows<'s> {
+    fn new(shared: &'s Shared<'s>, limits: &'s Limits) -> Self {
+        Self {
+            shared,
+            limits,
+            found: Vec::new(),
+            text_bytes: 0,
+            row: 0,
+            next_row: 0,
+            next_col: 0,
+        }
+    }
+
+    /// Scans whole rows. `Some(at)` when the cells end (`</sheetData>` or a limit) at `at`.
+    fn scan(&mut self, xml: &[u8]) -> Result<Option<usize>, SheetError> {
+        let mut at = 0;
+        while let Some(tag) = scan::next_tag(xml, at)? {
+            at = tag.after;
+            match (tag.name, tag.closing) {
+                (b"sheetData", true) => return Ok(Some(tag.start)),
+                (b"row", false) => {
+                    self.row = attr(tag.attrs, b"r")
+                        .and_then(number::<u32>)
+                        .and_then(|r| r.checked_sub(1))
+                        .unwrap_or(self.next_row);
+                    self.next_row = self.row.saturating_add(1);
+                    self.next_col = 0;
+                    // Rows come in order: the rest of a long sheet need not be scanned.
+                    if self.row >= self.limits.rows {
+                        return Ok(Some(tag.start));
+                    }
+                }
+                (b"c", false) => {
+                    let (mut at_ref, mut style, mut kind) = (None, 0, Kind::Number);
+                    for (key, value) in Attrs(tag.attrs) {
+                        match key {
+                            b"r" => {
+                                at_ref = std::str::from_utf8(value).ok().and_then(Pos::parse_a1)
+                            }
+                            b"s" => style = number::<usize>(value).unwrap_or(0),
+                            b"t" => kind = Kind::of(value),
+                            _ => {}
+                        }
+                    }
+                    let pos = at_ref.unwrap_or(Pos::new(self.row, self.next_col));
+                    self.next_col = pos.col.saturating_add(1);
+                    if pos.row >= self.limits.rows {
+                        return Ok(Some(tag.start));
+                    }
+                    if tag.empty {
+                        continue;
+                    }
+                    let (value, after) = cell_value(xml, at, kind)?;
+                    at = after;
+                    let Some(value) = value else { continue };
+                    if pos.col >= self.limits.cols {
+                        continue;
+                    }
+                    if self.found.len() >= self.limits.cells
+                        || self.text_bytes > self.limits.text_bytes
+                    {
+                        return Ok(Some(tag.start));
+                    }
+                    self.place(pos, style, value)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    fn place(&mut self, pos: Pos, style: usize, value: Value) -> Result<(), SheetError> {
+        let shared = self.shared;
+        let shape = shared.shapes.get(style).copied().unwrap_or_default();
+        let value = match value {
+            Value::Text(t) => {
+                self.text_bytes += t.len();
+                RawValue::Text(t)
+            }
+            Value::SharedString(index) => {
+                let s = shared
+                    .strings
+                    .get(index)
+                    .ok_or(SheetError::MissingString(pos))?;
+                self.text_bytes += s.len();
+                RawValue::Text(s.clone())
+            }
+            Value::Number(f) if shape.date && shared.date1904 => {
+                float_value(f + DAYS_1900_TO_1904, shape)
+            }
+            Value::Number(f) => float_value(f, shape),
+            Value::Raw(v) => v,
+        };
+        self.found.push(Found {
+            pos,
+            value,
+            fixed: shape.decimals.is_some(),
+        });
+        Ok(())
     }
 }
+
+fn number<T: std::str::FromStr>(digits: &[u8]) -> Option<T> {
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Days from 1899-12-30 to 1904-01-01: a 1904-system serial plus this is a 1900-system one.
+const DAYS_1900_TO_1904: f64 = 1462.0;
 
 /// The `t` attribute of a cell.
 #[derive(Clone, Copy)]
@@ -63,131 +238,18 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(t: &str) -> Self {
+    fn of(t: &[u8]) -> Self {
         match t {
-            "s" => Self::Shared,
-            "inlineStr" => Self::Inline,
-            "str" => Self::Str,
-            "b" => Self::Bool,
-            "e" => Self::Error,
-            "d" => Self::IsoDate,
+            b"s" => Self::Shared,
+            b"inlineStr" => Self::Inline,
+            b"str" => Self::Str,
+            b"b" => Self::Bool,
+            b"e" => Self::Error,
+            b"d" => Self::IsoDate,
             _ => Self::Number,
         }
     }
 }
-
-/// Reads the sheet's cells, stopping at [`Limits`], and its merged ranges.
-pub(super) fn read<R: BufRead>(
-    xml: &mut Reader<R>,
-    shared: &Shared<'_>,
-    limits: &Limits,
-) -> Result<Cells, SheetError> {
-    let mut cells = Cells {
-        found: Vec::new(),
-        merges: Vec::new(),
-    };
-    let (mut buf, mut inner, mut deep) = (Vec::new(), Vec::new(), Vec::new());
-    let mut text = String::new();
-    let mut text_bytes = 0usize;
-    // Where the next row or cell goes when it does not say: after the previous one.
-    let (mut row, mut next_row, mut next_col) = (0u32, 0u32, 0u32);
-    let at_limit = loop {
-        buf.clear();
-        let (e, has_body) = match xml.read_event_into(&mut buf)? {
-            Event::Start(e) => (e, true),
-            Event::Empty(e) => (e, false),
-            Event::End(e) if e.local_name().into_inner() == "mergeCells" => break false,
-            Event::Eof => break false,
-            _ => continue,
-        };
-        match local(&e) {
-            "row" => {
-                row = attr(&e, "r")
-                    .and_then(|r| r.parse::<u32>().ok())
-                    .and_then(|r| r.checked_sub(1))
-                    .unwrap_or(next_row);
-                next_row = row.saturating_add(1);
-                next_col = 0;
-                // Rows come in order: the rest of a long sheet need not be parsed.
-                if row >= limits.rows {
-                    break true;
-                }
-            }
-            "c" => {
-                let (mut at, mut style, mut kind) = (None, 0usize, Kind::Number);
-                for a in e.attributes().with_checks(false).flatten() {
-                    match a.key.local_name().into_inner() {
-                        "r" => at = Pos::parse_a1(&a.value),
-                        "s" => style = a.value.parse().unwrap_or(0),
-                        "t" => kind = Kind::of(&a.value),
-                        _ => {}
-                    }
-                }
-                let pos = at.unwrap_or(Pos::new(row, next_col));
-                next_col = pos.col.saturating_add(1);
-                if pos.row >= limits.rows {
-                    break true;
-                }
-                if !has_body {
-                    continue;
-                }
-                let Some(value) = cell_value(xml, &mut inner, &mut deep, &mut text, kind)? else {
-                    continue;
-                };
-                if pos.col >= limits.cols {
-                    continue;
-                }
-                if cells.found.len() >= limits.cells || text_bytes > limits.text_bytes {
-                    break true;
-                }
-                let shape = shared.shapes.get(style).copied().unwrap_or_default();
-                let value = match value {
-                    Value::Text(t) => {
-                        text_bytes += t.len();
-                        RawValue::Text(t)
-                    }
-                    Value::SharedString(index) => {
-                        let Some(s) = shared.strings.get(index) else {
-                            return Err(SheetError::MissingString { pos });
-                        };
-                        text_bytes += s.len();
-                        RawValue::Text(s.clone())
-                    }
-                    Value::Number(f) if shape.date && shared.date1904 => {
-                        float_value(f + DAYS_1900_TO_1904, shape)
-                    }
-                    Value::Number(f) => float_value(f, shape),
-                    Value::Raw(v) => v,
-                };
-                cells.found.push(Found {
-                    pos,
-                    value,
-                    fixed: shape.decimals.is_some(),
-                });
-            }
-            "mergeCell" => {
-                let range = attr(&e, "ref");
-                if let Some((first, last)) = range.as_deref().and_then(|r| r.split_once(':'))
-                    && let (Some(first), Some(last)) = (Pos::parse_a1(first), Pos::parse_a1(last))
-                {
-                    cells.merges.push(Merge { first, last });
-                }
-            }
-            _ => {}
-        }
-    };
-    if at_limit {
-        // The merged ranges stand after the cells: found in the bytes that remain, which
-        // are not parsed.
-        if let Some(tail) = merges::sheet_tail(xml.get_mut()) {
-            cells.merges = merges::merges_in(&tail);
-        }
-    }
-    Ok(cells)
-}
-
-/// Days from 1899-12-30 to 1904-01-01: a 1904-system serial plus this is a 1900-system one.
-const DAYS_1900_TO_1904: f64 = 1462.0;
 
 /// A cell's content before the workbook's tables give it meaning.
 enum Value {
@@ -198,68 +260,68 @@ enum Value {
     Raw(RawValue),
 }
 
-/// Reads a `<c>` element's body up to `</c>`: `None` when it holds no value.
-fn cell_value<R: BufRead>(
-    xml: &mut Reader<R>,
-    buf: &mut Vec<u8>,
-    inner: &mut Vec<u8>,
-    text: &mut String,
-    kind: Kind,
-) -> XmlResult<Option<Value>> {
-    let mut has_v = false;
+/// Reads a `<c>` element's body from `from` up to `</c>`: the value (`None` when it holds
+/// none) and where the byte after `</c>` is. A formula is passed over: the writer sees it in
+/// the package it patches.
+fn cell_value(xml: &[u8], from: usize, kind: Kind) -> Result<(Option<Value>, usize), ScanError> {
+    let mut at = from;
+    let mut v: Option<Cow<'_, str>> = None;
     let mut inline: Option<String> = None;
-    text.clear();
     loop {
-        buf.clear();
-        match xml.read_event_into(buf)? {
-            Event::Start(e) => match local(&e) {
-                "v" => {
-                    text_until(xml, inner, "v", text)?;
-                    has_v = true;
-                }
-                "is" => inline = Some(rich_text(xml, buf, inner, "is")?),
-                // A formula (left to the writer, which patches the package), or an extension.
-                _ => {
-                    inner.clear();
-                    xml.read_to_end_into(e.name(), inner)?;
-                }
-            },
-            Event::End(e) if e.local_name().into_inner() == "c" => break,
-            Event::Eof => {
-                return Err(quick_xml::Error::IllFormed(
-                    quick_xml::errors::IllFormedError::MissingEndTag("c".into()),
-                ));
+        let tag = scan::next_tag(xml, at)?.ok_or_else(|| ScanError::NoEndTag("c".into()))?;
+        at = tag.after;
+        match (tag.name, tag.closing, tag.empty) {
+            (b"c", true, _) => break,
+            (b"v", false, false) => {
+                let (text, after) = scan::text(xml, at)?;
+                v = Some(text);
+                at = after;
+            }
+            (b"v", false, true) => v = Some(Cow::Borrowed("")),
+            (b"is", false, false) => {
+                let (text, after) = rich_text(xml, at, b"is")?;
+                inline = Some(text);
+                at = after;
             }
             _ => {}
         }
     }
-    let owned = |text: &mut String| std::mem::take(text);
-    Ok(match kind {
-        Kind::Inline => inline.map(Value::Text),
-        _ if !has_v => None,
+    let value = match (kind, v) {
+        (Kind::Inline, _) => inline.map(Value::Text),
+        (_, None) => None,
+        (kind, Some(text)) => from_text(kind, text),
+    };
+    Ok((value, at))
+}
+
+/// A `<v>` as its cell type reads it.
+fn from_text(kind: Kind, text: Cow<'_, str>) -> Option<Value> {
+    match kind {
+        // Read from `<is>`, never from `<v>`.
+        Kind::Inline => None,
         Kind::Shared if text.is_empty() => None,
         // An index that is no number names no string either.
         Kind::Shared => Some(Value::SharedString(
             text.trim().parse().unwrap_or(usize::MAX),
         )),
-        Kind::Str => Some(Value::Text(unescape_ooxml(text).into_owned())),
+        Kind::Str => Some(Value::Text(unescape_ooxml(&text).into_owned())),
         Kind::Bool => match text.trim() {
             "" => None,
             "1" => Some(Value::Raw(RawValue::Bool(true))),
             "0" => Some(Value::Raw(RawValue::Bool(false))),
             t if t.eq_ignore_ascii_case("true") => Some(Value::Raw(RawValue::Bool(true))),
             t if t.eq_ignore_ascii_case("false") => Some(Value::Raw(RawValue::Bool(false))),
-            _ => Some(Value::Text(owned(text))),
+            _ => Some(Value::Text(text.into_owned())),
         },
-        Kind::Error => Some(Value::Raw(RawValue::Error(owned(text)))),
+        Kind::Error => Some(Value::Raw(RawValue::Error(text.into_owned()))),
         Kind::IsoDate => Some(Value::Raw(
-            serial_of_iso(text).map_or_else(|| RawValue::Text(owned(text)), RawValue::Date),
+            serial_of_iso(&text).map_or_else(|| RawValue::Text(text.into_owned()), RawValue::Date),
         )),
         Kind::Number if text.is_empty() => None,
         Kind::Number => Some(match text.parse::<f64>() {
             Ok(f) => Value::Number(f),
             // Not a number after all: kept as the text it is, for the model to report.
-            Err(_) => Value::Text(owned(text)),
+            Err(_) => Value::Text(text.into_owned()),
         }),
-    })
+    }
 }
