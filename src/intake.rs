@@ -338,7 +338,8 @@ fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// The `.xlsx` parts calamine reads whole before any sheet (all else it streams or skips).
+/// The `.xlsx` parts the reader holds whole (all else it streams or skips). The reader caps
+/// them again as read, since a package may put them elsewhere.
 fn is_held_whole(name: &str) -> bool {
     matches!(
         name,

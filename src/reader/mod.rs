@@ -1,6 +1,8 @@
-//! Cells → raw located values. Opens any workbook calamine reads and keeps, per sheet, a
-//! grid of cells with their shown precision, formulas and merged ranges. Knows nothing of
-//! the form.
+//! Cells → raw located values. Keeps, per sheet, a grid of cells with their shown
+//! precision, formulas and merged ranges. Knows nothing of the form.
+//!
+//! `.xlsx` is read straight from its package ([`xlsx`]), once per part; `.xls` and `.ods`
+//! through calamine, in a child process first (`sandbox`).
 
 mod format;
 mod merges;

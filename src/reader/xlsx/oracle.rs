@@ -219,3 +219,97 @@ fn every_kind_of_cell_reads_as_calamine_reads_it() {
         "a date format makes a day serial"
     );
 }
+
+/// `bytes` with some parts' contents replaced, everything else as it was.
+fn with_parts(bytes: &[u8], parts: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).expect("entry");
+        let name = file.name().expect("name").to_string();
+        let mut data = Vec::new();
+        file.read_to_end(&mut data).expect("inflate");
+        if let Some((_, xml)) = parts.iter().find(|(p, _)| *p == name) {
+            data = xml.as_bytes().to_vec();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        out.write_all(&data).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn hand_written_xml_reads_as_calamine_reads_it() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("表").expect("name");
+    ws.write_string(0, 0, "占位").expect("text");
+    ws.write_number_with_format(
+        1,
+        0,
+        1.0,
+        &rust_xlsxwriter::Format::new().set_num_format("0.00"),
+    )
+    .expect("number");
+    let base = wb.save_to_buffer().expect("saved");
+    // Prefixed names, cells and rows without addresses, rich and inline text, entities,
+    // comments between rows, single quotes, and every cell type.
+    let sheet = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:dimension ref="A1:F6"/>
+<x:sheetData>
+<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c t='s'><x:v>1</x:v></x:c><x:c r="D1" s="1"><x:v>3.14159</x:v></x:c></x:row>
+<!-- 注释 <x:row r="9"> -->
+<x:row><x:c t="inlineStr"><x:is><x:r><x:t xml:space="preserve"> 甲 </x:t></x:r><x:r><x:t>乙</x:t></x:r></x:is></x:c><x:c t="str"><x:f>A1&amp;"x"</x:f><x:v>A&amp;B &#x4E2D;_x000D_</x:v></x:c><x:c t="b"><x:v>1</x:v></x:c><x:c t="e"><x:v>#N/A</x:v></x:c><x:c><x:v/></x:c><x:c r="F2" s="1"/></x:row>
+<x:row r="4" spans="1:3"><x:c r="A4" t="s"><x:v>2</x:v></x:c><x:c r="B4"><x:f>1/3</x:f><x:v>0.33333333333333331</x:v></x:c><x:c r="C4" t="n"><x:v>-12.5</x:v></x:c></x:row>
+</x:sheetData>
+<x:mergeCells count="2"><x:mergeCell ref="A4:B5"/><x:mergeCell ref='D1:E1'/></x:mergeCells>
+</x:worksheet>"#;
+    let strings = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">
+<si><t>产出指标</t></si>
+<si><r><rPr><b/></rPr><t>数量</t></r><r><t xml:space="preserve"> 指标</t></r><rPh sb="0" eb="2"><t>すうりょう</t></rPh></si>
+<si><t>
+  满意度 &lt;90%&gt;
+</t></si>
+</sst>"#;
+    let bytes = with_parts(
+        &base,
+        &[
+            ("xl/worksheets/sheet1.xml", sheet),
+            ("xl/sharedStrings.xml", strings),
+        ],
+    );
+    assert_reads_as_calamine(&bytes, "hand-written XML");
+    let ours = super::read(&bytes, &LIMITS).expect("read");
+    let sheet = &ours.sheets[0];
+    assert_eq!(sheet.own(Pos::new(1, 0)).shown(), " 甲 乙");
+    assert_eq!(sheet.own(Pos::new(0, 1)).shown(), "数量 指标");
+    assert_eq!(sheet.own(Pos::new(3, 0)).shown(), "满意度 <90%>");
+    assert_eq!(sheet.own(Pos::new(0, 3)).shown(), "3.14");
+}
+
+#[test]
+fn a_1904_workbook_dates_as_the_1900_system_does() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
+    // 2023-11-30 is day 45260 of the 1900 system and day 43798 of the 1904 system.
+    ws.write_number_with_format(0, 0, 43_798.0, &date)
+        .expect("date");
+    let base = wb.save_to_buffer().expect("saved");
+    let mut workbook = String::new();
+    {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(Cursor::new(&base)).expect("zip");
+        zip.by_name("xl/workbook.xml")
+            .expect("workbook part")
+            .read_to_string(&mut workbook)
+            .expect("text");
+    }
+    let workbook = workbook.replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1);
+    assert!(workbook.contains("date1904"), "{workbook}");
+    let bytes = with_parts(&base, &[("xl/workbook.xml", &workbook)]);
+    let ours = super::read(&bytes, &LIMITS).expect("read");
+    assert_eq!(ours.sheets[0].own(Pos::new(0, 0)).shown(), "2023年11月30日");
+}
