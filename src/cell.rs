@@ -24,18 +24,30 @@ impl Pos {
 
     /// Parses `H29` (no sheet, no `$`).
     pub fn parse_a1(s: &str) -> Option<Self> {
-        let split = s.find(|c: char| c.is_ascii_digit())?;
+        Self::parse_a1_bytes(s.as_bytes())
+    }
+
+    /// [`Pos::parse_a1`] on bytes, as a sheet's XML holds the address.
+    pub fn parse_a1_bytes(s: &[u8]) -> Option<Self> {
+        let split = s.iter().position(u8::is_ascii_digit)?;
         let (letters, digits) = s.split_at(split);
-        if letters.is_empty() || !letters.chars().all(|c| c.is_ascii_uppercase()) {
+        if letters.is_empty() {
             return None;
         }
         let mut col: u32 = 0;
-        for c in letters.chars() {
-            col = col
-                .checked_mul(26)?
-                .checked_add(c as u32 - 'A' as u32 + 1)?;
+        for &c in letters {
+            if !c.is_ascii_uppercase() {
+                return None;
+            }
+            col = col.checked_mul(26)?.checked_add(u32::from(c - b'A') + 1)?;
         }
-        let row: u32 = digits.parse().ok()?;
+        let mut row: u32 = 0;
+        for &d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            row = row.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+        }
         (row >= 1).then(|| Self::new(row - 1, col - 1))
     }
 }

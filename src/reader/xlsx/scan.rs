@@ -47,11 +47,12 @@ pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, S
             return Ok(None);
         };
         let rest = &xml[lt + 1..];
-        if let Some(skip) = skip_markup(rest) {
-            from = lt + 1 + skip.ok_or(ScanError::Unclosed(lt))?;
+        if matches!(rest.first(), Some(b'!' | b'?')) {
+            let skip = skip_markup(rest).flatten().ok_or(ScanError::Unclosed(lt))?;
+            from = lt + 1 + skip;
             continue;
         }
-        let gt = memchr(b'>', rest).ok_or(ScanError::Unclosed(lt))? + lt + 1;
+        let gt = tag_end(rest).ok_or(ScanError::Unclosed(lt))? + lt + 1;
         let inner = &xml[lt + 1..gt];
         let (closing, inner) = match inner.strip_prefix(b"/") {
             Some(i) => (true, i),
@@ -61,24 +62,42 @@ pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, S
             Some(i) => (true, i),
             None => (false, inner),
         };
-        let name_end = inner
-            .iter()
-            .position(|b| b.is_ascii_whitespace())
-            .unwrap_or(inner.len());
-        let qname = &inner[..name_end];
-        let name = match memchr(b':', qname) {
-            Some(colon) => &qname[colon + 1..],
-            None => qname,
-        };
+        let mut name_start = 0;
+        let mut name_end = inner.len();
+        for (i, &b) in inner.iter().enumerate() {
+            match b {
+                b':' => name_start = i + 1,
+                b if b.is_ascii_whitespace() => {
+                    name_end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
         return Ok(Some(Tag {
             start: lt,
-            name,
+            name: &inner[name_start..name_end],
             attrs: &inner[name_end..],
             closing,
             empty,
             after: gt + 1,
         }));
     }
+}
+
+/// Where the `>` that closes a tag stands: the first one outside quotes. Tags are short, so
+/// a plain loop beats a vectorised search here.
+pub(super) fn tag_end(rest: &[u8]) -> Option<usize> {
+    let mut quote = None;
+    for (i, &b) in rest.iter().enumerate() {
+        match (b, quote) {
+            (b'>', None) => return Some(i),
+            (b'"' | b'\'', None) => quote = Some(b),
+            (q, Some(open)) if q == open => quote = None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// For markup that is not an element (`<!--`, `<?`, `<![CDATA[`, `<!DOCTYPE`), how many bytes
@@ -114,7 +133,7 @@ impl<'x> Iterator for Attrs<'x> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.0;
-        let eq = memchr(b'=', rest)?;
+        let eq = rest.iter().position(|&b| b == b'=')?;
         let key = rest[..eq].trim_ascii();
         let mut i = eq + 1;
         while rest.get(i).is_some_and(u8::is_ascii_whitespace) {
@@ -124,9 +143,9 @@ impl<'x> Iterator for Attrs<'x> {
         if quote != b'"' && quote != b'\'' {
             return None;
         }
-        let close = memchr(quote, &rest[i + 1..])? + i + 1;
+        let close = rest[i + 1..].iter().position(|&b| b == quote)? + i + 1;
         self.0 = &rest[close + 1..];
-        let local = match memchr(b':', key) {
+        let local = match key.iter().position(|&b| b == b':') {
             Some(colon) if !key.starts_with(b"xmlns") => &key[colon + 1..],
             _ => key,
         };
@@ -194,7 +213,7 @@ pub(super) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), Sca
 
 /// Entities and character references resolved, line ends read as XML reads them (`\r\n` and
 /// a lone `\r` are `\n`).
-fn decode(raw: &[u8]) -> Result<Cow<'_, str>, ScanError> {
+pub(super) fn decode(raw: &[u8]) -> Result<Cow<'_, str>, ScanError> {
     let s = std::str::from_utf8(raw).map_err(|_| ScanError::NotUtf8)?;
     if !raw.contains(&b'&') && !raw.contains(&b'\r') {
         return Ok(Cow::Borrowed(s));
@@ -244,6 +263,9 @@ fn entity(name: &str) -> Option<char> {
 /// A `<t>` without `xml:space="preserve"` loses the spaces and line ends around it: they were
 /// the XML's indentation, not the cell's text.
 pub(super) fn rich_text(xml: &[u8], from: usize, end: &[u8]) -> Result<(String, usize), ScanError> {
+    if let Some(plain) = plain_text(xml, from, end)? {
+        return Ok(plain);
+    }
     let mut out = String::new();
     let mut phonetic = false;
     let mut at = from;
@@ -270,6 +292,36 @@ pub(super) fn rich_text(xml: &[u8], from: usize, end: &[u8]) -> Result<(String, 
             _ => {}
         }
     }
+}
+
+/// The item almost every string is, `<t>…</t>` then the end tag `end`, without prefixes:
+/// read without visiting each tag. `None` for any other item.
+fn plain_text(xml: &[u8], from: usize, end: &[u8]) -> Result<Option<(String, usize)>, ScanError> {
+    const PRESERVED: &[u8] = b"<t xml:space=\"preserve\">";
+    let rest = &xml[from..];
+    let (open, preserve) = match () {
+        _ if rest.starts_with(b"<t>") => (3, false),
+        _ if rest.starts_with(PRESERVED) => (PRESERVED.len(), true),
+        _ => return Ok(None),
+    };
+    let body = &rest[open..];
+    let Some(lt) = memchr(b'<', body) else {
+        return Ok(None);
+    };
+    let close = &body[lt..];
+    let fits = close.starts_with(b"</t></")
+        && close[6..].starts_with(end)
+        && close.get(6 + end.len()) == Some(&b'>');
+    if !fits {
+        return Ok(None);
+    }
+    let text = decode(&body[..lt])?;
+    let kept = match preserve {
+        true => &*text,
+        false => text.trim_matches([' ', '\t', '\r', '\n']),
+    };
+    let after = from + open + lt + 6 + end.len() + 1;
+    Ok(Some((unescape_ooxml(kept).into_owned(), after)))
 }
 
 /// Resolves OOXML's `_xHHHH_` escapes, which stand for characters XML cannot hold (`_x000D_`
@@ -364,6 +416,19 @@ mod tests {
             "数量指标"
         );
         assert_eq!(rich("<si><t/></si>", "si"), "");
+        // The plain item read directly, and the same items read tag by tag, agree.
+        for (plain, tagged) in [
+            ("<si><t> 产出 </t></si>", "<si><t> 产出 </t><!-- --></si>"),
+            (
+                r#"<si><t xml:space="preserve"> 产出 </t></si>"#,
+                r#"<si><t xml:space="preserve"> 产出 </t><!-- --></si>"#,
+            ),
+            ("<si><t>A&amp;B_x000D_</t></si>", "<si><t>A&amp;B_x000D_</t><!-- --></si>"),
+        ] {
+            let start = next_tag(plain.as_bytes(), 0).unwrap().unwrap();
+            assert!(plain_text(plain.as_bytes(), start.after, b"si").unwrap().is_some());
+            assert_eq!(rich(plain, "si"), rich(tagged, "si"), "{plain}");
+        }
     }
 
     #[test]

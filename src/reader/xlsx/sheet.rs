@@ -149,9 +149,7 @@ impl<'s> Rows<'s> {
                     let (mut at_ref, mut style, mut kind) = (None, 0, Kind::Number);
                     for (key, value) in Attrs(tag.attrs) {
                         match key {
-                            b"r" => {
-                                at_ref = std::str::from_utf8(value).ok().and_then(Pos::parse_a1)
-                            }
+                            b"r" => at_ref = Pos::parse_a1_bytes(value),
                             b"s" => style = number::<usize>(value).unwrap_or(0),
                             b"t" => kind = Kind::of(value),
                             _ => {}
@@ -264,6 +262,9 @@ enum Value {
 /// none) and where the byte after `</c>` is. A formula is passed over: the writer sees it in
 /// the package it patches.
 fn cell_value(xml: &[u8], from: usize, kind: Kind) -> Result<(Option<Value>, usize), ScanError> {
+    if let Some((text, after)) = plain_value(xml, from)? {
+        return Ok((from_text(kind, text), after));
+    }
     let mut at = from;
     let mut v: Option<Cow<'_, str>> = None;
     let mut inline: Option<String> = None;
@@ -292,6 +293,35 @@ fn cell_value(xml: &[u8], from: usize, kind: Kind) -> Result<(Option<Value>, usi
         (kind, Some(text)) => from_text(kind, text),
     };
     Ok((value, at))
+}
+
+/// The body of almost every cell a program writes, `<v>…</v></c>` after an optional
+/// `<f>…</f>` or `<f …/>`, without prefixes: read without visiting each tag. `None` for any
+/// other body, which [`cell_value`] then reads tag by tag.
+fn plain_value(xml: &[u8], from: usize) -> Result<Option<(Cow<'_, str>, usize)>, ScanError> {
+    let mut at = from;
+    if xml[at..].starts_with(b"<f") && matches!(xml.get(at + 2), Some(b'>' | b' ' | b'/')) {
+        let Some(gt) = scan::tag_end(&xml[at + 1..]).map(|i| i + at + 1) else {
+            return Ok(None);
+        };
+        at = match xml[gt - 1] {
+            b'/' => gt + 1,
+            _ => match memchr::memmem::find(&xml[gt..], b"</f>") {
+                Some(end) => gt + end + 4,
+                None => return Ok(None),
+            },
+        };
+    }
+    let Some(body) = xml[at..].strip_prefix(b"<v>") else {
+        return Ok(None);
+    };
+    let Some(lt) = memchr::memchr(b'<', body) else {
+        return Ok(None);
+    };
+    if !body[lt..].starts_with(b"</v></c>") {
+        return Ok(None);
+    }
+    Ok(Some((scan::decode(&body[..lt])?, at + 3 + lt + 8)))
 }
 
 /// A `<v>` as its cell type reads it.
