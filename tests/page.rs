@@ -14,8 +14,8 @@
 //! them back. Set `SELFEVAL_SCREENSHOT=docs/serve.png` to refresh the README's picture (the page 1366
 //! pixels wide, as tall as its content).
 //!
-//! `.ci/run` installs `chromium` and `chromium-driver`; where they are missing the test says
-//! SKIPPED and passes.
+//! `.ci/run` installs `chromium` and `chromium-driver` and stops if it cannot, so CI always
+//! runs this test; on a machine without them the test says SKIPPED and passes.
 
 mod common;
 mod web;

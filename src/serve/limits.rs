@@ -40,6 +40,14 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Requests checked at once: zero would refuse every request, so a limit of zero is read
+    /// as one.
+    pub fn running(&self) -> usize {
+        self.max_concurrent.max(1)
+    }
+}
+
 /// The two gates of [`Limits`], shared by every request.
 #[derive(Debug, Clone)]
 pub struct Limiter {
@@ -54,8 +62,7 @@ pub struct Admission(#[allow(dead_code)] OwnedSemaphorePermit);
 
 impl Limiter {
     pub fn new(limits: &Limits) -> Self {
-        // Zero would refuse every request; a limit of zero is read as one.
-        let running = limits.max_concurrent.max(1);
+        let running = limits.running();
         let total = running + limits.max_queued;
         Self {
             slots: Arc::new(Semaphore::new(total)),
