@@ -29,7 +29,17 @@ pub struct Shown {
     pub percent: bool,
 }
 
+/// A rate written without a percent sign is a fraction up to this, a percentage above it:
+/// `0.95` is 95%, `99.71` is 99.71%.
+const LARGEST_FRACTION_RATE: Decimal = Decimal::from_parts(15, 0, 0, false, 1);
+
 impl Shown {
+    /// Whether a rate shown this way is written as a fraction (0.95) rather than as a
+    /// percentage without its sign (95).
+    pub fn is_fraction_rate(&self) -> bool {
+        self.percent || self.value <= LARGEST_FRACTION_RATE
+    }
+
     pub fn plain(value: Decimal, decimals: u32) -> Self {
         Self {
             value,

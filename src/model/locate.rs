@@ -146,25 +146,24 @@ impl<'a> View<'a> {
     /// at least 2 decimals — `30` typed into a General cell is 30.00, not anything from 29.5 to
     /// 30.5 (SPEC §4 widens only what the form rounded). A `0` format is respected.
     fn amount(&self, pos: Pos, what: &str, findings: &mut Vec<Finding>) -> Num {
-        let mut n = self.num(pos, what, findings);
-        let stored = n.number_cell && !self.sheet.format_fixes_decimals(n.cell.pos);
-        if let NumText::Number(s) = &mut n.value
-            && (stored || s.value.is_zero())
-        {
-            s.decimals = s.decimals.max(2);
-        }
-        n
+        let n = self.num(pos, what, findings);
+        self.exact_to_cents(n, |s, stored| stored || s.value.is_zero())
     }
 
     /// The 执行率 of the funding block, a percentage. A fraction stored as a number that no
     /// format rounds is exact, so 0.9 is read as 90% at least to the whole percent, not as
     /// anything from 85% to 95%.
     fn rate(&self, pos: Pos, findings: &mut Vec<Finding>) -> Num {
-        let mut n = self.num(pos, "执行率", findings);
+        let n = self.num(pos, "执行率", findings);
+        self.exact_to_cents(n, |s, stored| stored && s.is_fraction_rate())
+    }
+
+    /// `n` read to at least 2 decimals where `exact` holds: `stored` says that the form keeps
+    /// the number's whole value (a number cell that no format rounds).
+    fn exact_to_cents(&self, mut n: Num, exact: impl Fn(&Shown, bool) -> bool) -> Num {
         let stored = n.number_cell && !self.sheet.format_fixes_decimals(n.cell.pos);
         if let NumText::Number(s) = &mut n.value
-            && stored
-            && s.value <= Decimal::new(15, 1)
+            && exact(s, stored)
         {
             s.decimals = s.decimals.max(2);
         }
@@ -274,17 +273,38 @@ fn later_form_starts(view: &View) -> Vec<u32> {
     starts
 }
 
+/// Why no indicator header was found: briefly, for a skipped sheet's reason, and in full,
+/// for the finding.
+struct HeaderMissing {
+    summary: String,
+    why: String,
+}
+
+/// `查找的标签：…`, the labels a missing block was looked for by, list by list.
+fn looked_for(lists: &[&Aliases]) -> String {
+    let lists: Vec<String> = lists.iter().map(|a| a.list()).collect();
+    format!("查找的标签：{}", lists.join("；"))
+}
+
 /// One form read from `view`, or why the sheet is not one. Findings about the form as a
 /// whole are put at column A of its first row, `top`.
 fn read_form(view: &View, top: u32) -> SheetOutcome {
     let (sheet, layout) = (view.sheet, view.layout);
-    let level3 = layout.indicators.level3.list();
     let (header, header_missing) = match find_indicator_header(view) {
         Ok(h) => (Some(h), None),
-        Err(Some(why)) => (None, Some((why.clone(), why))),
+        Err(Some(why)) => (
+            None,
+            Some(HeaderMissing {
+                summary: why.clone(),
+                why,
+            }),
+        ),
         Err(None) => (
             None,
-            Some((level3.clone(), format!("查找的标签：{level3}"))),
+            Some(HeaderMissing {
+                summary: layout.indicators.level3.list(),
+                why: looked_for(&[&layout.indicators.level3]),
+            }),
         ),
     };
     let funding_header = find_funding_header(view);
@@ -297,7 +317,7 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
             sheet: Arc::clone(&sheet.name),
             reason: format!(
                 "未找到绩效指标表头（{}）(no indicator header)",
-                header_missing.map(|m| m.0).unwrap_or_default()
+                header_missing.map(|m| m.summary).unwrap_or_default()
             ),
         };
     }
@@ -319,17 +339,13 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
     };
 
     let form_cell = view.cell(Pos::new(top, 0));
-    let looked_for = |a: &[&Aliases]| {
-        let lists: Vec<String> = a.iter().map(|a| a.list()).collect();
-        format!("查找的标签：{}", lists.join("；"))
-    };
     if funding.is_none() {
         let f = &layout.funding;
         let why = looked_for(&[&f.executed, &f.budget, &f.adjusted_budget]);
         findings.push(missing(form_cell.clone(), "项目资金", &why));
     }
-    if let Some((_, why)) = &header_missing {
-        findings.push(missing(form_cell.clone(), "绩效指标", why));
+    if let Some(m) = &header_missing {
+        findings.push(missing(form_cell.clone(), "绩效指标", &m.why));
     }
     if totals.is_none() && header.is_some() {
         let why = looked_for(&[&layout.totals.row]);
@@ -464,10 +480,9 @@ fn find_indicator_header(view: &View) -> Result<IndicatorHeader, Option<String>>
     }
     Err((!rows_without_scores.is_empty()).then(|| {
         format!(
-            "{} 处“三级指标”所在的表头行没有分值或得分列；查找的标签：{}；{}",
+            "{} 处“三级指标”所在的表头行没有分值或得分列；{}",
             rows_without_scores.join("、"),
-            l.weight.list(),
-            l.score.list()
+            looked_for(&[&l.weight, &l.score])
         )
     }))
 }

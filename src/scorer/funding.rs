@@ -206,7 +206,7 @@ fn round(v: Decimal, rules: Rules) -> Decimal {
 
 /// A rate written as `99.71` without a percent sign is a percentage, not 99-fold.
 fn as_fraction(s: Shown) -> Shown {
-    if !s.percent && s.value > Decimal::new(15, 1) {
+    if !s.is_fraction_rate() {
         Shown {
             value: s.value / Decimal::ONE_HUNDRED,
             decimals: s.decimals + 2,
