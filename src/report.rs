@@ -22,7 +22,22 @@ pub struct FileOutcome {
     pub write_error: Option<String>,
 }
 
+/// Why nothing in a file was checked: it could not be read, or no sheet of it is a form.
+/// `None` when at least one form was checked. Every front end asks this one question.
+pub fn unchecked_reason(result: &Result<BookCheck, String>) -> Option<&str> {
+    match result {
+        Err(reason) => Some(reason),
+        Ok(c) if c.forms.is_empty() => Some(crate::check::NO_FORM),
+        Ok(_) => None,
+    }
+}
+
 impl FileOutcome {
+    /// See [`unchecked_reason`].
+    pub fn unchecked_reason(&self) -> Option<&str> {
+        unchecked_reason(&self.result)
+    }
+
     /// A file that could not be checked, and why.
     pub fn failed(path: impl Into<String>, reason: impl Into<String>) -> Self {
         FileOutcome {
@@ -200,9 +215,8 @@ impl<'a> JsonForm<'a> {
 
 impl<'a> JsonFile<'a> {
     pub fn of(o: &'a FileOutcome, rules: Rules) -> Self {
-        let (error, format, forms, skipped) = match &o.result {
+        let (format, forms, skipped) = match &o.result {
             Ok(c) => (
-                None,
                 Some(c.format),
                 c.forms.iter().map(|f| JsonForm::of(f, rules)).collect(),
                 c.skipped
@@ -213,11 +227,11 @@ impl<'a> JsonFile<'a> {
                     })
                     .collect(),
             ),
-            Err(e) => (Some(e.as_str()), None, Vec::new(), Vec::new()),
+            Err(_) => (None, Vec::new(), Vec::new()),
         };
         Self {
             path: &o.path,
-            error,
+            error: o.unchecked_reason(),
             format,
             output: o.written.as_deref(),
             write_error: o.write_error.as_deref(),
@@ -286,8 +300,8 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
     for (sheet, reason) in &check.skipped {
         let _ = writeln!(out, "  跳过工作表“{}”：{}", t(sheet), t(reason));
     }
-    if check.forms.is_empty() {
-        let _ = writeln!(out, "  无法核查 (not checked): {}", crate::check::NO_FORM);
+    if let Some(reason) = o.unchecked_reason() {
+        let _ = writeln!(out, "  无法核查 (not checked): {reason}");
     }
     if let Some(w) = &o.written {
         let _ = writeln!(out, "  已写出更正后的工作簿 (corrected copy): {}", t(w));

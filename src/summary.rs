@@ -95,13 +95,11 @@ impl Summary {
         link: Option<&str>,
         write_error: Option<&str>,
     ) {
-        let check = match result {
-            Ok(c) => c,
-            Err(reason) => {
-                self.forms.push(unreadable(file, reason));
-                return;
-            }
-        };
+        if let Some(reason) = crate::report::unchecked_reason(result) {
+            self.forms.push(unreadable(file, reason));
+            return;
+        }
+        let Ok(check) = result else { return };
         for s in &check.forms {
             let f = &s.form;
             let text = |l: &Option<crate::model::Located<String>>| {
@@ -150,9 +148,6 @@ impl Summary {
                     message: x.message.clone(),
                 });
             }
-        }
-        if check.forms.is_empty() {
-            self.forms.push(unreadable(file, crate::check::NO_FORM));
         }
     }
 

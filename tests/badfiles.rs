@@ -471,6 +471,18 @@ fn a_sheet_with_only_a_title_is_not_a_form() {
     assert_eq!(file["forms"].as_array().map(Vec::len), Some(0), "{file}");
     let skipped = file["skipped"].to_string();
     assert!(skipped.contains("未找到绩效指标表头"), "{file}");
+    // The document and the stream give the one reason every front end gives.
+    let reason = file["error"].as_str().expect("a reason in the document");
+    assert!(reason.starts_with("没有找到自评表"), "{file}");
+    let stream = selfeval(&[
+        "check",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "jsonl",
+    ]);
+    let line: serde_json::Value =
+        serde_json::from_str(stream.stdout.trim()).expect("one JSON line");
+    assert_eq!(line["error"].as_str(), Some(reason), "{line}");
     assert!(
         !dir.join("title.checked.xlsx").exists(),
         "no copy of a workbook without a form"

@@ -198,7 +198,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         });
         for o in &outcomes {
             // A workbook without a form is as unchecked as one that cannot be opened.
-            let unchecked = o.result.as_ref().map_or(true, |c| c.forms.is_empty());
+            let unchecked = o.unchecked_reason().is_some();
             unreadable |= unchecked || o.write_error.is_some();
             let has_errors = o
                 .result
@@ -285,8 +285,8 @@ fn emit(
         }
         Format::Jsonl => {
             let file = JsonFile::of(o, rules);
-            match &o.result {
-                Ok(c) if !c.forms.is_empty() => {
+            match (&o.result, file.error) {
+                (Ok(c), None) => {
                     for form in &c.forms {
                         let line = JsonLine {
                             version: JSON_VERSION,
@@ -300,11 +300,11 @@ fn emit(
                         writeln!(out)?;
                     }
                 }
-                _ => {
+                (_, error) => {
                     let line = JsonLine {
                         version: JSON_VERSION,
                         path: &o.path,
-                        error: Some(file.error.unwrap_or(crate::check::NO_FORM)),
+                        error,
                         output: None,
                         write_error: file.write_error,
                         form: None,

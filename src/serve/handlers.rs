@@ -141,7 +141,7 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
         .iter()
         .map(|u| {
             let (mut o, _) = checking.check(&u.name, &u.bytes, false);
-            if o.result.as_ref().is_ok_and(|c| !c.forms.is_empty()) {
+            if o.unchecked_reason().is_none() {
                 o.written = Some(checked_name(&u.name, format_of(&o), &mut BTreeSet::new()));
             }
             o
@@ -158,13 +158,15 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
 
 fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiError> {
     let (outcome, copy) = checking.check(&upload.name, &upload.bytes, true);
+    if let Some(reason) = outcome.unchecked_reason() {
+        return Err(ApiError::Unprocessable(reason.to_string()));
+    }
     let format = format_of(&outcome);
-    match (outcome.result, copy, outcome.write_error) {
-        (Err(reason), _, _) => Err(ApiError::Unprocessable(reason)),
-        (Ok(_), _, Some(e)) => Err(ApiError::Unprocessable(format!(
+    match (copy, outcome.write_error) {
+        (_, Some(e)) => Err(ApiError::Unprocessable(format!(
             "未能写出更正后的工作簿 (not written): {e}"
         ))),
-        (Ok(_), Some(bytes), None) => {
+        (Some(bytes), None) => {
             let name = checked_name(&upload.name, format, &mut BTreeSet::new());
             Ok(Answer::File {
                 content_type: content_type(&name),
@@ -172,7 +174,8 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
                 bytes,
             })
         }
-        (Ok(_), None, None) => Err(ApiError::Unprocessable(NO_FORM.to_string())),
+        // A checked form always gets its copy; this answers a writer that returned none.
+        (None, None) => Err(ApiError::Unprocessable(NO_FORM.to_string())),
     }
 }
 

@@ -254,9 +254,6 @@
     if (!r) return;
     if (r.error) card.appendChild(el('p', 'reason', '无法读取：' + r.error));
     if (r.write_error) card.appendChild(el('p', 'reason', '未能生成更正副本：' + r.write_error));
-    if (!r.error && !(r.forms || []).length) {
-      card.appendChild(el('p', 'reason', '没有找到自评表：没有一个工作表含有绩效指标表头'));
-    }
     for (const form of r.forms || []) card.appendChild(formSection(form));
     if ((r.skipped || []).length) {
       const names = r.skipped.map((s) => '“' + s.sheet + '”（' + s.reason + '）').join('；');

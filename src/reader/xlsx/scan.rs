@@ -423,10 +423,17 @@ mod tests {
                 r#"<si><t xml:space="preserve"> 产出 </t></si>"#,
                 r#"<si><t xml:space="preserve"> 产出 </t><!-- --></si>"#,
             ),
-            ("<si><t>A&amp;B_x000D_</t></si>", "<si><t>A&amp;B_x000D_</t><!-- --></si>"),
+            (
+                "<si><t>A&amp;B_x000D_</t></si>",
+                "<si><t>A&amp;B_x000D_</t><!-- --></si>",
+            ),
         ] {
             let start = next_tag(plain.as_bytes(), 0).unwrap().unwrap();
-            assert!(plain_text(plain.as_bytes(), start.after, b"si").unwrap().is_some());
+            assert!(
+                plain_text(plain.as_bytes(), start.after, b"si")
+                    .unwrap()
+                    .is_some()
+            );
             assert_eq!(rich(plain, "si"), rich(tagged, "si"), "{plain}");
         }
     }
