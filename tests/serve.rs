@@ -180,7 +180,13 @@ fn a_broken_file_gets_the_same_reason_as_on_the_command_line() {
 #[test]
 fn oversized_uploads_and_too_many_files_get_413_with_the_reason() {
     let server = TestServer::start(small_limits());
-    // Declared too large: refused before the body is read.
+    // Declared far too large: refused before any body is read. Only the headers are sent,
+    // and the answer must come well within the 5 s the server would wait for a body.
+    let answer = declared_only(&server, 1 << 30, Duration::from_secs(2));
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("上限"), "{answer}");
+    // Declared a little too large: the body is drained first, so that a browser still
+    // sending it can read the answer.
     let big = vec![b'x'; 300 * 1024];
     let response = post(&server, "/api/check", &[("big.xlsx", big)]);
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -218,6 +224,21 @@ fn oversized_uploads_and_too_many_files_get_413_with_the_reason() {
         .expect("request");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(error_of(response).contains("没有收到"));
+}
+
+/// The headers of an upload declaring `length` bytes, and no body: what the server answers
+/// within `wait` (empty if nothing).
+fn declared_only(server: &TestServer, length: usize, wait: Duration) -> String {
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    stream.set_read_timeout(Some(wait)).expect("timeout");
+    let head = format!(
+        "POST /api/check HTTP/1.1\r\nHost: t\r\nContent-Length: {length}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("headers");
+    let mut answer = vec![0u8; 4096];
+    let n = stream.read(&mut answer).unwrap_or(0);
+    String::from_utf8_lossy(&answer[..n]).into_owned()
 }
 
 /// A multipart upload of `size` bytes in HTTP/1.1 chunks, so no Content-Length is declared.
