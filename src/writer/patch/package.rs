@@ -50,6 +50,9 @@ pub struct Package<'a> {
     names: Vec<String>,
     /// New contents, for original entries and added ones alike.
     data: BTreeMap<String, Vec<u8>>,
+    /// Original parts already inflated: a patch reads the workbook's relationships, say,
+    /// several times.
+    inflated: BTreeMap<String, Vec<u8>>,
     /// Added entries, in the order they were created (which is deterministic).
     added: Vec<String>,
     removed: BTreeSet<String>,
@@ -70,6 +73,7 @@ impl<'a> Package<'a> {
             archive,
             names,
             data: BTreeMap::new(),
+            inflated: BTreeMap::new(),
             added: Vec::new(),
             removed: BTreeSet::new(),
             rels: BTreeMap::new(),
@@ -99,12 +103,15 @@ impl<'a> Package<'a> {
         let Some(name) = self.lookup(name) else {
             return Ok(None);
         };
-        if let Some(bytes) = self.data.get(&name) {
+        if let Some(bytes) = self.data.get(&name).or_else(|| self.inflated.get(&name)) {
             return Ok(Some(bytes.clone()));
         }
         let mut file = self.archive.by_name(&name)?;
-        let mut bytes = Vec::new();
+        // Room for the declared size (capped by intake) up front: reads into a small spare
+        // space would send the inflater down its slow path.
+        let mut bytes = Vec::with_capacity(file.size() as usize + 1);
         file.read_to_end(&mut bytes)?;
+        self.inflated.insert(name, bytes.clone());
         Ok(Some(bytes))
     }
 
