@@ -338,8 +338,9 @@ fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// The `.xlsx` parts the reader holds whole (all else it streams or skips). The reader caps
-/// them again as read, since a package may put them elsewhere.
+/// The `.xlsx` parts held whole in memory: by the reader (workbook, its relationships, shared
+/// strings, styles; it caps them again as read, since a package may put them elsewhere) and
+/// by the writer (content types and relationships). Sheets are streamed.
 fn is_held_whole(name: &str) -> bool {
     matches!(
         name,

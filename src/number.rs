@@ -34,8 +34,8 @@ pub struct Shown {
 const LARGEST_FRACTION_RATE: Decimal = Decimal::from_parts(15, 0, 0, false, 1);
 
 impl Shown {
-    /// Whether a rate shown this way is written as a fraction (0.95) rather than as a
-    /// percentage without its sign (95).
+    /// Whether a rate shown this way is already on the fraction scale: a percentage with its
+    /// sign, or a bare number up to 1.5 (0.95), not a percentage without its sign (95).
     pub fn is_fraction_rate(&self) -> bool {
         self.percent || self.value <= LARGEST_FRACTION_RATE
     }

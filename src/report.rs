@@ -22,20 +22,20 @@ pub struct FileOutcome {
     pub write_error: Option<String>,
 }
 
-/// Why nothing in a file was checked: it could not be read, or no sheet of it is a form.
-/// `None` when at least one form was checked. Every front end asks this one question.
-pub fn unchecked_reason(result: &Result<BookCheck, String>) -> Option<&str> {
+/// The check of a file in which at least one form was checked, or why nothing was: it
+/// could not be read, or no sheet of it is a form. Every front end asks this one question.
+pub fn checked(result: &Result<BookCheck, String>) -> Result<&BookCheck, &str> {
     match result {
-        Err(reason) => Some(reason),
-        Ok(c) if c.forms.is_empty() => Some(crate::check::NO_FORM),
-        Ok(_) => None,
+        Err(reason) => Err(reason),
+        Ok(c) if c.forms.is_empty() => Err(crate::check::NO_FORM),
+        Ok(c) => Ok(c),
     }
 }
 
 impl FileOutcome {
-    /// See [`unchecked_reason`].
-    pub fn unchecked_reason(&self) -> Option<&str> {
-        unchecked_reason(&self.result)
+    /// See [`checked`].
+    pub fn checked(&self) -> Result<&BookCheck, &str> {
+        checked(&self.result)
     }
 
     /// A file that could not be checked, and why.
@@ -231,7 +231,7 @@ impl<'a> JsonFile<'a> {
         };
         Self {
             path: &o.path,
-            error: o.unchecked_reason(),
+            error: o.checked().err(),
             format,
             output: o.written.as_deref(),
             write_error: o.write_error.as_deref(),
@@ -300,8 +300,8 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
     for (sheet, reason) in &check.skipped {
         let _ = writeln!(out, "  跳过工作表“{}”：{}", t(sheet), t(reason));
     }
-    if let Some(reason) = o.unchecked_reason() {
-        let _ = writeln!(out, "  无法核查 (not checked): {reason}");
+    if let Err(reason) = o.checked() {
+        let _ = writeln!(out, "  无法核查 (not checked): {}", t(reason));
     }
     if let Some(w) = &o.written {
         let _ = writeln!(out, "  已写出更正后的工作簿 (corrected copy): {}", t(w));

@@ -95,11 +95,13 @@ impl Summary {
         link: Option<&str>,
         write_error: Option<&str>,
     ) {
-        if let Some(reason) = crate::report::unchecked_reason(result) {
-            self.forms.push(unreadable(file, reason));
-            return;
-        }
-        let Ok(check) = result else { return };
+        let check = match crate::report::checked(result) {
+            Ok(check) => check,
+            Err(reason) => {
+                self.forms.push(unreadable(file, reason));
+                return;
+            }
+        };
         for s in &check.forms {
             let f = &s.form;
             let text = |l: &Option<crate::model::Located<String>>| {
@@ -159,7 +161,7 @@ impl Summary {
             &DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?),
         );
         // Written once per run, at its end, while every core but one waits: the fastest
-        // deflate level. The workbook grows by about a fifth.
+        // deflate level. The workbook grows by about half (2,000 forms: 0.56 → 0.88 MB).
         wb.set_zip_compression_level(1);
         let header = Format::new()
             .set_bold()

@@ -480,9 +480,14 @@ fn a_sheet_with_only_a_title_is_not_a_form() {
         "--format",
         "jsonl",
     ]);
+    assert_eq!(stream.code, 2, "{}", stream.stdout);
     let line: serde_json::Value =
         serde_json::from_str(stream.stdout.trim()).expect("one JSON line");
     assert_eq!(line["error"].as_str(), Some(reason), "{line}");
+    assert!(
+        line["sheet"].is_null() && line["total"].is_null(),
+        "no form: {line}"
+    );
     assert!(
         !dir.join("title.checked.xlsx").exists(),
         "no copy of a workbook without a form"

@@ -216,7 +216,7 @@ async fn clerk(client: &Client, server: &TestServer, dir: &Path, downloads: &Pat
     wait_for(client, &format!("{broken} p.reason")).await?;
     let reason = text(client, &format!("{broken} p.reason")).await?;
     check(
-        reason.starts_with("无法读取：不是 Excel 或 ODS 工作簿"),
+        reason.starts_with("无法核查：不是 Excel 或 ODS 工作簿"),
         format!("reason {reason:?}"),
     )?;
 

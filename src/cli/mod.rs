@@ -198,7 +198,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         });
         for o in &outcomes {
             // A workbook without a form is as unchecked as one that cannot be opened.
-            let unchecked = o.unchecked_reason().is_some();
+            let unchecked = o.checked().is_err();
             unreadable |= unchecked || o.write_error.is_some();
             let has_errors = o
                 .result
@@ -220,7 +220,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                 );
             }
             if let Some(p) = &progress {
-                if has_errors || o.result.is_err() {
+                if has_errors || unchecked {
                     flagged += 1;
                     p.set_message(format!("有误或无法读取 {flagged} 个"));
                 }
@@ -285,8 +285,8 @@ fn emit(
         }
         Format::Jsonl => {
             let file = JsonFile::of(o, rules);
-            match (&o.result, file.error) {
-                (Ok(c), None) => {
+            match o.checked() {
+                Ok(c) => {
                     for form in &c.forms {
                         let line = JsonLine {
                             version: JSON_VERSION,
@@ -300,11 +300,11 @@ fn emit(
                         writeln!(out)?;
                     }
                 }
-                (_, error) => {
+                Err(reason) => {
                     let line = JsonLine {
                         version: JSON_VERSION,
                         path: &o.path,
-                        error,
+                        error: Some(reason),
                         output: None,
                         write_error: file.write_error,
                         form: None,

@@ -147,7 +147,8 @@ impl<'a> View<'a> {
     /// 30.5 (SPEC §4 widens only what the form rounded). A `0` format is respected.
     fn amount(&self, pos: Pos, what: &str, findings: &mut Vec<Finding>) -> Num {
         let n = self.num(pos, what, findings);
-        self.exact_to_cents(n, |s, stored| stored || s.value.is_zero())
+        let widen = self.stored_whole(&n) || n.number().is_some_and(|s| s.value.is_zero());
+        at_least_two_decimals(n, widen)
     }
 
     /// The 执行率 of the funding block, a percentage. A fraction stored as a number that no
@@ -155,19 +156,13 @@ impl<'a> View<'a> {
     /// anything from 85% to 95%.
     fn rate(&self, pos: Pos, findings: &mut Vec<Finding>) -> Num {
         let n = self.num(pos, "执行率", findings);
-        self.exact_to_cents(n, |s, stored| stored && s.is_fraction_rate())
+        let widen = self.stored_whole(&n) && n.number().is_some_and(|s| s.is_fraction_rate());
+        at_least_two_decimals(n, widen)
     }
 
-    /// `n` read to at least 2 decimals where `exact` holds: `stored` says that the form keeps
-    /// the number's whole value (a number cell that no format rounds).
-    fn exact_to_cents(&self, mut n: Num, exact: impl Fn(&Shown, bool) -> bool) -> Num {
-        let stored = n.number_cell && !self.sheet.format_fixes_decimals(n.cell.pos);
-        if let NumText::Number(s) = &mut n.value
-            && exact(s, stored)
-        {
-            s.decimals = s.decimals.max(2);
-        }
-        n
+    /// Whether the form keeps `n`'s whole value: a number cell that no format rounds.
+    fn stored_whole(&self, n: &Num) -> bool {
+        n.number_cell && !self.sheet.format_fixes_decimals(n.cell.pos)
     }
 
     /// The first non-empty value right of a label, within the same row.
@@ -273,8 +268,8 @@ fn later_form_starts(view: &View) -> Vec<u32> {
     starts
 }
 
-/// Why no indicator header was found: briefly, for a skipped sheet's reason, and in full,
-/// for the finding.
+/// Why no indicator header was found: `summary` for a skipped sheet's reason (the labels
+/// looked for, or the rows that lacked score columns), `why` for the finding.
 struct HeaderMissing {
     summary: String,
     why: String,
@@ -284,6 +279,16 @@ struct HeaderMissing {
 fn looked_for(lists: &[&Aliases]) -> String {
     let lists: Vec<String> = lists.iter().map(|a| a.list()).collect();
     format!("查找的标签：{}", lists.join("；"))
+}
+
+/// `n` read to at least 2 decimals when `widen`: 30 in a General cell is 30.00, 0.9 is 90%.
+fn at_least_two_decimals(mut n: Num, widen: bool) -> Num {
+    if let NumText::Number(s) = &mut n.value
+        && widen
+    {
+        s.decimals = s.decimals.max(2);
+    }
+    n
 }
 
 /// One form read from `view`, or why the sheet is not one. Findings about the form as a

@@ -15,7 +15,6 @@ use super::Checking;
 use super::upload::{
     ApiError, DRAIN_BYTES, Upload, declared_length, drain, read_uploads, too_large,
 };
-use crate::check::NO_FORM;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport};
 use crate::summary::{RowStorage, Summary};
@@ -141,7 +140,7 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
         .iter()
         .map(|u| {
             let (mut o, _) = checking.check(&u.name, &u.bytes, false);
-            if o.unchecked_reason().is_none() {
+            if o.checked().is_ok() {
                 o.written = Some(checked_name(&u.name, format_of(&o), &mut BTreeSet::new()));
             }
             o
@@ -158,7 +157,7 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
 
 fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiError> {
     let (outcome, copy) = checking.check(&upload.name, &upload.bytes, true);
-    if let Some(reason) = outcome.unchecked_reason() {
+    if let Err(reason) = outcome.checked() {
         return Err(ApiError::Unprocessable(reason.to_string()));
     }
     let format = format_of(&outcome);
@@ -174,8 +173,8 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
                 bytes,
             })
         }
-        // A checked form always gets its copy; this answers a writer that returned none.
-        (None, None) => Err(ApiError::Unprocessable(NO_FORM.to_string())),
+        // A checked form always gets a copy or a write error.
+        (None, None) => Err(ApiError::Internal),
     }
 }
 

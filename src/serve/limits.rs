@@ -43,7 +43,7 @@ impl Default for Limits {
 impl Limits {
     /// Requests checked at once: zero would refuse every request, so a limit of zero is read
     /// as one.
-    pub fn running(&self) -> usize {
+    pub fn effective_max_concurrent(&self) -> usize {
         self.max_concurrent.max(1)
     }
 }
@@ -62,7 +62,7 @@ pub struct Admission(#[allow(dead_code)] OwnedSemaphorePermit);
 
 impl Limiter {
     pub fn new(limits: &Limits) -> Self {
-        let running = limits.running();
+        let running = limits.effective_max_concurrent();
         let total = running + limits.max_queued;
         Self {
             slots: Arc::new(Semaphore::new(total)),

@@ -193,7 +193,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
             server.addr(),
             upload::size(limits.max_upload_bytes),
             limits.max_files,
-            limits.running(),
+            limits.effective_max_concurrent(),
             limits.max_queued,
         );
         stop_signal().await;
@@ -256,7 +256,7 @@ async fn limits_json(State(app): State<App>) -> Response {
         "version": crate::report::JSON_VERSION,
         "max_upload_bytes": l.max_upload_bytes,
         "max_files": l.max_files,
-        "max_concurrent": l.running(),
+        "max_concurrent": l.effective_max_concurrent(),
         "max_queued": l.max_queued,
         "profile": app.checking.profile.name,
         "profile_title": app.checking.profile.title,

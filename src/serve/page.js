@@ -252,7 +252,7 @@
     card.appendChild(head);
     if (entry.error) card.appendChild(el('p', 'reason', entry.error));
     if (!r) return;
-    if (r.error) card.appendChild(el('p', 'reason', '无法读取：' + r.error));
+    if (r.error) card.appendChild(el('p', 'reason', '无法核查：' + r.error));
     if (r.write_error) card.appendChild(el('p', 'reason', '未能生成更正副本：' + r.write_error));
     for (const form of r.forms || []) card.appendChild(formSection(form));
     if ((r.skipped || []).length) {

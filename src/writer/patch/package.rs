@@ -50,8 +50,8 @@ pub struct Package<'a> {
     names: Vec<String>,
     /// New contents, for original entries and added ones alike.
     data: BTreeMap<String, Vec<u8>>,
-    /// Original parts already inflated: a patch reads the workbook's relationships, say,
-    /// several times.
+    /// Relationship and content-type parts already inflated: a patch reads the workbook's
+    /// relationships up to six times. Other parts are read once.
     inflated: BTreeMap<String, Vec<u8>>,
     /// Added entries, in the order they were created (which is deterministic).
     added: Vec<String>,
@@ -107,11 +107,14 @@ impl<'a> Package<'a> {
             return Ok(Some(bytes.clone()));
         }
         let mut file = self.archive.by_name(&name)?;
-        // Room for the declared size (capped by intake) up front: reads into a small spare
-        // space would send the inflater down its slow path.
-        let mut bytes = Vec::with_capacity(file.size() as usize + 1);
+        // Room for the declared size up front: reads into a small spare space would send the
+        // inflater down its slow path.
+        let room = file.size().min(crate::intake::limits::MAX_ENTRY_BYTES) as usize;
+        let mut bytes = Vec::with_capacity(room + 1);
         file.read_to_end(&mut bytes)?;
-        self.inflated.insert(name, bytes.clone());
+        if name.ends_with(".rels") || name == CONTENT_TYPES {
+            self.inflated.insert(name, bytes.clone());
+        }
         Ok(Some(bytes))
     }
 
