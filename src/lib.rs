@@ -12,6 +12,7 @@ pub mod finding;
 pub mod intake;
 pub mod model;
 pub mod number;
+pub mod opc;
 pub mod reader;
 pub mod report;
 pub mod sandbox;

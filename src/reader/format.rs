@@ -89,12 +89,17 @@ impl NumberShape {
             return Self::default();
         }
         Self {
-            decimals: Some(after_point.unwrap_or(0)),
+            // Excel allows 30 places; a float holds no more than 15 significant digits, and
+            // exact arithmetic must stay well inside a Decimal's 28.
+            decimals: Some(after_point.unwrap_or(0).min(MAX_DECIMALS)),
             percent,
             date: false,
         }
     }
 }
+
+/// Decimals a format is taken to fix at most.
+const MAX_DECIMALS: u32 = 15;
 
 /// The codes of the built-in formats (ECMA-376 §18.8.30) a style may name by id alone.
 fn builtin_code(id: u32) -> Option<&'static str> {
@@ -205,6 +210,11 @@ mod tests {
             NumberShape::fixed(2, false)
         );
         assert_eq!(NumberShape::parse("General"), NumberShape::default());
+        assert_eq!(
+            NumberShape::parse(&format!("0.{}%", "0".repeat(30))),
+            NumberShape::fixed(15, true),
+            "thirty places are read as fifteen"
+        );
         assert_eq!(NumberShape::parse("@"), NumberShape::default());
         assert_eq!(NumberShape::of(10, None), NumberShape::fixed(2, true));
         assert_eq!(

@@ -5,7 +5,6 @@
 //! through calamine, in a child process first (`sandbox`).
 
 mod format;
-mod merges;
 mod xlsx;
 
 use std::collections::HashSet;
@@ -50,7 +49,7 @@ impl BookFormat {
     }
 }
 
-/// A cell's value, converted once from calamine's types.
+/// A cell's value, as its format shows it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum RawValue {
     #[default]
@@ -327,6 +326,10 @@ pub enum ReadError {
         "无法启动隔离读取进程：{0} (cannot start the child process that reads legacy workbooks)"
     )]
     Sandbox(String),
+    #[error(
+        "工作簿列有 {count} 个工作表，超过 {limit} 个的上限，疑似损坏或被篡改 (too many sheets: damaged or crafted)"
+    )]
+    TooManySheets { count: usize, limit: usize },
     #[error("工作表“{sheet}”无法读取：{reason} (sheet cannot be read)")]
     Sheet { sheet: String, reason: String },
 }
@@ -361,17 +364,19 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
     }
 }
 
-/// How much of one sheet is read, so that a crafted sheet cannot exhaust memory.
+/// How much of a workbook is read, so that a crafted one cannot exhaust memory.
 pub(crate) struct Limits {
     /// Rows and columns beyond these are no part of any form; a sheet that reaches them is
     /// read up to them.
     pub rows: u32,
     pub cols: u32,
-    /// Cells read at most.
+    /// Cells read at most, all sheets together.
     pub cells: usize,
-    /// Text read at most: a form holds well under 100 KB, and every label is copied a few
-    /// times on its way through the model.
+    /// Text read at most, all sheets together: a form holds well under 100 KB, and every
+    /// label is copied a few times on its way through the model.
     pub text_bytes: usize,
+    /// Worksheets an `.xlsx` may list; a form workbook has a handful.
+    pub sheets: usize,
 }
 
 pub(crate) const LIMITS: Limits = Limits {
@@ -379,6 +384,7 @@ pub(crate) const LIMITS: Limits = Limits {
     cols: 512,
     cells: 200_000,
     text_bytes: 16 * 1024 * 1024,
+    sheets: 256,
 };
 
 /// The worksheets (not chart sheets) in workbook order, each with whether it is hidden.
@@ -493,7 +499,8 @@ pub(crate) fn serial_of_iso(iso: &str) -> Option<Decimal> {
     let date = iso.split('T').next()?;
     let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    let in_range = (1..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d);
+    if parts.next().is_some() || !in_range {
         return None;
     }
     // Civil date to days, after H. Hinnant's `days_from_civil`.
@@ -523,6 +530,11 @@ mod tests {
             Some(Decimal::from(45351))
         );
         assert_eq!(serial_of_iso("2023-13-01"), None);
+        assert_eq!(
+            serial_of_iso("99999999999999999-01-01"),
+            None,
+            "no overflow"
+        );
         assert_eq!(serial_of_iso("第3季度"), None);
         // A serial no form means stays a number.
         assert_eq!(date(3).shown(), "3");

@@ -3,12 +3,13 @@
 //! of the styles, and each worksheet with its merged ranges). Fonts, fills, borders and the
 //! theme, which a general reader resolves for every workbook, are never opened.
 
+mod merges;
 #[cfg(test)]
 mod oracle;
 mod scan;
 mod sheet;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Cursor, Read};
 
 use super::format::NumberShape;
@@ -27,8 +28,9 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
     let rels = package
         .parse(WORKBOOK_RELS, relationships)?
         .unwrap_or_default();
+    // The first relationship of a kind, in document order.
     let target = |kind: &str| {
-        rels.values()
+        rels.iter()
             .find(|r| r.kind.rsplit('/').next() == Some(kind))
             .map(|r| r.path.clone())
     };
@@ -45,9 +47,17 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
         shapes: &shapes,
         date1904: book.date1904,
     };
+    if book.sheets.len() > limits.sheets {
+        return Err(ReadError::TooManySheets {
+            count: book.sheets.len(),
+            limit: limits.sheets,
+        });
+    }
+    let mut budget = sheet::Budget::of(limits);
+    let mut read_parts = HashSet::new();
     let mut sheets = Vec::with_capacity(book.sheets.len());
     for entry in &book.sheets {
-        let rel = rels.get(&entry.rel);
+        let rel = rels.iter().find(|r| r.id == entry.rel);
         // Chart sheets, dialog sheets and macro sheets hold no form.
         if rel.is_some_and(|r| !r.kind.ends_with("/worksheet")) {
             continue;
@@ -61,12 +71,16 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
                 "工作簿未指明该表的部件 (the sheet's part is not named)".into(),
             ));
         };
+        // Two sheets naming one part are one sheet twice: only a crafted package does that.
+        if !read_parts.insert(part_key(&rel.path)) {
+            continue;
+        }
         let part = package
             .stream(&rel.path)?
             .ok_or_else(|| sheet_err(format!("缺少部件 {} (part missing)", rel.path)))?;
         let declared = part.size();
-        let cells =
-            sheet::read(part, declared, &shared, limits).map_err(|e| sheet_err(e.to_string()))?;
+        let cells = sheet::read(part, declared, &shared, limits, &mut budget)
+            .map_err(|e| sheet_err(e.to_string()))?;
         sheets.push(build(&entry.name, entry.hidden, cells));
     }
     Ok(RawBook {
@@ -188,16 +202,21 @@ fn workbook(xml: &[u8]) -> Result<Workbook, ScanError> {
     while let Some(tag) = next_tag(xml, at)? {
         at = tag.after;
         match (tag.name, tag.closing) {
+            // Names are compared without their prefix, and Excel 2013 writes an
+            // `x15:workbookPr` of its own: only the attribute decides.
             (b"workbookPr", false) => {
-                let flag = attr_text(tag.attrs, b"date1904")?;
-                book.date1904 = flag.is_some_and(|v| v == "1" || v == "true");
+                if let Some(flag) = attr_text(tag.attrs, b"date1904")? {
+                    book.date1904 = flag == "1" || flag == "true";
+                }
             }
             (b"sheet", false) => {
-                let (Some(name), Some(rel)) =
-                    (attr_text(tag.attrs, b"name")?, attr_text(tag.attrs, b"id")?)
-                else {
-                    continue;
+                let required = |name: &'static str| {
+                    attr_text(tag.attrs, name.as_bytes())?.ok_or(ScanError::MissingAttribute {
+                        element: "sheet",
+                        attribute: name,
+                    })
                 };
+                let (name, rel) = (required("name")?, required("id")?);
                 let state = attr_text(tag.attrs, b"state")?;
                 book.sheets.push(SheetEntry {
                     name: name.into_owned(),
@@ -212,14 +231,15 @@ fn workbook(xml: &[u8]) -> Result<Workbook, ScanError> {
 }
 
 struct Relationship {
+    id: String,
     kind: String,
     /// The part's name in the package.
     path: String,
 }
 
-/// The workbook's relationships by id, targets resolved against `xl/`.
-fn relationships(xml: &[u8]) -> Result<HashMap<String, Relationship>, ScanError> {
-    let mut rels = HashMap::new();
+/// The workbook's relationships in document order, targets resolved against its folder.
+fn relationships(xml: &[u8]) -> Result<Vec<Relationship>, ScanError> {
+    let mut rels = Vec::new();
     let mut at = 0;
     while let Some(tag) = next_tag(xml, at)? {
         at = tag.after;
@@ -233,17 +253,11 @@ fn relationships(xml: &[u8]) -> Result<HashMap<String, Relationship>, ScanError>
         ) else {
             continue;
         };
-        let path = match target.strip_prefix('/') {
-            Some(absolute) => absolute.to_string(),
-            None => format!("xl/{target}"),
-        };
-        rels.insert(
-            id.into_owned(),
-            Relationship {
-                kind: kind.into_owned(),
-                path,
-            },
-        );
+        rels.push(Relationship {
+            id: id.into_owned(),
+            kind: kind.into_owned(),
+            path: crate::opc::resolve_target(WORKBOOK, &target),
+        });
     }
     Ok(rels)
 }

@@ -261,7 +261,7 @@ fn hand_written_xml_reads_as_calamine_reads_it() {
 <x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c t='s'><x:v>1</x:v></x:c><x:c r="D1" s="1"><x:v>3.14159</x:v></x:c></x:row>
 <!-- 注释 <x:row r="9"> -->
 <x:row><x:c t="inlineStr"><x:is><x:r><x:t xml:space="preserve"> 甲 </x:t></x:r><x:r><x:t>乙</x:t></x:r></x:is></x:c><x:c t="str"><x:f>A1&amp;"x"</x:f><x:v>A&amp;B &#x4E2D;_x000D_</x:v></x:c><x:c t="b"><x:v>1</x:v></x:c><x:c t="e"><x:v>#N/A</x:v></x:c><x:c><x:v/></x:c><x:c r="F2" s="1"/></x:row>
-<x:row r="4" spans="1:3"><x:c r="A4" t="s"><x:v>2</x:v></x:c><x:c r="B4"><x:f>1/3</x:f><x:v>0.33333333333333331</x:v></x:c><x:c r="C4" t="n"><x:v>-12.5</x:v></x:c></x:row>
+<x:row r="3"/><x:row r="4" spans="1:3"><x:c r="A4" t="s"><x:v>2</x:v></x:c><x:c r="B4"><x:f>1/3</x:f><x:v>0.33333333333333331</x:v></x:c><x:c r="C4" t="n"><x:v>-12.5</x:v></x:c><x:c r="E4"><x:is><x:t>无类型</x:t></x:is></x:c></x:row>
 </x:sheetData>
 <x:mergeCells count="2"><x:mergeCell ref="A4:B5"/><x:mergeCell ref='D1:E1'/></x:mergeCells>
 </x:worksheet>"#;
@@ -287,6 +287,11 @@ fn hand_written_xml_reads_as_calamine_reads_it() {
     assert_eq!(sheet.own(Pos::new(0, 1)).shown(), "数量 指标");
     assert_eq!(sheet.own(Pos::new(3, 0)).shown(), "满意度 <90%>");
     assert_eq!(sheet.own(Pos::new(0, 3)).shown(), "3.14");
+    assert_eq!(
+        sheet.own(Pos::new(3, 4)).shown(),
+        "无类型",
+        "an untyped inline string"
+    );
 }
 
 #[test]
@@ -307,9 +312,74 @@ fn a_1904_workbook_dates_as_the_1900_system_does() {
             .read_to_string(&mut workbook)
             .expect("text");
     }
-    let workbook = workbook.replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1);
+    // Excel 2013 and later also write an `x15:workbookPr` of their own, after it.
+    let workbook = workbook.replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1).replacen(
+        "</workbook>",
+        "<extLst><ext uri=\"{B58B0392}\"><x15:workbookPr xmlns:x15=\"x15\" chartTrackingRefBase=\"1\"/></ext></extLst></workbook>",
+        1,
+    );
     assert!(workbook.contains("date1904"), "{workbook}");
     let bytes = with_parts(&base, &[("xl/workbook.xml", &workbook)]);
     let ours = super::read(&bytes, &LIMITS).expect("read");
     assert_eq!(ours.sheets[0].own(Pos::new(0, 0)).shown(), "2023年11月30日");
+}
+
+#[test]
+fn a_package_is_read_by_its_relationships_and_within_its_limits() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().write_string(0, 0, "甲").expect("text");
+    let base = wb.save_to_buffer().expect("saved");
+    let part = |name: &str| {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(Cursor::new(&base)).expect("zip");
+        let mut text = String::new();
+        zip.by_name(name)
+            .expect("part")
+            .read_to_string(&mut text)
+            .expect("text");
+        text
+    };
+    // A target that climbs out of `xl/` and back in still names the sheet.
+    let rels = part("xl/_rels/workbook.xml.rels").replace(
+        "Target=\"worksheets/sheet1.xml\"",
+        "Target=\"../xl/./worksheets/sheet1.xml\"",
+    );
+    assert!(rels.contains("../xl/"), "{rels}");
+    let bytes = with_parts(&base, &[("xl/_rels/workbook.xml.rels", &rels)]);
+    let ours = super::read(&bytes, &LIMITS).expect("read");
+    assert_eq!(ours.sheets[0].own(Pos::new(0, 0)).shown(), "甲");
+
+    // The same part listed as 300 sheets: refused, not read 300 times.
+    let workbook = part("xl/workbook.xml");
+    let one = r#"<sheet name="Sheet1" sheetId="1" r:id="rId1"/>"#;
+    assert!(workbook.contains(one), "{workbook}");
+    let many: String = (1..=300)
+        .map(|i| format!(r#"<sheet name="表{i}" sheetId="{i}" r:id="rId1"/>"#))
+        .collect();
+    let bytes = with_parts(&base, &[("xl/workbook.xml", &workbook.replace(one, &many))]);
+    assert_eq!(
+        super::read(&bytes, &LIMITS).unwrap_err(),
+        crate::reader::ReadError::TooManySheets {
+            count: 300,
+            limit: LIMITS.sheets
+        }
+    );
+    // Within the limit, a part two sheets name is read once.
+    let two: String = (1..=2)
+        .map(|i| format!(r#"<sheet name="表{i}" sheetId="{i}" r:id="rId1"/>"#))
+        .collect();
+    let bytes = with_parts(&base, &[("xl/workbook.xml", &workbook.replace(one, &two))]);
+    assert_eq!(super::read(&bytes, &LIMITS).expect("read").sheets.len(), 1);
+    // A sheet without its relationship id is damage, not an empty workbook.
+    let bytes = with_parts(
+        &base,
+        &[(
+            "xl/workbook.xml",
+            &workbook.replace(one, r#"<sheet name="Sheet1" sheetId="1"/>"#),
+        )],
+    );
+    assert!(matches!(
+        super::read(&bytes, &LIMITS),
+        Err(crate::reader::ReadError::Damaged(_))
+    ));
 }

@@ -37,6 +37,11 @@ pub(super) enum ScanError {
     Entity(String),
     #[error("文本不是 UTF-8 编码 (text is not UTF-8)")]
     NotUtf8,
+    #[error("元素“{element}”缺少属性“{attribute}” (<{element}> without its {attribute})")]
+    MissingAttribute {
+        element: &'static str,
+        attribute: &'static str,
+    },
 }
 
 /// The next tag at or after `from`, skipping comments, processing instructions, declarations
@@ -47,9 +52,8 @@ pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, S
             return Ok(None);
         };
         let rest = &xml[lt + 1..];
-        if matches!(rest.first(), Some(b'!' | b'?')) {
-            let skip = skip_markup(rest).flatten().ok_or(ScanError::Unclosed(lt))?;
-            from = lt + 1 + skip;
+        if is_markup(rest) {
+            from = lt + 1 + markup_end(rest).ok_or(ScanError::Unclosed(lt))?;
             continue;
         }
         let gt = tag_end(rest).ok_or(ScanError::Unclosed(lt))? + lt + 1;
@@ -100,22 +104,25 @@ pub(super) fn tag_end(rest: &[u8]) -> Option<usize> {
     None
 }
 
-/// For markup that is not an element (`<!--`, `<?`, `<![CDATA[`, `<!DOCTYPE`), how many bytes
-/// after the `<` it takes (`None` inside when it never ends).
-fn skip_markup(rest: &[u8]) -> Option<Option<usize>> {
+/// Whether what follows a `<` is markup that is not an element: `<!--`, `<?`, `<![CDATA[`
+/// or `<!DOCTYPE`.
+fn is_markup(rest: &[u8]) -> bool {
+    matches!(rest.first(), Some(b'!' | b'?'))
+}
+
+/// How many bytes after its `<` such markup takes; `None` when it never ends.
+fn markup_end(rest: &[u8]) -> Option<usize> {
     let ends = |open: usize, close: &[u8]| {
         memmem::find(&rest[open..], close).map(|i| open + i + close.len())
     };
     if rest.starts_with(b"!--") {
-        Some(ends(3, b"-->"))
+        ends(3, b"-->")
     } else if rest.starts_with(b"![CDATA[") {
-        Some(ends(8, b"]]>"))
+        ends(8, b"]]>")
     } else if rest.starts_with(b"?") {
-        Some(ends(1, b"?>"))
-    } else if rest.starts_with(b"!") {
-        Some(ends(1, b">"))
+        ends(1, b"?>")
     } else {
-        None
+        ends(1, b">")
     }
 }
 
@@ -196,8 +203,8 @@ pub(super) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), Sca
             at = lt + 1 + 8 + end + 3;
             continue;
         }
-        if let Some(skip) = skip_markup(rest) {
-            at = lt + 1 + skip.ok_or(ScanError::Unclosed(lt))?;
+        if is_markup(rest) {
+            at = lt + 1 + markup_end(rest).ok_or(ScanError::Unclosed(lt))?;
             continue;
         }
         let tag = next_tag(xml, lt)?.ok_or(ScanError::Unclosed(lt))?;
@@ -231,7 +238,7 @@ pub(super) fn decode(raw: &[u8]) -> Result<Cow<'_, str>, ScanError> {
             .find(';')
             .ok_or_else(|| ScanError::Entity(rest[i + 1..].chars().take(8).collect()))?;
         let name = &rest[i + 1..i + semi];
-        out.push(entity(name).ok_or_else(|| ScanError::Entity(name.into()))?);
+        out.push(entity(name).ok_or_else(|| ScanError::Entity(name.chars().take(16).collect()))?);
         rest = &rest[i + semi + 1..];
     }
     out.push_str(rest);
@@ -247,9 +254,14 @@ fn entity(name: &str) -> Option<char> {
         "quot" => '"',
         _ => {
             let number = name.strip_prefix('#')?;
+            // Digits only: the parsers would also take a sign.
             let code = match number.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
+                Some(hex) if hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    u32::from_str_radix(hex, 16).ok()?
+                }
+                Some(_) => return None,
+                None if number.bytes().all(|b| b.is_ascii_digit()) => number.parse().ok()?,
+                None => return None,
             };
             return char::from_u32(code).filter(|&c| c != '\0');
         }
@@ -283,11 +295,7 @@ pub(super) fn rich_text(xml: &[u8], from: usize, end: &[u8]) -> Result<(String, 
                     continue;
                 }
                 let preserve = attr(tag.attrs, b"space") == Some(b"preserve");
-                let kept = match preserve {
-                    true => &*piece,
-                    false => piece.trim_matches([' ', '\t', '\r', '\n']),
-                };
-                out.push_str(&unescape_ooxml(kept));
+                out.push_str(&unescape_ooxml(kept(&piece, preserve)));
             }
             _ => {}
         }
@@ -316,12 +324,20 @@ fn plain_text(xml: &[u8], from: usize, end: &[u8]) -> Result<Option<(String, usi
         return Ok(None);
     }
     let text = decode(&body[..lt])?;
-    let kept = match preserve {
-        true => &*text,
-        false => text.trim_matches([' ', '\t', '\r', '\n']),
-    };
     let after = from + open + lt + 6 + end.len() + 1;
-    Ok(Some((unescape_ooxml(kept).into_owned(), after)))
+    Ok(Some((
+        unescape_ooxml(kept(&text, preserve)).into_owned(),
+        after,
+    )))
+}
+
+/// A `<t>`'s text as the cell holds it: without `xml:space="preserve"`, the spaces and line
+/// ends around it were the XML's indentation.
+fn kept(text: &str, preserve: bool) -> &str {
+    match preserve {
+        true => text,
+        false => text.trim_matches([' ', '\t', '\r', '\n']),
+    }
 }
 
 /// Resolves OOXML's `_xHHHH_` escapes, which stand for characters XML cannot hold (`_x000D_`
@@ -332,7 +348,7 @@ pub(super) fn unescape_ooxml(s: &str) -> Cow<'_, str> {
     }
     let unit_at = |i: usize| -> Option<u16> {
         let b = s.as_bytes().get(i..i + 7)?;
-        if &b[..2] != b"_x" || b[6] != b'_' {
+        if &b[..2] != b"_x" || b[6] != b'_' || !b[2..6].iter().all(u8::is_ascii_hexdigit) {
             return None;
         }
         u16::from_str_radix(std::str::from_utf8(&b[2..6]).ok()?, 16).ok()
@@ -364,21 +380,53 @@ pub(super) fn unescape_ooxml(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Where the last end tag named `local` (with any prefix) ends, just after its `>`.
-pub(super) fn after_last_closing(xml: &[u8], local: &[u8]) -> Option<usize> {
+/// How far before newly read bytes a tag that straddles two reads of a stream may have begun:
+/// a search for one goes back this far.
+pub(super) const STRADDLE: usize = 80;
+
+/// The last end tag named `local` (with any prefix): where its `<` is and where the byte
+/// after its `>` is.
+pub(super) fn last_closing(xml: &[u8], local: &[u8]) -> Option<(usize, usize)> {
     let mut needle = local.to_vec();
     needle.push(b'>');
     memmem::rfind_iter(xml, &needle).find_map(|at| {
-        let window = at.saturating_sub(64);
-        let lt = memchr::memrchr(b'<', &xml[window..at])? + window;
+        let lt = tag_start_before(xml, at)?;
         let between = &xml[lt + 1..at];
-        let closing = between.first() == Some(&b'/')
-            && between[1..]
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.'))
-            && (between.len() == 1 || between.ends_with(b":"));
-        closing.then_some(at + needle.len())
+        let closing = between.first() == Some(&b'/') && is_prefix(&between[1..]);
+        closing.then_some((lt, at + needle.len()))
     })
+}
+
+/// Where the last end tag named `local` ends, just after its `>`.
+pub(super) fn after_last_closing(xml: &[u8], local: &[u8]) -> Option<usize> {
+    last_closing(xml, local).map(|(_, end)| end)
+}
+
+/// Where the `<` of the last start tag named `local` (with any prefix) is.
+pub(super) fn before_last_opening(xml: &[u8], local: &[u8]) -> Option<usize> {
+    memmem::rfind_iter(xml, local).find_map(|at| {
+        let next = *xml.get(at + local.len())?;
+        if !(next.is_ascii_whitespace() || next == b'>' || next == b'/') {
+            return None;
+        }
+        let lt = tag_start_before(xml, at)?;
+        is_prefix(&xml[lt + 1..at]).then_some(lt)
+    })
+}
+
+/// The `<` a name at `at` may belong to: names and prefixes are short.
+fn tag_start_before(xml: &[u8], at: usize) -> Option<usize> {
+    let window = at.saturating_sub(64);
+    memchr::memrchr(b'<', &xml[window..at]).map(|i| i + window)
+}
+
+/// Nothing, or a namespace prefix with its colon (`x:`).
+fn is_prefix(between: &[u8]) -> bool {
+    between.is_empty()
+        || (between.ends_with(b":")
+            && between
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.')))
 }
 
 #[cfg(test)]

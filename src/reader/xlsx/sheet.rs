@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
+use super::merges;
 use super::scan::{self, Attrs, ScanError, attr, rich_text, unescape_ooxml};
 use crate::cell::Pos;
 use crate::reader::format::{NumberShape, float_value};
-use crate::reader::{Limits, Merge, RawValue, merges, serial_of_iso};
+use crate::reader::{Limits, Merge, RawValue, serial_of_iso};
 
 /// What the workbook tells every sheet.
 pub(super) struct Shared<'a> {
@@ -47,17 +48,37 @@ pub(super) enum SheetError {
 /// Inflated bytes taken at a time. The cells are scanned up to the last complete row, and
 /// what follows waits for the next piece.
 const PIECE: usize = 64 * 1024;
-/// One row longer than this is no form's: the sheet is read up to it.
+/// Bytes held waiting for a row to end; a row longer than this is no form's, and the sheet
+/// is read up to it.
 const MAX_ROW_BYTES: usize = 32 * 1024 * 1024;
 
-/// Reads the sheet's cells, stopping at [`Limits`], and its merged ranges.
+/// Cells and text left to read in the workbook: the limits hold for all sheets together, so
+/// that a package listing the same small sheet thousands of times costs no more than one
+/// large sheet.
+pub(super) struct Budget {
+    cells: usize,
+    text_bytes: usize,
+}
+
+impl Budget {
+    pub fn of(limits: &Limits) -> Self {
+        Self {
+            cells: limits.cells,
+            text_bytes: limits.text_bytes,
+        }
+    }
+}
+
+/// Reads the sheet's cells, stopping at [`Limits`] and at what `budget` leaves, and its
+/// merged ranges.
 pub(super) fn read(
     mut part: impl Read,
     declared: u64,
     shared: &Shared<'_>,
     limits: &Limits,
+    budget: &mut Budget,
 ) -> Result<Cells, SheetError> {
-    let mut rows = Rows::new(shared, limits);
+    let mut rows = Rows::new(shared, limits, budget);
     // Most sheets fit one piece: no more is zeroed than the sheet says it holds.
     let piece = (declared as usize).clamp(PIECE / 4, PIECE);
     // Inflated bytes, of which the first `filled` are read. The buffer is zeroed once and
@@ -71,11 +92,9 @@ pub(super) fn read(
         let old = filled;
         let n = part.read(&mut buf[filled..])?;
         filled += n;
-        // A closing tag may straddle two reads: search again a little before the new bytes.
-        let from = old.saturating_sub(80);
         let cut = match n {
             0 => Some(filled),
-            _ => scan::after_last_closing(&buf[from..filled], b"row").map(|at| at + from),
+            _ => rows_end(&buf[..filled], old.saturating_sub(scan::STRADDLE)),
         };
         let Some(cut) = cut else {
             if filled > MAX_ROW_BYTES {
@@ -102,24 +121,47 @@ pub(super) fn read(
     })
 }
 
+/// Where the whole rows in `xml` end, searching from `from`: after the last `</row>`, before
+/// the last `<row` (empty rows close themselves), or after `</sheetData>`.
+fn rows_end(xml: &[u8], from: usize) -> Option<usize> {
+    let at = |found: Option<usize>| found.map(|i| i + from);
+    let new = &xml[from..];
+    [
+        at(scan::after_last_closing(new, b"row")),
+        at(scan::before_last_opening(new, b"row")),
+        at(scan::after_last_closing(new, b"sheetData")),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+}
+
 /// The cells scanned so far, and where the next row or cell goes when it does not say.
 struct Rows<'s> {
     shared: &'s Shared<'s>,
     limits: &'s Limits,
+    budget: &'s mut Budget,
     found: Vec<Found>,
-    text_bytes: usize,
     row: u32,
     next_row: u32,
     next_col: u32,
 }
 
+/// What scanning a `<c>` leaves the rows to do.
+enum Next {
+    /// Go on from this byte.
+    From(usize),
+    /// The cells end here (a limit).
+    Stop(usize),
+}
+
 impl<'s> Rows<'s> {
-    fn new(shared: &'s Shared<'s>, limits: &'s Limits) -> Self {
+    fn new(shared: &'s Shared<'s>, limits: &'s Limits, budget: &'s mut Budget) -> Self {
         Self {
             shared,
             limits,
+            budget,
             found: Vec::new(),
-            text_bytes: 0,
             row: 0,
             next_row: 0,
             next_col: 0,
@@ -145,49 +187,58 @@ impl<'s> Rows<'s> {
                         return Ok(Some(tag.start));
                     }
                 }
-                (b"c", false) => {
-                    let (mut at_ref, mut style, mut kind) = (None, 0, Kind::Number);
-                    for (key, value) in Attrs(tag.attrs) {
-                        match key {
-                            b"r" => at_ref = Pos::parse_a1_bytes(value),
-                            b"s" => style = number::<usize>(value).unwrap_or(0),
-                            b"t" => kind = Kind::of(value),
-                            _ => {}
-                        }
-                    }
-                    let pos = at_ref.unwrap_or(Pos::new(self.row, self.next_col));
-                    self.next_col = pos.col.saturating_add(1);
-                    if pos.row >= self.limits.rows {
-                        return Ok(Some(tag.start));
-                    }
-                    if tag.empty {
-                        continue;
-                    }
-                    let (value, after) = cell_value(xml, at, kind)?;
-                    at = after;
-                    let Some(value) = value else { continue };
-                    if pos.col >= self.limits.cols {
-                        continue;
-                    }
-                    if self.found.len() >= self.limits.cells
-                        || self.text_bytes > self.limits.text_bytes
-                    {
-                        return Ok(Some(tag.start));
-                    }
-                    self.place(pos, style, value)?;
-                }
+                (b"c", false) => match self.cell(xml, &tag)? {
+                    Next::From(after) => at = after,
+                    Next::Stop(stop) => return Ok(Some(stop)),
+                },
                 _ => {}
             }
         }
         Ok(None)
     }
 
+    /// Reads one `<c>` and keeps its value.
+    fn cell(&mut self, xml: &[u8], tag: &scan::Tag<'_>) -> Result<Next, SheetError> {
+        let (mut at_ref, mut style, mut kind) = (None, 0, Kind::Number);
+        for (key, value) in Attrs(tag.attrs) {
+            match key {
+                b"r" => at_ref = Pos::parse_a1_bytes(value),
+                b"s" => style = number::<usize>(value).unwrap_or(0),
+                b"t" => kind = Kind::of(value),
+                _ => {}
+            }
+        }
+        let pos = at_ref.unwrap_or(Pos::new(self.row, self.next_col));
+        self.next_col = pos.col.saturating_add(1);
+        if pos.row >= self.limits.rows {
+            return Ok(Next::Stop(tag.start));
+        }
+        if tag.empty {
+            return Ok(Next::From(tag.after));
+        }
+        let (value, after) = cell_value(xml, tag.after, kind)?;
+        let Some(value) = value else {
+            return Ok(Next::From(after));
+        };
+        if pos.col >= self.limits.cols {
+            return Ok(Next::From(after));
+        }
+        if self.budget.cells == 0 || self.budget.text_bytes == 0 {
+            return Ok(Next::Stop(tag.start));
+        }
+        self.place(pos, style, value)?;
+        Ok(Next::From(after))
+    }
+
     fn place(&mut self, pos: Pos, style: usize, value: Value) -> Result<(), SheetError> {
         let shared = self.shared;
         let shape = shared.shapes.get(style).copied().unwrap_or_default();
+        let spend = |budget: &mut Budget, text: &str| {
+            budget.text_bytes = budget.text_bytes.saturating_sub(text.len());
+        };
         let value = match value {
             Value::Text(t) => {
-                self.text_bytes += t.len();
+                spend(self.budget, &t);
                 RawValue::Text(t)
             }
             Value::SharedString(index) => {
@@ -195,7 +246,7 @@ impl<'s> Rows<'s> {
                     .strings
                     .get(index)
                     .ok_or(SheetError::MissingString(pos))?;
-                self.text_bytes += s.len();
+                spend(self.budget, s);
                 RawValue::Text(s.clone())
             }
             Value::Number(f) if shape.date && shared.date1904 => {
@@ -204,6 +255,7 @@ impl<'s> Rows<'s> {
             Value::Number(f) => float_value(f, shape),
             Value::Raw(v) => v,
         };
+        self.budget.cells -= 1;
         self.found.push(Found {
             pos,
             value,
@@ -284,13 +336,15 @@ fn cell_value(xml: &[u8], from: usize, kind: Kind) -> Result<(Option<Value>, usi
                 inline = Some(text);
                 at = after;
             }
+            (b"is", false, true) => inline = Some(String::new()),
             _ => {}
         }
     }
-    let value = match (kind, v) {
-        (Kind::Inline, _) => inline.map(Value::Text),
-        (_, None) => None,
-        (kind, Some(text)) => from_text(kind, text),
+    // An inline string is read wherever `<is>` stands, even without `t="inlineStr"`.
+    let value = match (kind, v, inline) {
+        (_, None, Some(text)) | (Kind::Inline, _, Some(text)) => Some(Value::Text(text)),
+        (_, None, None) | (Kind::Inline, _, None) => None,
+        (kind, Some(text), _) => from_text(kind, text),
     };
     Ok((value, at))
 }
@@ -306,9 +360,10 @@ fn plain_value(xml: &[u8], from: usize) -> Result<Option<(Cow<'_, str>, usize)>,
         };
         at = match xml[gt - 1] {
             b'/' => gt + 1,
-            _ => match memchr::memmem::find(&xml[gt..], b"</f>") {
-                Some(end) => gt + end + 4,
-                None => return Ok(None),
+            // A formula's text holds no `<`: the next one must open `</f>`.
+            _ => match memchr::memchr(b'<', &xml[gt + 1..]).map(|i| i + gt + 1) {
+                Some(end) if xml[end..].starts_with(b"</f>") => end + 4,
+                _ => return Ok(None),
             },
         };
     }
@@ -353,5 +408,70 @@ fn from_text(kind: Kind, text: Cow<'_, str>) -> Option<Value> {
             // Not a number after all: kept as the text it is, for the model to report.
             Err(_) => Value::Text(text.into_owned()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stream that hands out at most `n` bytes per read, so that tags straddle reads.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.1).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn sheet_xml(rows: u32) -> Vec<u8> {
+        let mut xml = b"<worksheet><x:sheetData>".to_vec();
+        for r in 1..=rows {
+            // Empty styled rows close themselves, as WPS writes them; every tenth holds cells.
+            let row = match r % 10 {
+                0 => format!(
+                    r#"<x:row r="{r}"><x:c r="A{r}"><x:v>{r}</x:v></x:c><x:c r="B{r}"><x:f>A{r}*2</x:f><x:v>{}</x:v></x:c></x:row>"#,
+                    r * 2
+                ),
+                _ => format!(r#"<x:row r="{r}" s="3" customFormat="1"/>"#),
+            };
+            xml.extend(row.bytes());
+        }
+        xml.extend(
+            b"</x:sheetData><mergeCells><mergeCell ref=\"A1:B2\"/></mergeCells></worksheet>",
+        );
+        xml
+    }
+
+    #[test]
+    fn a_sheet_read_in_small_pieces_keeps_every_cell_and_its_merges() {
+        let xml = sheet_xml(30_000);
+        let shared = Shared {
+            strings: &[],
+            shapes: &[],
+            date1904: false,
+        };
+        let limits = crate::reader::LIMITS;
+        for step in [4093, 65_536] {
+            let mut budget = Budget::of(&limits);
+            let cells = read(
+                Trickle(&xml, step),
+                xml.len() as u64,
+                &shared,
+                &limits,
+                &mut budget,
+            )
+            .expect("read");
+            // Rows 10, 20, … 20 000 are within the 20 000 rows read; two cells each.
+            assert_eq!(cells.found.len(), 2 * 2000, "read {step} bytes at a time");
+            let last = cells.found.last().expect("cells");
+            assert_eq!(last.pos, Pos::new(19_999, 1));
+            assert!(matches!(&last.value, RawValue::Number(n) if n.value == 40_000.into()));
+            assert_eq!(cells.merges.len(), 1, "the merged range after the limit");
+            assert_eq!(budget.cells, limits.cells - 2 * 2000);
+        }
     }
 }

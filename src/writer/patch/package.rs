@@ -10,6 +10,7 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::super::WriteError;
 use super::xml::{DECL, XmlIn, XmlOut, attr, esc, name_of, xml_error};
+pub use crate::opc::{relative_target, rels_part_for, resolve_target};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -306,84 +307,6 @@ fn options_for(bytes: &[u8]) -> SimpleFileOptions {
             .compression_method(CompressionMethod::Deflated)
             .compression_level(Some(1))
     }
-}
-
-/// `xl/_rels/workbook.xml.rels` for `xl/workbook.xml`; `_rels/.rels` for the package.
-pub fn rels_part_for(source: &str) -> String {
-    match source.rsplit_once('/') {
-        Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
-        None => format!("_rels/{source}.rels"),
-    }
-}
-
-/// The part a relationship target names: absolute from the package root when it starts with
-/// `/`, otherwise relative to the source part's folder.
-pub fn resolve_target(source: &str, target: &str) -> String {
-    let target = percent_decode(target);
-    let mut segments: Vec<&str> = Vec::new();
-    let rest = match target.strip_prefix('/') {
-        Some(abs) => abs,
-        None => {
-            if let Some((dir, _)) = source.rsplit_once('/') {
-                segments.extend(dir.split('/'));
-            }
-            target.as_str()
-        }
-    };
-    for seg in rest.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
-    segments.join("/")
-}
-
-/// The relative target that [`resolve_target`] turns back into `to`.
-pub fn relative_target(source: &str, to: &str) -> String {
-    let from: Vec<&str> = match source.rsplit_once('/') {
-        Some((dir, _)) => dir.split('/').collect(),
-        None => Vec::new(),
-    };
-    let to_segs: Vec<&str> = to.split('/').collect();
-    let common = from
-        .iter()
-        .zip(&to_segs)
-        .take_while(|(a, b)| a == b)
-        .count()
-        .min(to_segs.len().saturating_sub(1));
-    let mut parts: Vec<&str> = vec![".."; from.len() - common];
-    parts.extend(&to_segs[common..]);
-    parts.join("/")
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 pub fn parse_rels(xml: &[u8], part: &str) -> Result<Vec<Rel>, WriteError> {

@@ -1,11 +1,12 @@
-//! The merged ranges of an `.xlsx` sheet whose cells were not read to the end (a sheet past
-//! the reading limits): `<mergeCells>` stands after all the cells, so the rest of the sheet is
-//! inflated and only its tail is searched, never parsed.
+//! The merged ranges of an `.xlsx` sheet. `<mergeCells>` stands after all the cells, so once
+//! the cells are read (or a limit is met) the rest of the sheet is inflated and only its tail
+//! is searched, never parsed.
 
 use std::io::Read;
 
 use memchr::memmem;
 
+use super::scan;
 use crate::cell::Pos;
 use crate::reader::Merge;
 
@@ -16,12 +17,10 @@ const KEEP: usize = 256 * 1024;
 /// held in memory: everything after the last `</sheetData>`, or the last [`KEEP`] bytes.
 pub(super) fn sheet_tail(mut part: impl Read) -> Option<Vec<u8>> {
     const CHUNK: u64 = 64 * 1024;
-    // A closing tag may straddle two reads: search again this many bytes before the new ones.
-    const OVERLAP: usize = 80;
     let mut tail = Vec::new();
     let mut closed = false;
     loop {
-        let from = tail.len().saturating_sub(OVERLAP);
+        let from = tail.len().saturating_sub(scan::STRADDLE);
         if part.by_ref().take(CHUNK).read_to_end(&mut tail).ok()? == 0 {
             return Some(tail);
         }
@@ -36,10 +35,7 @@ pub(super) fn sheet_tail(mut part: impl Read) -> Option<Vec<u8>> {
 
 /// Where the last `</sheetData>` (with any prefix) starts.
 fn last_closing_sheet_data(xml: &[u8]) -> Option<usize> {
-    memmem::rfind_iter(xml, b"sheetData>").find_map(|at| {
-        let open = memchr::memrchr(b'<', &xml[at.saturating_sub(64)..at])? + at.saturating_sub(64);
-        (xml.get(open + 1) == Some(&b'/')).then_some(open)
-    })
+    scan::last_closing(xml, b"sheetData").map(|(start, _)| start)
 }
 
 /// The ranges of `<mergeCell ref="A1:B2"/>` after the sheet's cells.
@@ -52,7 +48,7 @@ pub(super) fn merges_in(xml: &[u8]) -> Vec<Merge> {
             continue; // `mergeCells`, or not a tag
         }
         let tag = &tag[..memchr::memchr(b'>', tag).unwrap_or(tag.len())];
-        let Some(range) = attribute(tag, b"ref") else {
+        let Some(range) = scan::attr(tag, b"ref").and_then(|r| std::str::from_utf8(r).ok()) else {
             continue;
         };
         let Some((first, last)) = range.split_once(':') else {
@@ -63,21 +59,6 @@ pub(super) fn merges_in(xml: &[u8]) -> Vec<Merge> {
         }
     }
     merges
-}
-
-/// The value of `name="…"` (or `'…'`) inside one tag.
-fn attribute<'x>(tag: &'x [u8], name: &[u8]) -> Option<&'x str> {
-    let mut from = 0;
-    while let Some(at) = memmem::find(&tag[from..], name).map(|i| i + from) {
-        let rest = &tag[at + name.len()..];
-        let before_ok = at == 0 || tag[at - 1].is_ascii_whitespace();
-        if let (true, [b'=', quote @ (b'"' | b'\''), value @ ..]) = (before_ok, rest) {
-            let end = memchr::memchr(*quote, value)?;
-            return std::str::from_utf8(&value[..end]).ok();
-        }
-        from = at + name.len();
-    }
-    None
 }
 
 #[cfg(test)]
