@@ -29,8 +29,8 @@ pub(super) struct Tag<'x> {
 /// Why a part could not be scanned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(super) enum ScanError {
-    #[error("标签未闭合 (a tag is not closed) at byte {0}")]
-    Unclosed(usize),
+    #[error("标签未闭合 (a tag is not closed)")]
+    Unclosed,
     #[error("元素“{0}”缺少结束标签 (no end tag for <{0}>)")]
     NoEndTag(String),
     #[error("无法识别的实体“&{0};” (unknown entity)")]
@@ -53,10 +53,10 @@ pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, S
         };
         let rest = &xml[lt + 1..];
         if is_markup(rest) {
-            from = lt + 1 + markup_end(rest).ok_or(ScanError::Unclosed(lt))?;
+            from = lt + 1 + markup_end(rest).ok_or(ScanError::Unclosed)?;
             continue;
         }
-        let gt = tag_end(rest).ok_or(ScanError::Unclosed(lt))? + lt + 1;
+        let gt = tag_end(rest).ok_or(ScanError::Unclosed)? + lt + 1;
         let inner = &xml[lt + 1..gt];
         let (closing, inner) = match inner.strip_prefix(b"/") {
             Some(i) => (true, i),
@@ -184,7 +184,7 @@ pub(super) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), Sca
     if let Some(lt) = memchr(b'<', &xml[from..]).map(|i| i + from)
         && xml.get(lt + 1) == Some(&b'/')
     {
-        let end = next_tag(xml, lt)?.ok_or(ScanError::Unclosed(lt))?;
+        let end = next_tag(xml, lt)?.ok_or(ScanError::Unclosed)?;
         return Ok((decode(&xml[from..lt])?, end.after));
     }
     let mut out = String::new();
@@ -197,17 +197,17 @@ pub(super) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), Sca
         out.push_str(&decode(&xml[at..lt])?);
         let rest = &xml[lt + 1..];
         if rest.starts_with(b"![CDATA[") {
-            let end = memmem::find(&rest[8..], b"]]>").ok_or(ScanError::Unclosed(lt))?;
+            let end = memmem::find(&rest[8..], b"]]>").ok_or(ScanError::Unclosed)?;
             let literal = &rest[8..8 + end];
             out.push_str(std::str::from_utf8(literal).map_err(|_| ScanError::NotUtf8)?);
             at = lt + 1 + 8 + end + 3;
             continue;
         }
         if is_markup(rest) {
-            at = lt + 1 + markup_end(rest).ok_or(ScanError::Unclosed(lt))?;
+            at = lt + 1 + markup_end(rest).ok_or(ScanError::Unclosed)?;
             continue;
         }
-        let tag = next_tag(xml, lt)?.ok_or(ScanError::Unclosed(lt))?;
+        let tag = next_tag(xml, lt)?.ok_or(ScanError::Unclosed)?;
         at = tag.after;
         match (tag.closing, tag.empty) {
             (true, _) if depth == 0 => return Ok((Cow::Owned(out), at)),

@@ -253,7 +253,12 @@ impl<'s> Rows<'s> {
                 float_value(f + DAYS_1900_TO_1904, shape)
             }
             Value::Number(f) => float_value(f, shape),
-            Value::Raw(v) => v,
+            Value::Raw(v) => {
+                if let RawValue::Error(text) | RawValue::Text(text) = &v {
+                    spend(self.budget, text);
+                }
+                v
+            }
         };
         self.budget.cells -= 1;
         self.found.push(Found {
