@@ -114,9 +114,9 @@ pub struct RawSheet {
     /// Row count and column count of the grid, which starts at A1.
     pub rows: u32,
     pub cols: u32,
-    /// Each row's cells that hold something, by column. Sparse, so that one far-off cell in
-    /// a crafted sheet costs that cell, not the whole grid up to it.
-    grid: Vec<Vec<(u32, RawCell)>>,
+    /// The rows that hold something, by row, each with its cells by column. Sparse in both,
+    /// so that one far-off cell in a crafted sheet costs that cell, not the grid up to it.
+    grid: Vec<(u32, Vec<(u32, RawCell)>)>,
     /// At most [`MAX_MERGES`]; each is kept as a range, never expanded cell by cell (one
     /// `A1:XFD1048576` would be seventeen billion cells).
     pub merges: Vec<Merge>,
@@ -126,7 +126,7 @@ pub struct RawSheet {
 }
 
 /// Merged ranges kept per sheet; a form has a few hundred at most.
-const MAX_MERGES: usize = 10_000;
+pub(crate) const MAX_MERGES: usize = 10_000;
 
 static EMPTY: RawCell = RawCell {
     value: RawValue::Empty,
@@ -141,7 +141,7 @@ impl RawSheet {
             formats: false,
             rows,
             cols,
-            grid: vec![Vec::new(); rows as usize],
+            grid: Vec::new(),
             merges: Vec::new(),
             fixed_decimals: HashSet::new(),
         }
@@ -149,9 +149,10 @@ impl RawSheet {
 
     /// The cell exactly at `pos`, ignoring merges.
     pub fn own(&self, pos: Pos) -> &RawCell {
-        let Some(row) = self.grid.get(pos.row as usize) else {
+        let Ok(r) = self.grid.binary_search_by_key(&pos.row, |r| r.0) else {
             return &EMPTY;
         };
+        let row = &self.grid[r].1;
         match row.binary_search_by_key(&pos.col, |c| c.0) {
             Ok(i) => &row[i].1,
             Err(_) => &EMPTY,
@@ -168,12 +169,12 @@ impl RawSheet {
             formats: self.formats,
             rows: self.rows,
             cols: self.cols,
-            // Only the band's own rows are copied: the others stay empty, not cloned.
-            grid: (0..self.rows)
-                .map(|r| match inside(r) {
-                    true => self.grid[r as usize].clone(),
-                    false => Vec::new(),
-                })
+            // Only the band's own rows are copied.
+            grid: self
+                .grid
+                .iter()
+                .filter(|(r, _)| inside(*r))
+                .cloned()
                 .collect(),
             merges: self
                 .merges
@@ -192,21 +193,27 @@ impl RawSheet {
 
     /// Every cell that holds a value or a formula, row by row.
     pub fn cells(&self) -> impl Iterator<Item = (Pos, &RawCell)> {
-        self.grid.iter().enumerate().flat_map(|(r, row)| {
+        self.grid.iter().flat_map(|(r, row)| {
             row.iter()
                 .filter(|(_, c)| !c.is_vacant())
-                .map(move |(col, c)| (Pos::new(r as u32, *col), c))
+                .map(move |(col, c)| (Pos::new(*r, *col), c))
         })
     }
 
     /// Puts `cell` at `pos`, within the grid; an empty cell leaves no trace.
     pub fn set(&mut self, pos: Pos, cell: RawCell) {
-        if pos.col >= self.cols {
+        if pos.col >= self.cols || pos.row >= self.rows {
             return;
         }
-        let Some(row) = self.grid.get_mut(pos.row as usize) else {
-            return;
+        let r = match self.grid.binary_search_by_key(&pos.row, |r| r.0) {
+            Ok(r) => r,
+            Err(_) if cell.is_vacant() => return,
+            Err(r) => {
+                self.grid.insert(r, (pos.row, Vec::new()));
+                r
+            }
         };
+        let row = &mut self.grid[r].1;
         match (
             row.binary_search_by_key(&pos.col, |c| c.0),
             cell.is_vacant(),
@@ -370,11 +377,16 @@ pub(crate) struct Limits {
     /// read up to them.
     pub rows: u32,
     pub cols: u32,
-    /// Cells read at most, all sheets together.
+    /// Cells read at most from one sheet, and from all sheets together: a large data sheet
+    /// before the form must not use up what the form needs, and a package listing many
+    /// sheets must not multiply what one may cost.
     pub cells: usize,
-    /// Text read at most, all sheets together: a form holds well under 100 KB, and every
-    /// label is copied a few times on its way through the model.
+    pub book_cells: usize,
+    /// Text read at most, likewise: a form holds well under 100 KB, and every label is
+    /// copied a few times on its way through the model. The cell that crosses a limit is
+    /// kept whole.
     pub text_bytes: usize,
+    pub book_text_bytes: usize,
     /// Worksheets an `.xlsx` may list; a form workbook has a handful.
     pub sheets: usize,
 }
@@ -383,7 +395,9 @@ pub(crate) const LIMITS: Limits = Limits {
     rows: 20_000,
     cols: 512,
     cells: 200_000,
+    book_cells: 400_000,
     text_bytes: 16 * 1024 * 1024,
+    book_text_bytes: 32 * 1024 * 1024,
     sheets: 256,
 };
 

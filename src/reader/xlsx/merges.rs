@@ -57,6 +57,10 @@ pub(super) fn merges_in(xml: &[u8]) -> Vec<Merge> {
         if let (Some(first), Some(last)) = (Pos::parse_a1(first), Pos::parse_a1(last)) {
             merges.push(Merge { first, last });
         }
+        // No more are kept per sheet anyway.
+        if merges.len() >= crate::reader::MAX_MERGES {
+            break;
+        }
     }
     merges
 }

@@ -92,12 +92,16 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
 const WORKBOOK: &str = "xl/workbook.xml";
 const WORKBOOK_RELS: &str = "xl/_rels/workbook.xml.rels";
 
-fn build(name: &str, hidden: bool, cells: sheet::Cells) -> RawSheet {
+fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
     let rows = cells.found.iter().map(|c| c.pos.row + 1).max().unwrap_or(0);
     let cols = cells.found.iter().map(|c| c.pos.col + 1).max().unwrap_or(0);
     let mut out = RawSheet::new(name, rows, cols);
     out.hidden = hidden;
     out.formats = true;
+    // In address order each cell is appended; a crafted sheet listing them backwards would
+    // otherwise shift every row at every cell. The sort is stable: a repeated address keeps
+    // its last value.
+    cells.found.sort_by_key(|c| (c.pos.row, c.pos.col));
     for found in cells.found {
         if found.fixed {
             out.fix_decimals(found.pos);
@@ -127,9 +131,19 @@ impl<'b> Package<'b> {
     fn open(bytes: &'b [u8]) -> Result<Self, ReadError> {
         let zip = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| ReadError::Damaged(e.to_string()))?;
-        let names = (0..zip.len())
-            .filter_map(|i| Some((part_key(&zip.name_for_index(i)?.ok()?), i)))
-            .collect();
+        let mut names = HashMap::new();
+        for i in 0..zip.len() {
+            let Some(Ok(name)) = zip.name_for_index(i) else {
+                continue;
+            };
+            // Two entries one name apart only by case: the reader and the writer could take
+            // different ones, and check one sheet while correcting another.
+            if names.insert(part_key(&name), i).is_some() {
+                return Err(ReadError::Damaged(format!(
+                    "压缩包中有重名的部件“{name}” (two package parts share a name)"
+                )));
+            }
+        }
         Ok(Self { zip, names })
     }
 
@@ -176,9 +190,10 @@ impl<'b> Package<'b> {
 }
 
 fn part_key(name: &str) -> String {
+    // OPC compares part names ignoring ASCII case, as the writer does.
     name.trim_start_matches(['/', '\\'])
         .replace('\\', "/")
-        .to_lowercase()
+        .to_ascii_lowercase()
 }
 
 struct SheetEntry {
@@ -253,6 +268,10 @@ fn relationships(xml: &[u8]) -> Result<Vec<Relationship>, ScanError> {
         ) else {
             continue;
         };
+        // A link out of the package names no part of it (the writer skips these too).
+        if attr_text(tag.attrs, b"TargetMode")?.is_some_and(|m| m == "External") {
+            continue;
+        }
         rels.push(Relationship {
             id: id.into_owned(),
             kind: kind.into_owned(),

@@ -383,3 +383,44 @@ fn a_package_is_read_by_its_relationships_and_within_its_limits() {
         Err(crate::reader::ReadError::Damaged(_))
     ));
 }
+
+#[test]
+fn each_sheet_has_its_own_limit_within_the_workbook_s() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for count in [15u32, 5, 15] {
+        let ws = wb.add_worksheet();
+        for r in 0..count {
+            ws.write_number(r, 0, f64::from(r)).expect("number");
+        }
+    }
+    let bytes = wb.save_to_buffer().expect("saved");
+    let limits = crate::reader::Limits {
+        cells: 10,
+        book_cells: 20,
+        ..LIMITS
+    };
+    let book = super::read(&bytes, &limits).expect("read");
+    let counts: Vec<usize> = book.sheets.iter().map(|s| s.cells().count()).collect();
+    // A large first sheet leaves the next one whole; the workbook's limit cuts the third.
+    assert_eq!(counts, [10, 5, 5]);
+}
+
+#[test]
+fn two_parts_one_name_apart_only_by_case_are_damage() {
+    use std::io::Write;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().write_string(0, 0, "甲").expect("text");
+    let base = wb.save_to_buffer().expect("saved");
+    let mut zip = zip::ZipWriter::new_append(Cursor::new(base)).expect("append");
+    zip.start_file(
+        "XL/Worksheets/Sheet1.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("start");
+    zip.write_all(b"<worksheet/>").expect("write");
+    let bytes = zip.finish().expect("finish").into_inner();
+    assert!(matches!(
+        super::read(&bytes, &LIMITS),
+        Err(crate::reader::ReadError::Damaged(reason)) if reason.contains("重名")
+    ));
+}

@@ -52,20 +52,33 @@ const PIECE: usize = 64 * 1024;
 /// is read up to it.
 const MAX_ROW_BYTES: usize = 32 * 1024 * 1024;
 
-/// Cells and text left to read in the workbook: the limits hold for all sheets together, so
-/// that a package listing the same small sheet thousands of times costs no more than one
-/// large sheet.
+/// Cells and text left to read: in the workbook (see [`Limits`]), or in one sheet.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Budget {
     cells: usize,
     text_bytes: usize,
 }
 
 impl Budget {
+    /// What the workbook may spend in all.
     pub fn of(limits: &Limits) -> Self {
         Self {
-            cells: limits.cells,
-            text_bytes: limits.text_bytes,
+            cells: limits.book_cells,
+            text_bytes: limits.book_text_bytes,
         }
+    }
+
+    /// What one sheet may spend: its own limits, within what the workbook has left.
+    fn sheet(&self, limits: &Limits) -> Self {
+        Self {
+            cells: self.cells.min(limits.cells),
+            text_bytes: self.text_bytes.min(limits.text_bytes),
+        }
+    }
+
+    fn spend(&mut self, spent: &Budget) {
+        self.cells = self.cells.saturating_sub(spent.cells);
+        self.text_bytes = self.text_bytes.saturating_sub(spent.text_bytes);
     }
 }
 
@@ -76,9 +89,11 @@ pub(super) fn read(
     declared: u64,
     shared: &Shared<'_>,
     limits: &Limits,
-    budget: &mut Budget,
+    book: &mut Budget,
 ) -> Result<Cells, SheetError> {
-    let mut rows = Rows::new(shared, limits, budget);
+    let mut budget = book.sheet(limits);
+    let allowed = budget;
+    let mut rows = Rows::new(shared, limits, &mut budget);
     // Most sheets fit one piece: no more is zeroed than the sheet says it holds.
     let piece = (declared as usize).clamp(PIECE / 4, PIECE);
     // Inflated bytes, of which the first `filled` are read. The buffer is zeroed once and
@@ -115,8 +130,13 @@ pub(super) fn read(
     // The merged ranges stand after the cells: found in the bytes that remain, which are
     // searched, not parsed.
     let tail = merges::sheet_tail(Cursor::new(&buf[rest..filled]).chain(part));
+    let found = rows.found;
+    book.spend(&Budget {
+        cells: allowed.cells - budget.cells,
+        text_bytes: allowed.text_bytes - budget.text_bytes,
+    });
     Ok(Cells {
-        found: rows.found,
+        found,
         merges: tail.map(|t| merges::merges_in(&t)).unwrap_or_default(),
     })
 }
@@ -476,7 +496,7 @@ mod tests {
             assert_eq!(last.pos, Pos::new(19_999, 1));
             assert!(matches!(&last.value, RawValue::Number(n) if n.value == 40_000.into()));
             assert_eq!(cells.merges.len(), 1, "the merged range after the limit");
-            assert_eq!(budget.cells, limits.cells - 2 * 2000);
+            assert_eq!(budget.cells, limits.book_cells - 2 * 2000);
         }
     }
 }
