@@ -459,12 +459,8 @@ fn a_sheet_with_only_a_title_is_not_a_form() {
     ws.write_string(0, 0, "项目支出绩效自评表（2023年度）")
         .expect("title");
     wb.save(&path).expect("save");
-    let run = selfeval(&[
-        "check",
-        path.to_str().expect("utf-8 path"),
-        "--format",
-        "json",
-    ]);
+    let path = path.to_str().expect("utf-8 path");
+    let run = selfeval(&["check", path, "--format", "json"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     let doc = run.json();
     let file = &doc["files"][0];
@@ -474,12 +470,7 @@ fn a_sheet_with_only_a_title_is_not_a_form() {
     // The document and the stream give the one reason every front end gives.
     let reason = file["error"].as_str().expect("a reason in the document");
     assert!(reason.starts_with("没有找到自评表"), "{file}");
-    let stream = selfeval(&[
-        "check",
-        path.to_str().expect("utf-8 path"),
-        "--format",
-        "jsonl",
-    ]);
+    let stream = selfeval(&["check", path, "--format", "jsonl"]);
     assert_eq!(stream.code, 2, "{}", stream.stdout);
     let line: serde_json::Value =
         serde_json::from_str(stream.stdout.trim()).expect("one JSON line");
