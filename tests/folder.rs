@@ -387,6 +387,20 @@ fn selfeval_within(args: &[&str], secs: u64) -> common::Run {
     }
 }
 
+/// `check INPUT --out-dir OUT --summary SUMMARY --format json`, the bureau's whole run.
+fn check_json(input: &Path, out: &Path, summary: &Path) -> common::Run {
+    selfeval(&[
+        "check",
+        s(input),
+        "--out-dir",
+        s(out),
+        "--summary",
+        s(summary),
+        "--format",
+        "json",
+    ])
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
@@ -626,16 +640,7 @@ fn names_with_spaces_and_chinese_are_checked_copied_and_linked() {
 
     let out = dir.join("核查 结果");
     let summary = dir.join("汇总 (全部).xlsx");
-    let run = selfeval(&[
-        "check",
-        s(&input),
-        "--out-dir",
-        s(&out),
-        "--summary",
-        s(&summary),
-        "--format",
-        "json",
-    ]);
+    let run = check_json(&input, &out, &summary);
     assert_eq!(run.code, 1, "the form has an error: {}", run.stderr);
     let doc = run.json();
     assert_eq!(reported(&doc, &input), [format!("各 部门/{name}")]);
@@ -721,16 +726,7 @@ fn an_output_folder_inside_the_input_is_not_checked_on_the_next_run() {
     let out = input.join("核查");
     let summary = out.join("汇总.xlsx");
     let run = || {
-        let r = selfeval(&[
-            "check",
-            s(&input),
-            "--out-dir",
-            s(&out),
-            "--summary",
-            s(&summary),
-            "--format",
-            "json",
-        ]);
+        let r = check_json(&input, &out, &summary);
         assert_eq!(r.code, 1, "{}", r.stderr);
         (reported(&r.json(), &input), r.stdout, tree(&out))
     };
@@ -794,16 +790,7 @@ fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
     }
 
     let summary = dir.join("汇总.xlsx");
-    let run = selfeval(&[
-        "check",
-        s(&input),
-        "--out-dir",
-        s(&out),
-        "--summary",
-        s(&summary),
-        "--format",
-        "json",
-    ]);
+    let run = check_json(&input, &out, &summary);
     let doc = run.json();
     assert_eq!(reported(&doc, &input), ["a.xlsx", "c.xls", "sub/b.xlsx"]);
     for f in doc["files"].as_array().expect("files") {
