@@ -937,15 +937,7 @@ mod tests {
         vec![
             vec!["项目支出绩效自评表（2023年度）"],
             vec!["项目名称", project],
-            vec![
-                "资金来源",
-                "年初预算数",
-                "全年预算数",
-                "全年执行数",
-                "分值",
-                "执行率",
-                "得分",
-            ],
+            FUNDING_HEADER.to_vec(),
             vec!["年度资金总额", "#10", "#10", "#10", "#10", "#1", "#10"],
             vec![
                 "一级指标",
@@ -1041,6 +1033,17 @@ mod tests {
         assert_eq!(names, ["培训人次", "检查次数"]);
         assert!(forms[0].findings.is_empty(), "{:?}", forms[0].findings);
     }
+
+    /// The funding block's header row, with a 分值 column.
+    const FUNDING_HEADER: [&str; 7] = [
+        "资金来源",
+        "年初预算数",
+        "全年预算数",
+        "全年执行数",
+        "分值",
+        "执行率",
+        "得分",
+    ];
 
     const SPLIT_HEADER: [&str; 9] = [
         "一级指标",
@@ -1232,15 +1235,7 @@ mod tests {
     fn a_missing_block_names_the_labels_looked_for() {
         let s = sheet(&[
             &["项目支出绩效自评表"],
-            &[
-                "资金来源",
-                "年初预算数",
-                "全年预算数",
-                "全年执行数",
-                "分值",
-                "执行率",
-                "得分",
-            ],
+            &FUNDING_HEADER,
             &["年度资金总额", "#10", "#10", "#10", "#10", "100%", "#10"],
             &[
                 "一级指标",
