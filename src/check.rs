@@ -136,11 +136,8 @@ pub fn check_upload(
     write: bool,
     sandbox: Option<&Sandbox>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
-    if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes)) {
-        return (FileOutcome::failed(name, e.to_string()), None);
-    }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_and_correct(name, bytes, rules, write)
+        check_and_correct(name, bytes, rules, write, sandbox)
     }))
     .unwrap_or_else(|_| (FileOutcome::failed(name, INTERNAL_ERROR), None))
 }
@@ -150,11 +147,22 @@ fn check_and_correct(
     bytes: &[u8],
     rules: Rules,
     write: bool,
+    sandbox: Option<&Sandbox>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
-    let (book, check) = match check_bytes(bytes, rules) {
-        Ok(x) => x,
-        Err(e) => return (FileOutcome::failed(name, e.to_string()), None),
+    let failed = |e: ReadError| (FileOutcome::failed(name, e.to_string()), None);
+    // Admitted once: the sandbox and the reader both go by this format.
+    let format = match crate::intake::admit(bytes) {
+        Ok(f) => f,
+        Err(e) => return failed(e),
     };
+    if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes, format)) {
+        return failed(e);
+    }
+    let book = match crate::reader::read_admitted(bytes, format) {
+        Ok(b) => b,
+        Err(e) => return failed(e),
+    };
+    let check = check_book(&book, rules);
     let (mut corrected, mut write_error) = (None, None);
     if write && !check.forms.is_empty() {
         match crate::writer::write_corrected(bytes, &book, &corrections(&check)) {

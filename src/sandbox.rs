@@ -50,19 +50,11 @@ impl Sandbox {
         std::env::current_exe().ok().map(Self::new)
     }
 
-    /// `Ok` when `bytes` are safe to read in-process: not a legacy workbook, or one a child
-    /// read to the end. Rejections by intake are left for the in-process read to report.
-    pub fn vet(&self, bytes: &[u8]) -> Result<(), ReadError> {
-        // Sniffing first keeps intake's package checks to one run for an `.xlsx`.
-        if !matches!(
-            BookFormat::sniff(bytes),
-            Some(BookFormat::Xls | BookFormat::Ods)
-        ) {
+    /// `Ok` when `bytes`, admitted by intake as `format`, are safe to read in-process: not a
+    /// legacy workbook, or one a child read to the end.
+    pub fn vet(&self, bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
+        if !matches!(format, BookFormat::Xls | BookFormat::Ods) {
             return Ok(());
-        }
-        match crate::intake::admit(bytes) {
-            Ok(BookFormat::Xls | BookFormat::Ods) => {}
-            _ => return Ok(()),
         }
         let mut command = Command::new(&self.exe);
         command

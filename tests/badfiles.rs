@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
+use selfeval::reader::BookFormat;
 
 /// A zip package holding `parts`, each with a little content.
 fn zip_with(path: &Path, parts: &[&str]) {
@@ -302,29 +303,35 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
     let xlsx = std::fs::read(sample("xlsx")).expect("sample xlsx");
 
     let aborts = stand_in_child(&dir, "aborts.sh", "kill -ABRT $$");
-    assert_eq!(aborts.vet(&xls), Err(ReadError::ReaderAborted));
+    assert_eq!(
+        aborts.vet(&xls, BookFormat::Xls),
+        Err(ReadError::ReaderAborted)
+    );
     // .xlsx is bounded by intake and the reader's limits: no child is asked.
-    assert_eq!(aborts.vet(&xlsx), Ok(()));
+    assert_eq!(aborts.vet(&xlsx, BookFormat::Xlsx), Ok(()));
 
     let hangs = stand_in_child(&dir, "hangs.sh", "sleep 30");
     let started = Instant::now();
-    assert_eq!(hangs.vet(&xls), Err(ReadError::ReadTimeout { secs: 1 }));
+    assert_eq!(
+        hangs.vet(&xls, BookFormat::Xls),
+        Err(ReadError::ReadTimeout { secs: 1 })
+    );
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "the child was not stopped"
     );
 
     let reads = stand_in_child(&dir, "reads.sh", "exit 0");
-    assert_eq!(reads.vet(&xls), Ok(()));
+    assert_eq!(reads.vet(&xls, BookFormat::Xls), Ok(()));
 
     // The real binary reads the real sample to the end.
     let real = selfeval::sandbox::Sandbox::new(env!("CARGO_BIN_EXE_selfeval"));
-    assert_eq!(real.vet(&xls), Ok(()));
-    assert_eq!(
-        real.vet(&far_dimensions_xls()),
-        Ok(()),
-        "intake refuses it in-process"
-    );
+    assert_eq!(real.vet(&xls, BookFormat::Xls), Ok(()));
+    // Intake refuses it in-process, before any child is asked.
+    assert!(matches!(
+        selfeval::intake::admit(&far_dimensions_xls()),
+        Err(ReadError::SheetTooLarge { .. })
+    ));
 }
 
 /// A clean form whose sheet goes on for a million rows of numbers below it.

@@ -343,7 +343,11 @@ pub enum ReadError {
 
 /// Opens a workbook from its bytes.
 pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
-    let format = crate::intake::admit(bytes)?;
+    read_admitted(bytes, crate::intake::admit(bytes)?)
+}
+
+/// Opens a workbook that intake has admitted as `format`.
+pub fn read_admitted(bytes: &[u8], format: BookFormat) -> Result<RawBook, ReadError> {
     let cursor = Cursor::new(bytes);
     match format {
         BookFormat::Xlsx => xlsx::read(bytes, &LIMITS),
