@@ -160,11 +160,10 @@ pub(crate) fn number(value: Decimal, shape: NumberShape) -> RawValue {
     } else {
         value
     };
-    let own = value.normalize().scale();
     let decimals = match (shape.decimals, shape.percent) {
         (Some(d), true) => d + 2,
         (Some(d), false) => d,
-        (None, _) => own,
+        (None, _) => value.normalize().scale(),
     };
     RawValue::Number(Shown {
         value: round_half_away(value, decimals).normalize(),

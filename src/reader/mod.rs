@@ -193,11 +193,10 @@ impl RawSheet {
 
     /// Every cell that holds a value or a formula, row by row.
     pub fn cells(&self) -> impl Iterator<Item = (Pos, &RawCell)> {
-        self.grid.iter().flat_map(|(r, row)| {
-            row.iter()
-                .filter(|(_, c)| !c.is_vacant())
-                .map(move |(col, c)| (Pos::new(*r, *col), c))
-        })
+        // `set` never stores a vacant cell.
+        self.grid
+            .iter()
+            .flat_map(|(r, row)| row.iter().map(move |(col, c)| (Pos::new(*r, *col), c)))
     }
 
     /// Puts `cell` at `pos`, within the grid; an empty cell leaves no trace.

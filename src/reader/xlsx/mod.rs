@@ -25,8 +25,14 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
     let book = package
         .parse(WORKBOOK, workbook)?
         .ok_or(ReadError::NoWorkbookPart)?;
+    if book.sheets.len() > limits.sheets {
+        return Err(ReadError::TooManySheets {
+            count: book.sheets.len(),
+            limit: limits.sheets,
+        });
+    }
     let rels = package
-        .parse(WORKBOOK_RELS, relationships)?
+        .parse(&crate::opc::rels_part_for(WORKBOOK), relationships)?
         .unwrap_or_default();
     // The first relationship of a kind, in document order.
     let target = |kind: &str| {
@@ -47,12 +53,6 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
         shapes: &shapes,
         date1904: book.date1904,
     };
-    if book.sheets.len() > limits.sheets {
-        return Err(ReadError::TooManySheets {
-            count: book.sheets.len(),
-            limit: limits.sheets,
-        });
-    }
     let mut budget = sheet::Budget::of(limits);
     let mut read_parts = HashSet::new();
     let mut sheets = Vec::with_capacity(book.sheets.len());
@@ -90,18 +90,17 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
 }
 
 const WORKBOOK: &str = "xl/workbook.xml";
-const WORKBOOK_RELS: &str = "xl/_rels/workbook.xml.rels";
 
 fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
-    let rows = cells.found.iter().map(|c| c.pos.row + 1).max().unwrap_or(0);
-    let cols = cells.found.iter().map(|c| c.pos.col + 1).max().unwrap_or(0);
-    let mut out = RawSheet::new(name, rows, cols);
-    out.hidden = hidden;
-    out.formats = true;
     // In address order each cell is appended; a crafted sheet listing them backwards would
     // otherwise shift every row at every cell. The sort is stable: a repeated address keeps
     // its last value.
     cells.found.sort_by_key(|c| (c.pos.row, c.pos.col));
+    let rows = cells.found.last().map_or(0, |c| c.pos.row + 1);
+    let cols = cells.found.iter().map(|c| c.pos.col + 1).max().unwrap_or(0);
+    let mut out = RawSheet::new(name, rows, cols);
+    out.hidden = hidden;
+    out.formats = true;
     for found in cells.found {
         if found.fixed {
             out.fix_decimals(found.pos);

@@ -429,6 +429,20 @@ fn is_prefix(between: &[u8]) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.')))
 }
 
+/// A stream that hands out at most `.1` bytes per read, so that tags straddle reads.
+#[cfg(test)]
+pub(super) struct Trickle<'a>(pub &'a [u8], pub usize);
+
+#[cfg(test)]
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.1).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

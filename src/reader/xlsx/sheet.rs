@@ -440,18 +440,6 @@ fn from_text(kind: Kind, text: Cow<'_, str>) -> Option<Value> {
 mod tests {
     use super::*;
 
-    /// A stream that hands out at most `n` bytes per read, so that tags straddle reads.
-    struct Trickle<'a>(&'a [u8], usize);
-
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = buf.len().min(self.1).min(self.0.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
-
     fn sheet_xml(rows: u32) -> Vec<u8> {
         let mut xml = b"<worksheet><x:sheetData>".to_vec();
         for r in 1..=rows {
@@ -483,7 +471,7 @@ mod tests {
         for step in [4093, 65_536] {
             let mut budget = Budget::of(&limits);
             let cells = read(
-                Trickle(&xml, step),
+                scan::Trickle(&xml, step),
                 xml.len() as u64,
                 &shared,
                 &limits,
