@@ -342,9 +342,11 @@ fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
 /// strings, styles; it caps them again as read, since a package may put them elsewhere) and
 /// by the writer (content types and relationships). Sheets are streamed.
 fn is_held_whole(name: &str) -> bool {
+    // Part names compare ignoring ASCII case, as the reader and the writer look them up.
+    let name = name.to_ascii_lowercase();
     matches!(
-        name,
-        "xl/sharedStrings.xml" | "xl/styles.xml" | "xl/workbook.xml" | "[Content_Types].xml"
+        name.as_str(),
+        "xl/sharedstrings.xml" | "xl/styles.xml" | "xl/workbook.xml" | "[content_types].xml"
     ) || name.ends_with(".rels")
 }
 

@@ -79,3 +79,17 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
+
+/// The whole of one part, read into room for its declared size (reads into a small spare
+/// space would send the inflater down its slow path). `None` when it holds more than `cap`
+/// bytes, whatever it declares.
+pub fn read_whole(
+    part: impl std::io::Read,
+    declared: u64,
+    cap: u64,
+) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(declared.min(cap) as usize + 1);
+    let n = part.take(cap + 1).read_to_end(&mut bytes)?;
+    Ok((n as u64 <= cap).then_some(bytes))
+}

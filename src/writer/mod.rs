@@ -107,6 +107,8 @@ pub enum WriteError {
     Zip(#[from] zip::result::ZipError),
     #[error("工作簿包缺少部件 {0} (the package has no part {0})")]
     MissingPart(String),
+    #[error("工作簿包的部件 {0} 解压后过大 (the package part {0} is too large)")]
+    TooLarge(String),
     #[error("无法解析部件 {part} (cannot parse part {part}): {reason}")]
     Xml { part: String, reason: String },
     #[error("工作簿中没有工作表“{0}” (no sheet named {0})")]

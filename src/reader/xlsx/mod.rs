@@ -10,7 +10,7 @@ mod scan;
 mod sheet;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use super::format::NumberShape;
 use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
@@ -171,17 +171,13 @@ impl<'b> Package<'b> {
         let Some(file) = self.stream(name)? else {
             return Ok(None);
         };
-        // Room for the declared size up front: reads into a small spare space would send
-        // the inflater down its slow path.
-        let declared = file.size().min(MAX_HELD_PART_BYTES) as usize;
-        let mut bytes = Vec::with_capacity(declared + 1);
-        let read = file.take(MAX_HELD_PART_BYTES + 1).read_to_end(&mut bytes);
-        match read {
+        let declared = file.size();
+        match crate::opc::read_whole(file, declared, MAX_HELD_PART_BYTES) {
             Err(e) => Err(ReadError::Damaged(format!("{name}: {e}"))),
-            Ok(n) if n as u64 > MAX_HELD_PART_BYTES => Err(ReadError::Oversized {
+            Ok(None) => Err(ReadError::Oversized {
                 part: name.to_string(),
             }),
-            Ok(_) => parse(&bytes)
+            Ok(Some(bytes)) => parse(&bytes)
                 .map(Some)
                 .map_err(|e| ReadError::Damaged(format!("{name}: {e}"))),
         }

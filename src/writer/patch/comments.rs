@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use quick_xml::events::{BytesStart, Event};
 
 use super::super::WriteError;
-use super::package::{Package, resolve_target};
+use super::package::Package;
 use super::xml::{
     DECL, MAIN_NS, XmlIn, XmlOut, attr, end_name, name_of, prefix_of, push_text, ref_text,
     text_element, xml_error,
 };
 use crate::cell::Pos;
+use crate::opc::resolve_target;
 
 pub const AUTHOR: &str = "selfeval";
 const COMMENTS_REL: &str =

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 
 use super::{CellEdit, Corrections, FINDINGS_SHEET, Mark, NewValue, WriteError};
 use crate::cell::Pos;
-use package::{Package, Rel, resolve_target};
+use crate::opc::resolve_target;
+use package::{Package, Rel};
 use sheet::CellPatch;
 use styles::Styles;
 use workbook::{Book, NewSheet};

@@ -2,7 +2,7 @@
 //! untouched entry copied as its original compressed bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use quick_xml::events::Event;
 use zip::write::SimpleFileOptions;
@@ -107,13 +107,18 @@ impl<'a> Package<'a> {
         if let Some(bytes) = self.data.get(&name).or_else(|| self.inflated.get(&name)) {
             return Ok(Some(bytes.clone()));
         }
-        let mut file = self.archive.by_name(&name)?;
-        // Room for the declared size up front: reads into a small spare space would send the
-        // inflater down its slow path.
-        let room = file.size().min(crate::intake::limits::MAX_ENTRY_BYTES) as usize;
-        let mut bytes = Vec::with_capacity(room + 1);
-        file.read_to_end(&mut bytes)?;
-        if name.ends_with(".rels") || name == CONTENT_TYPES {
+        let file = self.archive.by_name(&name)?;
+        let declared = file.size();
+        // Relationship and content-type parts are capped as the reader caps the parts it
+        // holds whole; the others as any part is.
+        let held = is_rels_or_types(&name);
+        let cap = match held {
+            true => crate::intake::limits::MAX_HELD_PART_BYTES,
+            false => crate::intake::limits::MAX_ENTRY_BYTES,
+        };
+        let bytes = crate::opc::read_whole(file, declared, cap)?
+            .ok_or_else(|| WriteError::TooLarge(name.clone()))?;
+        if held {
             self.inflated.insert(name, bytes.clone());
         }
         Ok(Some(bytes))
@@ -480,4 +485,10 @@ fn new_types(
         }
     }
     s
+}
+
+/// Relationship parts and `[Content_Types].xml`: read several times per patch, and held
+/// whole.
+fn is_rels_or_types(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".rels") || name.eq_ignore_ascii_case(CONTENT_TYPES)
 }
