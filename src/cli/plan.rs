@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::CheckArgs;
-use crate::writer::copy_names;
+use crate::writer::free_copy_name;
 
 /// One entry of the run, in report order.
 pub(super) enum Input {
@@ -272,17 +272,7 @@ fn output_path(
     };
     // The stem as the file system has it: a name that is not UTF-8 keeps its own bytes.
     let stem = file.file_stem().unwrap_or(std::ffi::OsStr::new("workbook"));
-    for name in copy_names(stem, &extension(file), rebuilt) {
-        let candidate = dir.join(name);
-        let key = match candidate.to_str() {
-            Some(s) => s.to_lowercase().into(),
-            None => candidate.as_os_str().to_ascii_lowercase(),
-        };
-        if taken.insert(key) {
-            return candidate;
-        }
-    }
-    unreachable!("an unbounded range always yields a free name")
+    free_copy_name(&dir, stem, &extension(file), rebuilt, taken)
 }
 
 pub(super) fn parent_dir(p: &Path) -> PathBuf {

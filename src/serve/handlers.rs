@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -18,7 +19,7 @@ use super::upload::{
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport};
 use crate::summary::{RowStorage, Summary};
-use crate::writer::copy_names;
+use crate::writer::free_copy_name;
 
 /// What the request log says about a request: put on the response by the handlers, taken
 /// off again by the log layer.
@@ -180,7 +181,8 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
 
 fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError> {
     let mut summary = Summary::default();
-    let mut taken = BTreeSet::from([SUMMARY_NAME.to_string()]);
+    // Keys are lower case: the summary's name is taken as `free_copy_name` compares names.
+    let mut taken = BTreeSet::from([std::ffi::OsString::from(SUMMARY_NAME.to_lowercase())]);
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // Workbooks are zip packages already: deflating them again costs time and saves nothing.
     let stored =
@@ -231,18 +233,27 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-/// The corrected copy's name, by the rule every front end shares ([`copy_names`]): the
-/// first not yet `taken` in this answer, compared ignoring case as Windows unzips.
-pub fn checked_name(name: &str, format: BookFormat, taken: &mut BTreeSet<String>) -> String {
+/// The corrected copy's name, by the rule every front end shares ([`free_copy_name`]): the
+/// first not yet `taken` in this answer.
+pub fn checked_name(
+    name: &str,
+    format: BookFormat,
+    taken: &mut BTreeSet<std::ffi::OsString>,
+) -> String {
     let (stem, ext) = match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => (stem, ext),
         _ => (name, ""),
     };
     let rebuilt = format != BookFormat::Xlsx;
-    copy_names(std::ffi::OsStr::new(stem), ext, rebuilt)
-        .map(|n| n.to_string_lossy().into_owned())
-        .find(|n| taken.insert(n.to_lowercase()))
-        .unwrap_or_default()
+    free_copy_name(
+        Path::new(""),
+        std::ffi::OsStr::new(stem),
+        ext,
+        rebuilt,
+        taken,
+    )
+    .to_string_lossy()
+    .into_owned()
 }
 
 /// `Content-Disposition` for a download: an ASCII fallback for old clients and the real

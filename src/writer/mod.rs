@@ -43,6 +43,26 @@ pub fn copy_names(
     })
 }
 
+/// The first of [`copy_names`] in `dir` not yet in `taken`, which it joins. Names are
+/// compared ignoring case, as Windows and macOS file systems, and Windows unzipping, do; a
+/// name that is not UTF-8 is compared by its bytes, ASCII case folded.
+pub fn free_copy_name(
+    dir: &std::path::Path,
+    stem: &std::ffi::OsStr,
+    ext: &str,
+    rebuilt: bool,
+    taken: &mut std::collections::BTreeSet<std::ffi::OsString>,
+) -> std::path::PathBuf {
+    let key = |p: &std::path::Path| match p.to_str() {
+        Some(s) => s.to_lowercase().into(),
+        None => p.as_os_str().to_ascii_lowercase(),
+    };
+    copy_names(stem, ext, rebuilt)
+        .map(|name| dir.join(name))
+        .find(|candidate| taken.insert(key(candidate)))
+        .expect("the names never run out")
+}
+
 /// How a changed or questioned cell is highlighted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
