@@ -112,13 +112,9 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     if found.is_empty() {
         bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
     }
-    let is_input: BTreeSet<PathBuf> = found
-        .iter()
-        .filter_map(|(f, _)| match f {
-            Found::Workbook(p) => p.canonicalize().ok(),
-            Found::Unlistable { .. } => None,
-        })
-        .collect();
+    // Every input by its real path, as found above (an unlistable folder among them, which
+    // no output can be).
+    let is_input = once;
     if let Some(s) = &args.summary
         && s.canonicalize().is_ok_and(|s| is_input.contains(&s))
     {
