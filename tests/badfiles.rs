@@ -78,18 +78,8 @@ fn run_folder(dir: &Path) -> (i32, serde_json::Value) {
     (run.code, run.json())
 }
 
-/// The report's entry for the file whose path ends with `name`.
-fn file_of<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    doc["files"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
-        .unwrap_or_else(|| panic!("{name}: not reported in {doc}"))
-}
-
 fn error_of(doc: &serde_json::Value, name: &str) -> String {
-    file_of(doc, name)["error"]
+    file_entry(doc, name)["error"]
         .as_str()
         .unwrap_or_else(|| panic!("{name}: no error in {doc}"))
         .to_string()
@@ -567,7 +557,7 @@ fn a_far_off_cell_or_a_sheet_wide_merge_costs_nothing() {
     assert!(started.elapsed() < Duration::from_secs(20), "{doc}");
     // Both are the clean form, read and scored as if nothing were beside it.
     for name in ["far.xlsx", "merged.xlsx"] {
-        let file = file_of(&doc, name);
+        let file = file_entry(&doc, name);
         assert_eq!(file["forms"][0]["total"], "99.45", "{file}");
         assert_eq!(file["forms"][0]["errors"], 0, "{file}");
     }

@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader, open_workbook_auto};
-use common::{clean, n, sample, scratch, selfeval, t, write_book};
+use common::{clean, file_entry, n, sample, scratch, selfeval, selfeval_within, t, write_book};
 
 /// A folder of four forms in two subfolders, one with mistakes, one workbook of two forms,
 /// and a file that is not a workbook.
@@ -347,46 +347,6 @@ fn summary_of_a_clean_folder_passes() {
 // output folder inside the input, and an output folder that cannot be written.
 // ---------------------------------------------------------------------------------------
 
-/// Runs the binary like [`selfeval`], but fails the test instead of hanging when the run
-/// does not end within `secs` seconds.
-fn selfeval_within(args: &[&str], secs: u64) -> common::Run {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_selfeval"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run selfeval");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut b = Vec::new();
-            let _ = r.read_to_end(&mut b);
-            String::from_utf8_lossy(&b).into_owned()
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("selfeval {args:?} did not finish within {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    common::Run {
-        code: status.code().unwrap_or(-1),
-        stdout: out.join().expect("stdout thread"),
-        stderr: err.join().expect("stderr thread"),
-    }
-}
-
 /// `check INPUT --out-dir OUT --summary SUMMARY --format json`, the bureau's whole run.
 fn check_json(input: &Path, out: &Path, summary: &Path) -> common::Run {
     selfeval(&[
@@ -428,16 +388,6 @@ fn reported(doc: &serde_json::Value, root: &Path) -> Vec<String> {
                 .into_owned()
         })
         .collect()
-}
-
-/// The JSON report of the file whose path ends with `name`.
-fn file_entry<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    doc["files"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
-        .unwrap_or_else(|| panic!("{name} not reported: {doc}"))
 }
 
 fn has_forms(file: &serde_json::Value) -> bool {

@@ -417,6 +417,52 @@ pub fn selfeval(args: &[&str]) -> Run {
     }
 }
 
+/// Runs the binary like [`selfeval`], but fails the test instead of hanging when the run
+/// does not end within `secs` seconds.
+pub fn selfeval_within(args: &[&str], secs: u64) -> Run {
+    use std::io::Read;
+    use wait_timeout::ChildExt;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_selfeval"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run selfeval");
+    // Read both pipes while it runs, so that a full pipe cannot stall it.
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            String::from_utf8_lossy(&b).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    let Some(status) = child
+        .wait_timeout(std::time::Duration::from_secs(secs))
+        .expect("wait")
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("selfeval {args:?} did not finish within {secs} s");
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().expect("stdout thread"),
+        stderr: err.join().expect("stderr thread"),
+    }
+}
+
+/// The JSON report's entry for the file whose path ends with `name`.
+pub fn file_entry<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        .unwrap_or_else(|| panic!("{name} not reported: {doc}"))
+}
+
 /// A finding as (cell, code, severity, claimed, expected).
 pub type Found = (String, String, String, String, String);
 
