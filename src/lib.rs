@@ -16,6 +16,7 @@ pub mod opc;
 pub mod reader;
 pub mod report;
 pub mod sandbox;
+mod scan;
 pub mod scorer;
 pub mod serve;
 pub mod summary;

@@ -6,9 +6,9 @@ use std::io::Read;
 
 use memchr::memmem;
 
-use super::scan;
 use crate::cell::Pos;
 use crate::reader::Merge;
+use crate::scan;
 
 /// Bytes kept while no `</sheetData>` has been seen: enough for the end of a sheet without one.
 const KEEP: usize = 256 * 1024;

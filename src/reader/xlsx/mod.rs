@@ -6,7 +6,6 @@
 mod merges;
 #[cfg(test)]
 mod oracle;
-mod scan;
 mod sheet;
 
 use std::collections::{HashMap, HashSet};
@@ -15,7 +14,7 @@ use std::io::Cursor;
 use super::format::NumberShape;
 use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
 use crate::intake::limits::MAX_HELD_PART_BYTES;
-use scan::{ScanError, attr_text, next_tag};
+use crate::scan::{self, ScanError, attr_text, next_tag};
 
 type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
 

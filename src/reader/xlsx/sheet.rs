@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use super::merges;
-use super::scan::{self, Attrs, ScanError, attr, rich_text, unescape_ooxml};
 use crate::cell::Pos;
 use crate::reader::format::{NumberShape, float_value};
 use crate::reader::{Limits, Merge, RawValue, serial_of_iso};
+use crate::scan::{self, Attrs, ScanError, attr, rich_text, unescape_ooxml};
 
 /// What the workbook tells every sheet.
 pub(super) struct Shared<'a> {

@@ -188,7 +188,7 @@ fn patch_sheet(
         }
     }
     let new_drawing = comments::attach(pkg, part, scan.legacy_rid.as_deref(), &notes)?;
-    let patched = sheet::rewrite(&xml, part, &patches, new_drawing.as_deref())?;
+    let patched = sheet::rewrite(&xml, part, &scan, &patches, new_drawing.as_deref())?;
     pkg.put(part, patched);
     Ok(())
 }

@@ -698,3 +698,54 @@ fn adds_notes_to_a_drawing_that_holds_only_controls() {
         "{comments}"
     );
 }
+
+#[test]
+fn new_cells_and_rows_go_where_their_positions_require() {
+    let sheet = format!(
+        concat!(
+            "<worksheet xmlns=\"{m}\"><dimension ref=\"A1:C5\"/><sheetData>",
+            "<row r=\"1\" spans=\"1:3\"><c r=\"A1\"><v>1</v></c><c r=\"C1\" s=\"0\" t=\"n\"><v>3</v></c></row>",
+            "<row r=\"3\" spans=\"1:3\"/>",
+            "<row r=\"5\"><c r=\"A5\"/></row>",
+            "</sheetData></worksheet>"
+        ),
+        m = MAIN
+    );
+    let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let on = |a1: &str, mark: Mark, value: Option<NewValue>| CellEdit {
+        cell: cell("Data", a1),
+        mark,
+        value,
+        note: String::new(),
+    };
+    let corrections = Corrections {
+        edits: vec![
+            on("B1", Mark::Error, number("2", 0)),
+            on("D1", Mark::Error, Some(NewValue::Text("a&b".into()))),
+            on("C1", Mark::Warning, None),
+            on("A2", Mark::Error, number("7", 0)),
+            on("B3", Mark::Error, number("8", 0)),
+            on("A5", Mark::Warning, None),
+            on("A4", Mark::Warning, None),
+            on("A7", Mark::Error, number("9", 0)),
+        ],
+        findings: Vec::new(),
+    };
+    let output = patch_xlsx(&input, &corrections).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    let expected = concat!(
+        "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">",
+        "<dimension ref=\"A1:D7\"/><sheetData>",
+        "<row r=\"1\"><c r=\"A1\"><v>1</v></c><c r=\"B1\" s=\"1\"><v>2</v></c>",
+        "<c r=\"C1\" s=\"2\" t=\"n\"><v>3</v></c>",
+        "<c r=\"D1\" s=\"3\" t=\"inlineStr\"><is><t>a&amp;b</t></is></c></row>",
+        "<row r=\"2\"><c r=\"A2\" s=\"1\"><v>7</v></c></row>",
+        "<row r=\"3\"><c r=\"B3\" s=\"1\"><v>8</v></c></row>",
+        "<row r=\"4\"><c r=\"A4\" s=\"2\"/></row>",
+        "<row r=\"5\"><c r=\"A5\" s=\"2\"/></row>",
+        "<row r=\"7\"><c r=\"A7\" s=\"1\"><v>9</v></c></row>",
+        "</sheetData></worksheet>"
+    );
+    assert_eq!(sheet, expected);
+    assert_eq!(value(&output, "Data", "D1"), Data::String("a&b".into()));
+}

@@ -123,7 +123,7 @@ pub fn rel_prefix(root: &BytesStart<'_>, part: &str) -> Result<Option<String>, W
     for a in root.attributes() {
         let a = a.map_err(|err| xml_error(part, err))?;
         if let Some(p) = a.key.0.strip_prefix("xmlns:")
-            && (a.value == REL_NS || a.value == STRICT_REL_NS)
+            && is_rel_ns(a.value.as_bytes())
         {
             return Ok(Some(p.to_string()));
         }
@@ -147,16 +147,28 @@ pub fn ensure_rel_prefix(
             declared.push(p.to_string());
         }
     }
+    let prefix = free_rel_prefix(&declared);
+    let mut root = root.into_owned();
+    let key = format!("xmlns:{prefix}");
+    root.push_attribute((key.as_str(), REL_NS));
+    Ok((root, prefix))
+}
+
+/// Whether a namespace name is the relationships namespace (transitional or strict).
+pub fn is_rel_ns(uri: &[u8]) -> bool {
+    uri == REL_NS.as_bytes() || uri == STRICT_REL_NS.as_bytes()
+}
+
+/// `r`, or the first of `r1`, `r2`, … that `declared` does not hold: the prefix a root that
+/// binds none to the relationships namespace gets for it.
+pub fn free_rel_prefix(declared: &[String]) -> String {
     let mut prefix = String::from("r");
     let mut n = 0u32;
     while declared.contains(&prefix) {
         n += 1;
         prefix = format!("r{n}");
     }
-    let mut root = root.into_owned();
-    let key = format!("xmlns:{prefix}");
-    root.push_attribute((key.as_str(), REL_NS));
-    Ok((root, prefix))
+    prefix
 }
 
 /// A copy of `e` with attributes in `set` replaced (or appended when absent) and those in

@@ -1,7 +1,8 @@
-//! A byte scanner for the two parts that hold a workbook's bulk: the cells of a sheet and the
+//! A byte scanner for the parts that hold a workbook's bulk: the cells of a sheet and the
 //! shared strings. Both are flat and machine-written, so tags are found with `memchr` and only
 //! the text a cell keeps is decoded; a general XML parser spent more time per cell than
-//! inflating it did.
+//! inflating it did. The reader reads sheets and strings with it, and the writer finds the
+//! places it splices into a sheet.
 //!
 //! Names are compared without their prefix (`x:c` is `c`). Text may hold entities, character
 //! references and CDATA; comments and processing instructions are skipped.
@@ -12,11 +13,13 @@ use memchr::{memchr, memmem};
 
 /// A tag: `<name attrs>`, `<name attrs/>` or `</name>`.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Tag<'x> {
+pub(crate) struct Tag<'x> {
     /// Where its `<` is.
     pub start: usize,
     /// The local name.
     pub name: &'x [u8],
+    /// The name as written, prefix and all.
+    pub qname: &'x [u8],
     /// The bytes between the name and the closing `>` (or `/>`).
     pub attrs: &'x [u8],
     pub closing: bool,
@@ -28,7 +31,7 @@ pub(super) struct Tag<'x> {
 
 /// Why a part could not be scanned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(super) enum ScanError {
+pub(crate) enum ScanError {
     #[error("标签未闭合 (a tag is not closed)")]
     Unclosed,
     #[error("元素“{0}”缺少结束标签 (no end tag for <{0}>)")]
@@ -46,7 +49,7 @@ pub(super) enum ScanError {
 
 /// The next tag at or after `from`, skipping comments, processing instructions, declarations
 /// and CDATA sections that stand between elements.
-pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, ScanError> {
+pub(crate) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, ScanError> {
     loop {
         let Some(lt) = memchr(b'<', &xml[from..]).map(|i| i + from) else {
             return Ok(None);
@@ -81,6 +84,7 @@ pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, S
         return Ok(Some(Tag {
             start: lt,
             name: &inner[name_start..name_end],
+            qname: &inner[..name_end],
             attrs: &inner[name_end..],
             closing,
             empty,
@@ -91,7 +95,7 @@ pub(super) fn next_tag(xml: &[u8], mut from: usize) -> Result<Option<Tag<'_>>, S
 
 /// Where the `>` that closes a tag stands: the first one outside quotes. Tags are short, so
 /// a plain loop beats a vectorised search here.
-pub(super) fn tag_end(rest: &[u8]) -> Option<usize> {
+pub(crate) fn tag_end(rest: &[u8]) -> Option<usize> {
     let mut quote = None;
     for (i, &b) in rest.iter().enumerate() {
         match (b, quote) {
@@ -127,42 +131,48 @@ fn markup_end(rest: &[u8]) -> Option<usize> {
 }
 
 /// The value of attribute `name` (by local name) in a tag's attribute bytes, undecoded.
-pub(super) fn attr<'x>(attrs: &'x [u8], name: &[u8]) -> Option<&'x [u8]> {
+pub(crate) fn attr<'x>(attrs: &'x [u8], name: &[u8]) -> Option<&'x [u8]> {
     Attrs(attrs).find_map(|(key, value)| (key == name).then_some(value))
 }
 
 /// A tag's attributes in order, each as its local name and undecoded value; stops at the
 /// first malformed one.
-pub(super) struct Attrs<'x>(pub &'x [u8]);
+pub(crate) struct Attrs<'x>(pub &'x [u8]);
 
 impl<'x> Iterator for Attrs<'x> {
     type Item = (&'x [u8], &'x [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.0;
-        let eq = rest.iter().position(|&b| b == b'=')?;
-        let key = rest[..eq].trim_ascii();
-        let mut i = eq + 1;
-        while rest.get(i).is_some_and(u8::is_ascii_whitespace) {
-            i += 1;
-        }
-        let quote = *rest.get(i)?;
-        if quote != b'"' && quote != b'\'' {
-            return None;
-        }
-        let close = rest[i + 1..].iter().position(|&b| b == quote)? + i + 1;
-        self.0 = &rest[close + 1..];
+        let (key, quoted, rest) = split_attr(self.0)?;
+        self.0 = rest;
         let local = match key.iter().position(|&b| b == b':') {
             Some(colon) if !key.starts_with(b"xmlns") => &key[colon + 1..],
             _ => key,
         };
-        Some((local, &rest[i + 1..close]))
+        Some((local, &quoted[1..quoted.len() - 1]))
     }
+}
+
+/// The first attribute in `attrs`: its name as written, its value with the quotes around it,
+/// and the bytes after it. `None` when `attrs` does not start with a well-formed attribute.
+pub(crate) fn split_attr(attrs: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let eq = attrs.iter().position(|&b| b == b'=')?;
+    let key = attrs[..eq].trim_ascii();
+    let mut i = eq + 1;
+    while attrs.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    let quote = *attrs.get(i)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let close = attrs[i + 1..].iter().position(|&b| b == quote)? + i + 1;
+    Some((key, &attrs[i..=close], &attrs[close + 1..]))
 }
 
 /// An attribute's value as text: entities resolved, and tabs and line ends read as spaces,
 /// as XML reads attribute values.
-pub(super) fn attr_text<'x>(
+pub(crate) fn attr_text<'x>(
     attrs: &'x [u8],
     name: &[u8],
 ) -> Result<Option<Cow<'x, str>>, ScanError> {
@@ -179,7 +189,7 @@ pub(super) fn attr_text<'x>(
 /// The text of the element whose start tag ends at `from`, up to its end tag: entities
 /// resolved, CDATA kept as written, comments dropped, child elements' text included. Returns
 /// the text and where the byte after the end tag is.
-pub(super) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), ScanError> {
+pub(crate) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), ScanError> {
     // The usual case: plain text, then the end tag.
     if let Some(lt) = memchr(b'<', &xml[from..]).map(|i| i + from)
         && xml.get(lt + 1) == Some(&b'/')
@@ -220,7 +230,7 @@ pub(super) fn text(xml: &[u8], from: usize) -> Result<(Cow<'_, str>, usize), Sca
 
 /// Entities and character references resolved, line ends read as XML reads them (`\r\n` and
 /// a lone `\r` are `\n`).
-pub(super) fn decode(raw: &[u8]) -> Result<Cow<'_, str>, ScanError> {
+pub(crate) fn decode(raw: &[u8]) -> Result<Cow<'_, str>, ScanError> {
     let s = std::str::from_utf8(raw).map_err(|_| ScanError::NotUtf8)?;
     if !raw.contains(&b'&') && !raw.contains(&b'\r') {
         return Ok(Cow::Borrowed(s));
@@ -274,7 +284,7 @@ fn entity(name: &str) -> Option<char> {
 ///
 /// A `<t>` without `xml:space="preserve"` loses the spaces and line ends around it: they were
 /// the XML's indentation, not the cell's text.
-pub(super) fn rich_text(xml: &[u8], from: usize, end: &[u8]) -> Result<(String, usize), ScanError> {
+pub(crate) fn rich_text(xml: &[u8], from: usize, end: &[u8]) -> Result<(String, usize), ScanError> {
     if let Some(plain) = plain_text(xml, from, end)? {
         return Ok(plain);
     }
@@ -342,7 +352,7 @@ fn kept(text: &str, preserve: bool) -> &str {
 
 /// Resolves OOXML's `_xHHHH_` escapes, which stand for characters XML cannot hold (`_x000D_`
 /// is a carriage return) and for a literal `_x` (`_x005F_`). A lone surrogate becomes U+FFFD.
-pub(super) fn unescape_ooxml(s: &str) -> Cow<'_, str> {
+pub(crate) fn unescape_ooxml(s: &str) -> Cow<'_, str> {
     if !s.contains("_x") {
         return Cow::Borrowed(s);
     }
@@ -382,11 +392,11 @@ pub(super) fn unescape_ooxml(s: &str) -> Cow<'_, str> {
 
 /// How far before newly read bytes a tag that straddles two reads of a stream may have begun:
 /// a search for one goes back this far.
-pub(super) const STRADDLE: usize = 80;
+pub(crate) const STRADDLE: usize = 80;
 
 /// The last end tag named `local` (with any prefix): where its `<` is and where the byte
 /// after its `>` is.
-pub(super) fn last_closing(xml: &[u8], local: &[u8]) -> Option<(usize, usize)> {
+pub(crate) fn last_closing(xml: &[u8], local: &[u8]) -> Option<(usize, usize)> {
     let mut needle = local.to_vec();
     needle.push(b'>');
     memmem::rfind_iter(xml, &needle).find_map(|at| {
@@ -398,12 +408,12 @@ pub(super) fn last_closing(xml: &[u8], local: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// Where the last end tag named `local` ends, just after its `>`.
-pub(super) fn after_last_closing(xml: &[u8], local: &[u8]) -> Option<usize> {
+pub(crate) fn after_last_closing(xml: &[u8], local: &[u8]) -> Option<usize> {
     last_closing(xml, local).map(|(_, end)| end)
 }
 
 /// Where the `<` of the last start tag named `local` (with any prefix) is.
-pub(super) fn before_last_opening(xml: &[u8], local: &[u8]) -> Option<usize> {
+pub(crate) fn before_last_opening(xml: &[u8], local: &[u8]) -> Option<usize> {
     memmem::rfind_iter(xml, local).find_map(|at| {
         let next = *xml.get(at + local.len())?;
         if !(next.is_ascii_whitespace() || next == b'>' || next == b'/') {
@@ -431,7 +441,7 @@ fn is_prefix(between: &[u8]) -> bool {
 
 /// A stream that hands out at most `.1` bytes per read, so that tags straddle reads.
 #[cfg(test)]
-pub(super) struct Trickle<'a>(pub &'a [u8], pub usize);
+pub(crate) struct Trickle<'a>(pub &'a [u8], pub usize);
 
 #[cfg(test)]
 impl std::io::Read for Trickle<'_> {
