@@ -6,6 +6,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use calamine::{Data, Reader, open_workbook_auto};
+#[cfg(unix)]
+use common::Unprivileged;
 use common::{clean, file_entry, n, sample, scratch, selfeval, selfeval_within, t, write_book};
 
 /// A folder of four forms in two subfolders, one with mistakes, one workbook of two forms,
@@ -349,7 +351,11 @@ fn summary_of_a_clean_folder_passes() {
 
 /// `check INPUT --out-dir OUT --summary SUMMARY --format json`, the bureau's whole run.
 fn check_json(input: &Path, out: &Path, summary: &Path) -> common::Run {
-    selfeval(&[
+    selfeval(&check_json_args(input, out, summary))
+}
+
+fn check_json_args<'a>(input: &'a Path, out: &'a Path, summary: &'a Path) -> [&'a str; 8] {
+    [
         "check",
         s(input),
         "--out-dir",
@@ -358,7 +364,7 @@ fn check_json(input: &Path, out: &Path, summary: &Path) -> common::Run {
         s(summary),
         "--format",
         "json",
-    ])
+    ]
 }
 
 fn s(p: &Path) -> &str {
@@ -426,19 +432,6 @@ impl Drop for Restore {
     }
 }
 
-/// Whether permissions are enforced for this user: root reads and writes through mode 000.
-#[cfg(unix)]
-fn permissions_bite(locked_file: &Path) -> bool {
-    let bites = std::fs::read(locked_file).is_err();
-    if !bites {
-        println!(
-            "NOTE: running as a user who reads through mode 000 (root?): \
-             the assertions that depend on permissions are skipped"
-        );
-    }
-    bites
-}
-
 #[cfg(unix)]
 #[test]
 fn symbolic_link_loops_end_and_each_workbook_is_checked_once() {
@@ -492,7 +485,7 @@ fn symbolic_link_loops_end_and_each_workbook_is_checked_once() {
 #[cfg(unix)]
 #[test]
 fn an_unreadable_file_or_folder_is_one_entry_and_the_rest_is_checked() {
-    let dir = scratch("folder-unreadable");
+    let (runner, dir) = Unprivileged::scratch("folder-unreadable");
     let input = dir.join("in");
     let books = lay_out(
         &input,
@@ -507,11 +500,10 @@ fn an_unreadable_file_or_folder_is_one_entry_and_the_rest_is_checked() {
     let _restore = Restore(vec![input.join("locked.xlsx"), input.join("closed")]);
     chmod(&input.join("locked.xlsx"), 0o000);
     chmod(&input.join("closed"), 0o000);
-    let bites = permissions_bite(&input.join("locked.xlsx"));
 
     let out = dir.join("out");
     let summary = dir.join("汇总.xlsx");
-    let run = selfeval_within(
+    let run = runner.selfeval_within(
         &[
             "check",
             s(&input),
@@ -529,49 +521,44 @@ fn an_unreadable_file_or_folder_is_one_entry_and_the_rest_is_checked() {
     assert!(has_forms(file_entry(&doc, "open/c.xlsx")), "{doc}");
     assert!(out.join("good.checked.xlsx").is_file());
     assert!(out.join("open/c.checked.xlsx").is_file());
-    if bites {
-        assert_eq!(run.code, 2, "{}", run.stderr);
-        assert_eq!(
-            reported(&doc, &input),
-            ["closed", "good.xlsx", "locked.xlsx", "open/c.xlsx"]
-        );
-        let error = |name: &str| {
-            file_entry(&doc, name)["error"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{name} has no error: {doc}"))
-                .to_string()
-        };
-        let folder = error("closed");
-        assert!(
-            folder.starts_with("无法读取文件夹 (cannot read folder): "),
-            "{folder}"
-        );
-        let file = error("locked.xlsx");
-        assert!(file.starts_with("无法打开文件 (cannot open): "), "{file}");
-        assert!(!out.join("locked.checked.xlsx").exists());
-        // The summary lists both with their reasons.
-        let forms = rows(&summary, "汇总");
-        let unreadable: Vec<(&str, &str)> = forms[1..]
-            .iter()
-            .filter(|r| r[13] == "无法读取")
-            .map(|r| (r[0].as_str(), r[15].as_str()))
-            .collect();
-        assert_eq!(unreadable.len(), 2, "{forms:?}");
-        assert!(unreadable[0].0.ends_with("closed") && unreadable[0].1 == folder);
-        assert!(unreadable[1].0.ends_with("locked.xlsx") && unreadable[1].1 == file);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        reported(&doc, &input),
+        ["closed", "good.xlsx", "locked.xlsx", "open/c.xlsx"]
+    );
+    let error = |name: &str| {
+        file_entry(&doc, name)["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no error: {doc}"))
+            .to_string()
+    };
+    let folder = error("closed");
+    assert!(
+        folder.starts_with("无法读取文件夹 (cannot read folder): "),
+        "{folder}"
+    );
+    let file = error("locked.xlsx");
+    assert!(file.starts_with("无法打开文件 (cannot open): "), "{file}");
+    assert!(!out.join("locked.checked.xlsx").exists());
+    // The summary lists both with their reasons.
+    let forms = rows(&summary, "汇总");
+    let unreadable: Vec<(&str, &str)> = forms[1..]
+        .iter()
+        .filter(|r| r[13] == "无法读取")
+        .map(|r| (r[0].as_str(), r[15].as_str()))
+        .collect();
+    assert_eq!(unreadable.len(), 2, "{forms:?}");
+    assert!(unreadable[0].0.ends_with("closed") && unreadable[0].1 == folder);
+    assert!(unreadable[1].0.ends_with("locked.xlsx") && unreadable[1].1 == file);
 
-        // Only an input named on the command line that cannot be read stops the run.
-        let run = selfeval(&["check", s(&input.join("closed")), "--no-write"]);
-        assert_eq!(run.code, 2);
-        assert!(
-            run.stderr.contains("无法读取文件夹") && run.stdout.is_empty(),
-            "{}",
-            run.stderr
-        );
-    } else {
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        assert_eq!(reported(&doc, &input).len(), 4, "{doc}");
-    }
+    // Only an input named on the command line that cannot be read stops the run.
+    let run = runner.selfeval_within(&["check", s(&input.join("closed")), "--no-write"], 120);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("无法读取文件夹") && run.stdout.is_empty(),
+        "{}",
+        run.stderr
+    );
     drop(_restore);
     assert_eq!(contents(&books), before, "inputs are never written");
 }
@@ -722,7 +709,7 @@ fn an_output_folder_inside_the_input_is_not_checked_on_the_next_run() {
 #[cfg(unix)]
 #[test]
 fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
-    let dir = scratch("folder-read-only");
+    let (runner, dir) = Unprivileged::scratch("folder-read-only");
     let input = dir.join("in");
     let books = lay_out(&input, &["a.xlsx", "c.xls", "sub/b.xlsx"]);
     let before = contents(&books);
@@ -730,68 +717,59 @@ fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
     std::fs::create_dir_all(&out).expect("dir");
     let _restore = Restore(vec![out.clone()]);
     chmod(&out, 0o555);
-    let bites = std::fs::write(out.join("probe"), b"").is_err();
-    if !bites {
-        let _ = std::fs::remove_file(out.join("probe"));
-        println!(
-            "NOTE: running as a user who writes into mode 555 folders (root?): \
-             the assertions that depend on permissions are skipped"
-        );
-    }
 
     let summary = dir.join("汇总.xlsx");
-    let run = check_json(&input, &out, &summary);
+    let run = runner.selfeval_within(&check_json_args(&input, &out, &summary), 120);
     let doc = run.json();
     assert_eq!(reported(&doc, &input), ["a.xlsx", "c.xls", "sub/b.xlsx"]);
     for f in doc["files"].as_array().expect("files") {
         assert!(has_forms(f), "every file is still checked: {f}");
     }
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
-    if bites {
-        assert_eq!(run.code, 2, "{}", run.stderr);
-        for (name, reason) in [
-            ("a.xlsx", "(cannot write)"),
-            ("c.xls", "(cannot write)"),
-            ("sub/b.xlsx", "(cannot create folder)"),
-        ] {
-            let f = file_entry(&doc, name);
-            assert!(f["output"].is_null(), "{f}");
-            let e = f["write_error"].as_str().unwrap_or_default();
-            assert!(e.contains(reason) && e.contains(s(&out)), "{name}: {e}");
-        }
-        assert!(tree(&out).is_empty(), "nothing is half-written");
-        // One JSON line per form carries the reason too.
-        let run = selfeval(&[
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for (name, reason) in [
+        ("a.xlsx", "(cannot write)"),
+        ("c.xls", "(cannot write)"),
+        ("sub/b.xlsx", "(cannot create folder)"),
+    ] {
+        let f = file_entry(&doc, name);
+        assert!(f["output"].is_null(), "{f}");
+        let e = f["write_error"].as_str().unwrap_or_default();
+        assert!(e.contains(reason) && e.contains(s(&out)), "{name}: {e}");
+    }
+    assert!(tree(&out).is_empty(), "nothing is half-written");
+    // One JSON line per form carries the reason too.
+    let run = runner.selfeval_within(
+        &[
             "check",
             s(&input),
             "--out-dir",
             s(&out),
             "--format",
             "jsonl",
-        ]);
-        assert_eq!(run.code, 2);
-        let lines: Vec<serde_json::Value> = run
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect();
-        assert_eq!(lines.len(), 3);
-        assert!(
-            lines
-                .iter()
-                .all(|l| l["sheet"].is_string() && l["write_error"].is_string()),
-            "{lines:?}"
-        );
-        let forms = rows(&summary, "汇总");
-        assert!(
-            forms[1..]
-                .iter()
-                .all(|r| r[14].is_empty() && r[15].starts_with("更正副本未写出")),
-            "{forms:?}"
-        );
-    } else {
-        assert_eq!(run.code, 1, "{}", run.stderr);
-    }
+        ],
+        120,
+    );
+    assert_eq!(run.code, 2);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["sheet"].is_string() && l["write_error"].is_string()),
+        "{lines:?}"
+    );
+    let forms = rows(&summary, "汇总");
+    assert!(
+        forms[1..]
+            .iter()
+            .all(|r| r[14].is_empty() && r[15].starts_with("更正副本未写出")),
+        "{forms:?}"
+    );
     drop(_restore);
     assert_eq!(contents(&books), before, "inputs are never written");
 }

@@ -420,9 +420,13 @@ pub fn selfeval(args: &[&str]) -> Run {
 /// Runs the binary like [`selfeval`], but fails the test instead of hanging when the run
 /// does not end within `secs` seconds.
 pub fn selfeval_within(args: &[&str], secs: u64) -> Run {
+    within(Command::new(env!("CARGO_BIN_EXE_selfeval")), args, secs)
+}
+
+fn within(mut command: Command, args: &[&str], secs: u64) -> Run {
     use std::io::Read;
     use wait_timeout::ChildExt;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_selfeval"))
+    let mut child = command
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -450,6 +454,58 @@ pub fn selfeval_within(args: &[&str], secs: u64) -> Run {
         code: status.code().unwrap_or(-1),
         stdout: out.join().expect("stdout thread"),
         stderr: err.join().expect("stderr thread"),
+    }
+}
+
+/// Who runs the binary in a test that takes permissions away. Root reads and writes through
+/// any permission bits, so under root (as `.ci/run` runs) the binary runs as `nobody`, from
+/// a link in a scratch folder under the system's temporary folder, which every user can
+/// reach, and which `nobody` owns. Anyone else runs it as themselves, in the usual scratch
+/// folder, and permissions already bind them.
+#[cfg(unix)]
+pub struct Unprivileged {
+    /// The user and group to run as, and the binary they can reach.
+    nobody: Option<(u32, u32, PathBuf)>,
+}
+
+#[cfg(unix)]
+impl Unprivileged {
+    const NOBODY: u32 = 65_534;
+
+    /// The runner and an empty scratch folder named `name` that its user can write into.
+    pub fn scratch(name: &str) -> (Self, PathBuf) {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return (Self { nobody: None }, scratch(name));
+        }
+        let dir = std::env::temp_dir().join("selfeval-tests").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let exe = dir.join("selfeval");
+        let bin = env!("CARGO_BIN_EXE_selfeval");
+        if std::fs::hard_link(bin, &exe).is_err() {
+            std::fs::copy(bin, &exe).expect("copy the binary");
+        }
+        std::os::unix::fs::chown(&dir, Some(Self::NOBODY), Some(Self::NOBODY)).expect("chown");
+        let nobody = Some((Self::NOBODY, Self::NOBODY, exe));
+        (Self { nobody }, dir)
+    }
+
+    fn command(&self) -> Command {
+        use std::os::unix::process::CommandExt;
+        match &self.nobody {
+            Some((uid, gid, exe)) => {
+                let mut c = Command::new(exe);
+                c.uid(*uid).gid(*gid);
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_selfeval")),
+        }
+    }
+
+    /// Runs the binary as this runner's user; see [`selfeval_within`].
+    pub fn selfeval_within(&self, args: &[&str], secs: u64) -> Run {
+        within(self.command(), args, secs)
     }
 }
 
