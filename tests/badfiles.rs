@@ -346,23 +346,23 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
     ));
 }
 
-/// A clean form whose sheet goes on for a million rows of numbers below it.
-fn million_rows(path: &Path) {
-    let form = path.with_extension("form.xlsx");
-    write_book(&form, &[clean()], false);
-    repack(&form, path, "xl/worksheets/sheet1.xml", |body| {
+/// A form whose sheet goes on for a million rows of numbers below it.
+fn million_rows(path: &Path, form: Form) {
+    let book = path.with_extension("form.xlsx");
+    write_book(&book, &[form], false);
+    repack(&book, path, "xl/worksheets/sheet1.xml", |body| {
         let rows: String = (1_000..1_001_000u32)
             .map(|r| format!("<row r=\"{r}\"><c r=\"A{r}\"><v>{r}</v></c></row>"))
             .collect();
         insert_before(body, "</sheetData>", rows)
     });
-    std::fs::remove_file(form).expect("remove");
+    std::fs::remove_file(book).expect("remove");
 }
 
 #[test]
 fn a_million_rows_below_a_form_are_not_read() {
     let dir = scratch("badfiles-rows");
-    million_rows(&dir.join("long.xlsx"));
+    million_rows(&dir.join("long.xlsx"), clean());
     let run = selfeval(&[
         "check",
         dir.join("long.xlsx").to_str().expect("utf-8 path"),
@@ -390,7 +390,51 @@ fn a_million_rows_below_a_form_are_not_read() {
         assert_eq!(run.code, Some(0));
         assert!(run.peak_mb < 100.0, "{:.0} MB", run.peak_mb);
         assert!(run.elapsed < Duration::from_secs(10), "{:?}", run.elapsed);
+
+        // A mistake in such a form is corrected in place: the patch keeps only the rows it
+        // touches, and the million rows are copied through.
+        let mut wrong = clean();
+        wrong.indicators[0].score = n(9.0);
+        let long = dir.join("long-wrong.xlsx");
+        million_rows(&long, wrong);
+        let out = dir.join("out");
+        let run = common::measure::measured(
+            env!("CARGO_BIN_EXE_selfeval"),
+            &[
+                "check",
+                long.to_str().expect("utf-8"),
+                "--out-dir",
+                out.to_str().expect("utf-8"),
+                "-q",
+            ],
+        );
+        assert_eq!(run.code, Some(1));
+        // The sheet is held inflated twice, as read and as written: about 45 MB each.
+        assert!(run.peak_mb < 200.0, "{:.0} MB", run.peak_mb);
+        assert!(run.elapsed < Duration::from_secs(30), "{:?}", run.elapsed);
+        let rows = |book: &Path| sheet_xml(book).matches("<row ").count();
+        let copy = out.join("long-wrong.checked.xlsx");
+        assert_eq!(rows(&copy), rows(&long), "every row kept");
+        let xml = sheet_xml(&copy);
+        assert!(
+            xml.contains(
+                r#"<row r="1000999"><c r="A1000999"><v>1000999</v></c></row></sheetData>"#
+            )
+        );
     }
+}
+
+/// The first sheet's XML of an `.xlsx`.
+fn sheet_xml(book: &Path) -> String {
+    let file = std::fs::File::open(book).expect("open");
+    let mut zip = zip::ZipArchive::new(file).expect("zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").expect("sheet"),
+        &mut xml,
+    )
+    .expect("inflate");
+    xml
 }
 
 /// Values no form should hold, each in its own copy of the clean form: the file is read and

@@ -15,7 +15,7 @@ use super::super::{NewValue, WriteError};
 use super::formula;
 use super::xml::{esc, fit_cell, free_rel_prefix, is_rel_ns, prefix_of, text_element, xml_error};
 use crate::cell::Pos;
-use crate::scan::{self, Tag};
+use crate::scan::{self, ScanError, Tag};
 
 /// Children of `worksheet` that the schema places after `legacyDrawing`. Excel wraps
 /// `oleObjects` and `controls` in `mc:AlternateContent`, hence the last entry.
@@ -66,7 +66,7 @@ struct Sites {
     /// Before the first child the schema places after `legacyDrawing`, or the root's end tag.
     legacy_at: Option<usize>,
     sheet_data: Option<SheetDataSite>,
-    /// Every row of `sheetData`, in document order.
+    /// The rows of `sheetData` that the rewrite touches, in document order.
     rows: Vec<RowSite>,
     /// Each edited cell that exists: from its `<` to just after its end.
     cells: BTreeMap<Pos, (usize, usize)>,
@@ -119,58 +119,97 @@ pub fn scan<T>(
     part: &str,
     targets: &BTreeMap<Pos, T>,
 ) -> Result<SheetScan, WriteError> {
-    let bad = |e: scan::ScanError| xml_error(part, e);
-    let target_rows: BTreeSet<u32> = targets.keys().map(|p| p.row).collect();
-    let mut found = SheetScan {
-        styles: BTreeMap::new(),
-        formulas: BTreeMap::new(),
-        legacy_rid: None,
-        sites: Sites::default(),
+    let rows: BTreeSet<u32> = targets.keys().map(|p| p.row).collect();
+    let mut walk = Walk {
+        targets,
+        unplaced_rows: rows.clone(),
+        target_rows: rows,
+        found: SheetScan {
+            styles: BTreeMap::new(),
+            formulas: BTreeMap::new(),
+            legacy_rid: None,
+            sites: Sites::default(),
+        },
+        anchors: BTreeMap::new(),
+        depth: 0,
+        in_data: false,
+        row: None,
+        cell: None,
     };
-    let mut s = Sites::default();
-    // Every shared formula's anchor, so that a target that only points to one can be quoted.
-    let mut anchors: BTreeMap<String, Anchor> = BTreeMap::new();
-    let mut depth = 0usize;
-    let mut in_data = false;
-    let mut row: Option<usize> = None;
-    let mut cell: Option<(Pos, usize)> = None;
     let mut at = 0;
-    while let Some(tag) = scan::next_tag(xml, at).map_err(bad)? {
-        at = tag.after;
-        if tag.closing {
-            depth = depth.saturating_sub(1);
-            match (depth, tag.name) {
-                (0, _) => {
-                    s.legacy_at.get_or_insert(tag.start);
-                }
-                (1, b"sheetData") if in_data => {
-                    if let Some(d) = &mut s.sheet_data {
-                        d.end = Some(tag.start);
-                    }
-                    in_data = false;
-                }
-                (2, b"row") if in_data => {
-                    if let Some(r) = row.take() {
-                        s.rows[r].end = Some(tag.start);
-                    }
-                }
-                (3, b"c") => {
-                    if let Some((pos, start)) = cell.take()
-                        && targets.contains_key(&pos)
-                    {
-                        s.cells.insert(pos, (start, tag.after));
-                    }
-                }
-                _ => {}
+    while let Some(tag) = scan::next_tag(xml, at).map_err(|e| xml_error(part, e))? {
+        at = match tag.closing {
+            true => walk.close(&tag),
+            false => walk.open(xml, &tag, part)?,
+        };
+    }
+    if let Some((pos, _)) = walk.cell
+        && targets.contains_key(&pos)
+    {
+        return Err(xml_error(part, "unexpected end of sheet"));
+    }
+    Ok(walk.found)
+}
+
+/// Where [`scan`] stands in the sheet, and what it has found so far.
+struct Walk<'t, T> {
+    targets: &'t BTreeMap<Pos, T>,
+    target_rows: BTreeSet<u32>,
+    /// Rows with an edited cell that no row seen so far holds or follows.
+    unplaced_rows: BTreeSet<u32>,
+    found: SheetScan,
+    /// Every shared formula's anchor, so that a target that only points to one can be quoted.
+    anchors: BTreeMap<String, Anchor>,
+    /// How many elements are open: the root is at 0, `sheetData` at 1, a cell at 3.
+    depth: usize,
+    in_data: bool,
+    /// The open row, as an index into `found.sites.rows`, when the rewrite touches it.
+    row: Option<usize>,
+    /// The open cell and where its `<` is.
+    cell: Option<(Pos, usize)>,
+}
+
+impl<T> Walk<'_, T> {
+    /// Takes in an end tag; returns where the walk goes on.
+    fn close(&mut self, tag: &Tag<'_>) -> usize {
+        let s = &mut self.found.sites;
+        self.depth = self.depth.saturating_sub(1);
+        match (self.depth, tag.name) {
+            (0, _) => {
+                s.legacy_at.get_or_insert(tag.start);
             }
-            continue;
+            (1, b"sheetData") if self.in_data => {
+                if let Some(d) = &mut s.sheet_data {
+                    d.end = Some(tag.start);
+                }
+                self.in_data = false;
+            }
+            (2, b"row") if self.in_data => {
+                if let Some(r) = self.row.take() {
+                    s.rows[r].end = Some(tag.start);
+                }
+            }
+            (3, b"c") => {
+                if let Some((pos, start)) = self.cell.take()
+                    && self.targets.contains_key(&pos)
+                {
+                    s.cells.insert(pos, (start, tag.after));
+                }
+            }
+            _ => {}
         }
-        match (depth, tag.name) {
+        tag.after
+    }
+
+    /// Takes in a start tag (or a self-closed one); returns where the walk goes on.
+    fn open(&mut self, xml: &[u8], tag: &Tag<'_>, part: &str) -> Result<usize, WriteError> {
+        let s = &mut self.found.sites;
+        match (self.depth, tag.name) {
             (0, _) => {
                 if tag.empty {
                     return Err(xml_error(part, "empty worksheet"));
                 }
-                s.root(&tag, part)?;
+                s.root(tag, part)?;
             }
             (1, name) => {
                 if AFTER_LEGACY_DRAWING.contains(&name) {
@@ -179,7 +218,7 @@ pub fn scan<T>(
                 match name {
                     b"legacyDrawing" => {
                         s.has_legacy_drawing = true;
-                        found.legacy_rid = rel_id(&tag).map_err(bad)?;
+                        self.found.legacy_rid = rel_id(tag).map_err(|e| xml_error(part, e))?;
                     }
                     b"dimension" => s.dimension = Some(tag.start),
                     b"sheetData" => {
@@ -187,95 +226,105 @@ pub fn scan<T>(
                             start: tag.start,
                             end: None,
                         });
-                        in_data = !tag.empty;
+                        self.in_data = !tag.empty;
                     }
                     _ => {}
                 }
             }
-            (2, b"row") if in_data => {
-                s.rows.push(RowSite {
-                    row: row_number(&tag, part)?,
-                    start: tag.start,
-                    empty: tag.empty,
-                    end: None,
-                    cells: Vec::new(),
-                });
-                row = (!tag.empty).then_some(s.rows.len() - 1);
+            (2, b"row") if self.in_data => {
+                let row = row_number(tag, part)?;
+                self.row = None;
+                // Only rows that the rewrite touches are kept (a sheet may run on for a
+                // million rows): a row with an edited cell, and the first row after new
+                // rows, which go before it.
+                let mut rest = self.unplaced_rows.split_off(&row);
+                let touched = !self.unplaced_rows.is_empty() || rest.remove(&row);
+                self.unplaced_rows = rest;
+                if touched {
+                    s.rows.push(RowSite {
+                        row,
+                        start: tag.start,
+                        empty: tag.empty,
+                        end: None,
+                        cells: Vec::new(),
+                    });
+                    self.row = (!tag.empty).then_some(s.rows.len() - 1);
+                }
             }
-            (3, b"c") if in_data => {
-                let pos = cell_pos(&tag, part)?;
-                if target_rows.contains(&pos.row)
-                    && let Some(r) = row
+            (3, b"c") if self.in_data => {
+                let pos = cell_pos(tag, part)?;
+                if let Some(r) = self.row
+                    && self.target_rows.contains(&pos.row)
                 {
                     s.rows[r].cells.push((pos.col, tag.start));
                 }
-                if targets.contains_key(&pos) {
+                if self.targets.contains_key(&pos) {
                     let style = scan::attr(tag.attrs, b"s")
                         .and_then(|v| std::str::from_utf8(v).ok())
                         .and_then(|v| v.trim().parse().ok())
                         .unwrap_or(0);
-                    found.styles.insert(pos, style);
+                    self.found.styles.insert(pos, style);
                     if tag.empty {
                         s.cells.insert(pos, (tag.start, tag.after));
                     }
                 }
                 if !tag.empty {
-                    cell = Some((pos, tag.start));
+                    self.cell = Some((pos, tag.start));
                 }
             }
             (4, b"f") => {
-                if let Some((pos, _)) = cell {
-                    let (text, after) = match tag.empty {
-                        true => (String::new(), tag.after),
-                        false => {
-                            let (text, after) = scan::text(xml, tag.after).map_err(bad)?;
-                            (text.into_owned(), after)
-                        }
-                    };
-                    // The formula's end tag was read with its text.
-                    at = after;
-                    let shared = shared(&tag).map_err(bad)?;
-                    if let Some(Shared::Pointer(si)) = &shared
-                        && s.anchored.contains_key(si)
-                    {
-                        s.pointers.push(Pointer {
-                            pos,
-                            si: si.clone(),
-                            span: (tag.start, after),
-                        });
-                    }
-                    let text = quoted(pos, text, &shared, &anchors);
-                    if let (Some(text), Some(Shared::Anchor(si))) = (&text, shared) {
-                        let anchor = Anchor {
-                            pos,
-                            formula: text.clone(),
-                        };
-                        if targets.contains_key(&pos) {
-                            s.anchored.insert(si.clone(), anchor.clone());
-                        }
-                        anchors.insert(si, anchor);
-                    }
-                    if let Some(text) = text
-                        && targets.contains_key(&pos)
-                    {
-                        found.formulas.insert(pos, text);
-                    }
-                    continue;
+                if let Some((pos, _)) = self.cell {
+                    return self.formula(xml, tag, pos).map_err(|e| xml_error(part, e));
                 }
             }
             _ => {}
         }
         if !tag.empty {
-            depth += 1;
+            self.depth += 1;
         }
+        Ok(tag.after)
     }
-    if let Some((pos, _)) = cell
-        && targets.contains_key(&pos)
-    {
-        return Err(xml_error(part, "unexpected end of sheet"));
+
+    /// Takes in the `<f>` of the cell at `pos`, and its text and end tag; returns where the
+    /// walk goes on.
+    fn formula(&mut self, xml: &[u8], tag: &Tag<'_>, pos: Pos) -> Result<usize, ScanError> {
+        let (text, after) = match tag.empty {
+            true => (String::new(), tag.after),
+            false => {
+                let (text, after) = scan::text(xml, tag.after)?;
+                (text.into_owned(), after)
+            }
+        };
+        let s = &mut self.found.sites;
+        let shared = shared(tag)?;
+        if let Some(Shared::Pointer(si)) = &shared
+            && s.anchored.contains_key(si)
+        {
+            s.pointers.push(Pointer {
+                pos,
+                si: si.clone(),
+                span: (tag.start, after),
+            });
+        }
+        let text = quoted(pos, text, &shared, &self.anchors);
+        let target = self.targets.contains_key(&pos);
+        if let (Some(text), Some(Shared::Anchor(si))) = (&text, shared) {
+            let anchor = Anchor {
+                pos,
+                formula: text.clone(),
+            };
+            if target {
+                s.anchored.insert(si.clone(), anchor.clone());
+            }
+            self.anchors.insert(si, anchor);
+        }
+        if let Some(text) = text
+            && target
+        {
+            self.found.formulas.insert(pos, text);
+        }
+        Ok(after)
     }
-    found.sites = s;
-    Ok(found)
 }
 
 impl Sites {
@@ -341,7 +390,7 @@ fn row_number(tag: &Tag<'_>, part: &str) -> Result<u32, WriteError> {
 
 /// The value of a prefixed `id` attribute (`r:id`): on `legacyDrawing` the only prefixed `id`
 /// is the relationship id, whatever prefix the producer bound to it.
-fn rel_id(tag: &Tag<'_>) -> Result<Option<String>, scan::ScanError> {
+fn rel_id(tag: &Tag<'_>) -> Result<Option<String>, ScanError> {
     let mut rest = tag.attrs;
     while let Some((key, quoted, after)) = scan::split_attr(rest) {
         rest = after;
@@ -357,7 +406,7 @@ fn rel_id(tag: &Tag<'_>) -> Result<Option<String>, scan::ScanError> {
     Ok(None)
 }
 
-fn shared(tag: &Tag<'_>) -> Result<Option<Shared>, scan::ScanError> {
+fn shared(tag: &Tag<'_>) -> Result<Option<Shared>, ScanError> {
     if scan::attr(tag.attrs, b"t") != Some(b"shared") {
         return Ok(None);
     }
