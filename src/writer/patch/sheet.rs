@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use memchr::memmem;
 use rust_decimal::Decimal;
 
 use super::super::{NewValue, WriteError};
@@ -240,7 +241,11 @@ impl<T> Walk<'_, T> {
                 let mut rest = self.unplaced_rows.split_off(&row);
                 let touched = !self.unplaced_rows.is_empty() || rest.remove(&row);
                 self.unplaced_rows = rest;
-                if touched {
+                if !touched {
+                    if let Some(after) = plain_row_end(xml, tag) {
+                        return Ok(after);
+                    }
+                } else {
                     s.rows.push(RowSite {
                         row,
                         start: tag.start,
@@ -345,6 +350,26 @@ impl Sites {
         }
         Ok(())
     }
+}
+
+/// Just after the end tag of a row the rewrite does not touch, when nothing in it matters to
+/// the patch either: no shared formula, whose anchor a target may need or whose pointer may
+/// need the overwritten anchor's formula, and no comment or CDATA, which may hide an end tag.
+/// Most of a sheet is such rows, and finding the end of one costs less than walking its tags.
+fn plain_row_end(xml: &[u8], row: &Tag<'_>) -> Option<usize> {
+    if row.empty {
+        return None;
+    }
+    let mut end_tag = Vec::with_capacity(row.qname.len() + 3);
+    end_tag.extend_from_slice(b"</");
+    end_tag.extend_from_slice(row.qname);
+    end_tag.push(b'>');
+    let inner = &xml[row.after..];
+    let end = memmem::find(inner, &end_tag)?;
+    let content = &inner[..end];
+    let plain =
+        memmem::find(content, b"shared").is_none() && memchr::memchr(b'!', content).is_none();
+    plain.then_some(row.after + end + end_tag.len())
 }
 
 /// The formula a cell holds, as its author would see it: a cell that only points to a shared

@@ -749,3 +749,36 @@ fn new_cells_and_rows_go_where_their_positions_require() {
     assert_eq!(sheet, expected);
     assert_eq!(value(&output, "Data", "D1"), Data::String("a&b".into()));
 }
+
+#[test]
+fn a_row_is_skipped_whole_only_when_nothing_in_it_matters() {
+    // Row 1 hides an end tag in a comment; row 2 anchors a shared formula that row 4 points to.
+    let sheet = format!(
+        concat!(
+            "<worksheet xmlns=\"{m}\"><sheetData>",
+            "<row r=\"1\"><c r=\"A1\"><v>1</v></c><!-- </row><row r=\"9\"> --></row>",
+            "<row r=\"2\"><c r=\"B2\"><f t=\"shared\" ref=\"B2:B4\" si=\"0\">A2+1</f><v>2</v></c></row>",
+            "<row r=\"3\"><c r=\"A3\"><v>3</v></c></row>",
+            "<row r=\"4\"><c r=\"B4\"><f t=\"shared\" si=\"0\"/><v>4</v></c></row>",
+            "</sheetData></worksheet>"
+        ),
+        m = MAIN
+    );
+    let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let mut corrections = one_edit("A3");
+    corrections.edits.extend(one_edit("B4").edits);
+    let output = patch_xlsx(&input, &corrections).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains(concat!(
+            "<!-- </row><row r=\"9\"> --></row><row r=\"2\">",
+            "<c r=\"B2\"><f t=\"shared\" ref=\"B2:B4\" si=\"0\">A2+1</f><v>2</v></c></row>",
+            "<row r=\"3\"><c r=\"A3\" s=\"1\"><v>42</v></c></row>",
+            "<row r=\"4\"><c r=\"B4\" s=\"1\"><v>42</v></c></row></sheetData>"
+        )),
+        "{sheet}"
+    );
+    // B4 only pointed to the shared formula: its note quotes the formula as it applied there.
+    let comments = part(&output, "xl/comments1.xml");
+    assert!(comments.contains("原公式 =A4+1"), "{comments}");
+}
