@@ -497,6 +497,7 @@ fn an_unreadable_file_or_folder_is_one_entry_and_the_rest_is_checked() {
         ],
     );
     let before = contents(&books);
+    runner.hand_over(&dir);
     let _restore = Restore(vec![input.join("locked.xlsx"), input.join("closed")]);
     chmod(&input.join("locked.xlsx"), 0o000);
     chmod(&input.join("closed"), 0o000);
@@ -715,6 +716,7 @@ fn a_read_only_output_folder_fails_each_write_and_leaves_nothing() {
     let before = contents(&books);
     let out = dir.join("out");
     std::fs::create_dir_all(&out).expect("dir");
+    runner.hand_over(&dir);
     let _restore = Restore(vec![out.clone()]);
     chmod(&out, 0o555);
 

@@ -400,7 +400,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "JSON: {e}\nexit {}\n{}\nstderr: {}",
+                self.code, self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -458,9 +463,10 @@ fn within(mut command: Command, args: &[&str], secs: u64) -> Run {
 }
 
 /// Who runs the binary in a test that takes permissions away. Root reads and writes through
-/// any permission bits, so under root (as `.ci/run` runs) the binary runs as `nobody`, from
-/// a link in a scratch folder under the system's temporary folder, which every user can
-/// reach, and which `nobody` owns. Anyone else runs it as themselves, in the usual scratch
+/// any permission bits, so under root (as `.ci/run` runs) the binary runs as `nobody`, in a
+/// scratch folder `nobody` can reach: the usual one when every folder above it lets everyone
+/// through, else one under the system's temporary folder, named after this checkout so that
+/// two checkouts' runs keep apart. Anyone else runs it as themselves, in the usual scratch
 /// folder, and permissions already bind them.
 #[cfg(unix)]
 pub struct Unprivileged {
@@ -472,23 +478,52 @@ pub struct Unprivileged {
 impl Unprivileged {
     const NOBODY: u32 = 65_534;
 
-    /// The runner and an empty scratch folder named `name` that its user can write into.
+    /// The runner and an empty scratch folder named `name`. Lay the inputs out in it, then
+    /// [`Self::hand_over`] it before taking permissions away.
     pub fn scratch(name: &str) -> (Self, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
         // SAFETY: geteuid has no preconditions and cannot fail.
         if unsafe { libc::geteuid() } != 0 {
             return (Self { nobody: None }, scratch(name));
         }
-        let dir = std::env::temp_dir().join("selfeval-tests").join(name);
+        let usual = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let base = if open_to_all(usual) {
+            usual.join("unprivileged")
+        } else {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            usual.hash(&mut h);
+            std::env::temp_dir().join(format!("selfeval-tests-{:016x}", h.finish()))
+        };
+        let dir = base.join(name);
+        let exe = base.join(format!("{name}.selfeval"));
         let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_file(&exe);
         std::fs::create_dir_all(&dir).expect("scratch dir");
-        let exe = dir.join("selfeval");
         let bin = env!("CARGO_BIN_EXE_selfeval");
         if std::fs::hard_link(bin, &exe).is_err() {
             std::fs::copy(bin, &exe).expect("copy the binary");
         }
-        std::os::unix::fs::chown(&dir, Some(Self::NOBODY), Some(Self::NOBODY)).expect("chown");
+        // Whatever root's umask, everyone may pass through, and run the binary.
+        for (path, mode) in [(&base, 0o755), (&dir, 0o755), (&exe, 0o755)] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
         let nobody = Some((Self::NOBODY, Self::NOBODY, exe));
         (Self { nobody }, dir)
+    }
+
+    /// Gives `dir` and all it holds to the runner's user, so that only the permissions a
+    /// test takes away stop the run (nothing under root).
+    pub fn hand_over(&self, dir: &Path) {
+        let Some((uid, gid, _)) = &self.nobody else {
+            return;
+        };
+        std::os::unix::fs::lchown(dir, Some(*uid), Some(*gid)).expect("chown");
+        if dir.is_dir() && !dir.is_symlink() {
+            for entry in std::fs::read_dir(dir).expect("list") {
+                self.hand_over(&entry.expect("entry").path());
+            }
+        }
     }
 
     fn command(&self) -> Command {
@@ -507,6 +542,14 @@ impl Unprivileged {
     pub fn selfeval_within(&self, args: &[&str], secs: u64) -> Run {
         within(self.command(), args, secs)
     }
+}
+
+/// Whether every folder from the root down to `path` lets everyone pass through.
+#[cfg(unix)]
+fn open_to_all(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.ancestors()
+        .all(|p| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }
 
 /// The JSON report's entry for the file whose path ends with `name`.
