@@ -149,8 +149,25 @@ impl<'x> Iterator for Attrs<'x> {
             Some(colon) if !key.starts_with(b"xmlns") => &key[colon + 1..],
             _ => key,
         };
-        Some((local, &quoted[1..quoted.len() - 1]))
+        Some((local, unquote(quoted)))
     }
+}
+
+/// Whether a tag's attributes hold one named `qname`, prefix and all.
+pub(crate) fn attr_named(attrs: &[u8], qname: &[u8]) -> bool {
+    let mut rest = attrs;
+    while let Some((key, _, after)) = split_attr(rest) {
+        if key == qname {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// An attribute value as [`split_attr`] gives it, without its quotes.
+pub(crate) fn unquote(quoted: &[u8]) -> &[u8] {
+    &quoted[1..quoted.len() - 1]
 }
 
 /// The first attribute in `attrs`: its name as written, its value with the quotes around it,

@@ -782,3 +782,77 @@ fn a_row_is_skipped_whole_only_when_nothing_in_it_matters() {
     let comments = part(&output, "xl/comments1.xml");
     assert!(comments.contains("原公式 =A4+1"), "{comments}");
 }
+
+#[test]
+fn the_note_drawing_follows_sheet_data_opened_for_new_rows() {
+    let sheet = format!("<worksheet xmlns=\"{MAIN}\"><sheetData/></worksheet>");
+    let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let output = patch_xlsx(&input, &one_edit("C3")).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.ends_with(concat!(
+            "<sheetData><row r=\"3\"><c r=\"C3\" s=\"1\"><v>42</v></c></row></sheetData>",
+            "<legacyDrawing r:id=\"rId2\"/></worksheet>"
+        )),
+        "{sheet}"
+    );
+}
+
+#[test]
+fn end_tags_with_spaces_and_hidden_end_tags_keep_rows_apart() {
+    let sheet = format!(
+        concat!(
+            "<worksheet xmlns=\"{m}\"><sheetData>",
+            "<row r=\"1\"><c r=\"A1\"><v>1</v></c></row >",
+            "<row r=\"2\"><c r=\"A2\"><v>2</v></c></row>",
+            "<row r=\"3\"><c r=\"A3\"><v>3</v></c><?pi </row>?></row>",
+            "<row r=\"4\"><c r=\"A4\"><v>4</v></c><extLst><ext uri=\"u\"><row xmlns=\"urn:x\"></row></ext></extLst></row>",
+            "<row r=\"6\"><c r=\"A6\"><v>6</v></c></row>",
+            "</sheetData></worksheet>"
+        ),
+        m = MAIN
+    );
+    let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let mut corrections = one_edit("A2");
+    corrections.edits.extend(one_edit("A5").edits);
+    corrections.edits.extend(one_edit("A6").edits);
+    let output = patch_xlsx(&input, &corrections).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains(concat!(
+            "<row r=\"2\"><c r=\"A2\" s=\"1\"><v>42</v></c></row>",
+            "<row r=\"3\"><c r=\"A3\"><v>3</v></c><?pi </row>?></row>",
+            "<row r=\"4\"><c r=\"A4\"><v>4</v></c><extLst><ext uri=\"u\"><row xmlns=\"urn:x\"></row></ext></extLst></row>",
+            "<row r=\"5\"><c r=\"A5\" s=\"1\"><v>42</v></c></row>",
+            "<row r=\"6\"><c r=\"A6\" s=\"1\"><v>42</v></c></row></sheetData>"
+        )),
+        "{sheet}"
+    );
+    assert_eq!(sheet.matches("<row r=\"2\"").count(), 1, "{sheet}");
+}
+
+/// Rows the patch touches are read tag by tag; the others are copied as they are, however
+/// they are written.
+#[test]
+fn a_sheet_whose_tags_do_not_match_is_an_error_not_a_damaged_copy() {
+    let row = |r: u32, cells: &str| format!("<row r=\"{r}\">{cells}</row>");
+    for (rows, end) in [
+        // `</c>` missing in the row that gets B1.
+        (row(1, "<c r=\"A1\"><v>1</v>"), "</sheetData></worksheet>"),
+        // `</sheetData>` missing.
+        (row(1, "<c r=\"A1\"><v>1</v></c>"), "</worksheet>"),
+        // The sheet stops short.
+        (row(1, "<c r=\"A1\"><v>1</v></c>"), ""),
+    ] {
+        let sheet = format!("<worksheet xmlns=\"{MAIN}\"><sheetData>{rows}{end}");
+        let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+        let mut corrections = one_edit("A5");
+        corrections.edits.extend(one_edit("B1").edits);
+        let result = patch_xlsx(&input, &corrections);
+        assert!(
+            matches!(result, Err(WriteError::Xml { .. })),
+            "{sheet}: {:?}",
+            result.map(|_| "a copy")
+        );
+    }
+}

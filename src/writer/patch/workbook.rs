@@ -114,7 +114,7 @@ pub fn rewrite(
             }
             prefix = prefix_of(e.name().0).to_string();
             let (root, p) = if new_sheet.is_some() {
-                ensure_rel_prefix(e, part)?
+                ensure_rel_prefix(e)
             } else {
                 (e.into_owned(), String::new())
             };

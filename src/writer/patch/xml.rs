@@ -6,12 +6,11 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
-use quick_xml::name::QName;
 use quick_xml::{Reader, Writer, XmlVersion};
 
 use super::super::WriteError;
+use crate::scan::{self, ScanError};
 
 pub const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 pub const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
@@ -106,52 +105,63 @@ pub fn attr(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>,
 /// The value of a prefixed `id` attribute (`r:id`): on the elements this module reads, the only
 /// prefixed `id` is the relationship id, whatever prefix the producer bound to it.
 pub fn rel_id(e: &BytesStart<'_>, part: &str) -> Result<Option<String>, WriteError> {
-    for a in e.attributes() {
-        let a = a.map_err(|err| xml_error(part, err))?;
-        if a.key.0.contains(':') && local(a.key.0) == "id" && !a.key.0.starts_with("xmlns") {
-            let v = a
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| xml_error(part, err))?;
-            return Ok(Some(v.into_owned()));
+    rel_id_in(e.attributes_raw().as_bytes()).map_err(|err| xml_error(part, err))
+}
+
+/// [`rel_id`] from a start tag's attributes as written.
+pub fn rel_id_in(attrs: &[u8]) -> Result<Option<String>, ScanError> {
+    let mut rest = attrs;
+    while let Some((key, quoted, after)) = scan::split_attr(rest) {
+        rest = after;
+        if let Some(colon) = key.iter().rposition(|&b| b == b':')
+            && &key[colon + 1..] == b"id"
+            && !key.starts_with(b"xmlns")
+        {
+            return Ok(Some(scan::decode(scan::unquote(quoted))?.into_owned()));
         }
     }
     Ok(None)
 }
 
-/// The prefix bound to the relationships namespace on a root element, if any.
-pub fn rel_prefix(root: &BytesStart<'_>, part: &str) -> Result<Option<String>, WriteError> {
-    for a in root.attributes() {
-        let a = a.map_err(|err| xml_error(part, err))?;
-        if let Some(p) = a.key.0.strip_prefix("xmlns:")
-            && is_rel_ns(a.value.as_bytes())
-        {
-            return Ok(Some(p.to_string()));
+/// The namespace prefixes a root element binds.
+pub struct Prefixes {
+    /// The one bound to the relationships namespace, if any.
+    pub rel: Option<String>,
+    pub declared: Vec<String>,
+}
+
+/// The prefixes bound in a start tag's attributes as written.
+pub fn prefixes(attrs: &[u8]) -> Prefixes {
+    let mut found = Prefixes {
+        rel: None,
+        declared: Vec::new(),
+    };
+    let mut rest = attrs;
+    while let Some((key, quoted, after)) = scan::split_attr(rest) {
+        rest = after;
+        if let Some(p) = key.strip_prefix(b"xmlns:") {
+            let p = String::from_utf8_lossy(p).into_owned();
+            if found.rel.is_none() && is_rel_ns(scan::unquote(quoted)) {
+                found.rel = Some(p.clone());
+            }
+            found.declared.push(p);
         }
     }
-    Ok(None)
+    found
 }
 
 /// Returns the relationships prefix of `root`, declaring `r` (or a free variant) when the root
 /// has none, so that a new `r:id` attribute is well-formed.
-pub fn ensure_rel_prefix(
-    root: BytesStart<'_>,
-    part: &str,
-) -> Result<(BytesStart<'static>, String), WriteError> {
-    if let Some(p) = rel_prefix(&root, part)? {
-        return Ok((root.into_owned(), p));
+pub fn ensure_rel_prefix(root: BytesStart<'_>) -> (BytesStart<'static>, String) {
+    let found = prefixes(root.attributes_raw().as_bytes());
+    if let Some(p) = found.rel {
+        return (root.into_owned(), p);
     }
-    let mut declared = Vec::new();
-    for a in root.attributes() {
-        let a = a.map_err(|err| xml_error(part, err))?;
-        if let Some(p) = a.key.0.strip_prefix("xmlns:") {
-            declared.push(p.to_string());
-        }
-    }
-    let prefix = free_rel_prefix(&declared);
+    let prefix = free_rel_prefix(&found.declared);
     let mut root = root.into_owned();
     let key = format!("xmlns:{prefix}");
     root.push_attribute((key.as_str(), REL_NS));
-    Ok((root, prefix))
+    (root, prefix)
 }
 
 /// Whether a namespace name is the relationships namespace (transitional or strict).
@@ -179,31 +189,62 @@ pub fn rebuild(
     drop: &[&str],
     part: &str,
 ) -> Result<BytesStart<'static>, WriteError> {
-    let mut out = BytesStart::new(e.name().0.to_string());
+    let name = e.name().0;
+    let markup = retag(
+        name.as_bytes(),
+        e.attributes_raw().as_bytes(),
+        set,
+        drop,
+        false,
+        part,
+    )?;
+    // `<` and `>` off: the start tag's content, its name first.
+    let content = String::from_utf8(markup[1..markup.len() - 1].to_vec())
+        .map_err(|err| xml_error(part, err))?;
+    Ok(BytesStart::from_content(content, name.len()))
+}
+
+/// A start tag named `qname` with the attributes `attrs` (as written), those in `set` replaced
+/// (or appended when absent) and those in `drop` removed; every other attribute keeps its
+/// place and its text as written. `empty` closes it (`/>`).
+pub fn retag(
+    qname: &[u8],
+    attrs: &[u8],
+    set: &[(&str, &str)],
+    drop: &[&str],
+    empty: bool,
+    part: &str,
+) -> Result<Vec<u8>, WriteError> {
+    let mut out = Vec::with_capacity(qname.len() + attrs.len() + 32);
+    out.push(b'<');
+    out.extend_from_slice(qname);
     let mut done = vec![false; set.len()];
-    for a in e.attributes() {
-        let a = a.map_err(|err| xml_error(part, err))?;
-        let key = a.key.0;
-        if drop.contains(&key) {
+    let mut rest = attrs;
+    while !rest.trim_ascii().is_empty() {
+        let (key, quoted, after) =
+            scan::split_attr(rest).ok_or_else(|| xml_error(part, "malformed attribute"))?;
+        rest = after;
+        let replaced = set.iter().position(|(k, _)| k.as_bytes() == key);
+        if drop.iter().any(|d| d.as_bytes() == key) || replaced.is_some_and(|i| done[i]) {
             continue;
         }
-        if let Some(i) = set.iter().position(|(k, _)| *k == key) {
-            if !done[i] {
-                out.push_attribute((key, set[i].1));
+        out.push(b' ');
+        out.extend_from_slice(key);
+        out.push(b'=');
+        match replaced {
+            Some(i) => {
                 done[i] = true;
+                out.extend_from_slice(format!("\"{}\"", esc(set[i].1)).as_bytes());
             }
-            continue;
+            None => out.extend_from_slice(quoted),
         }
-        out.push_attribute(Attribute {
-            key: QName(key),
-            value: Cow::Borrowed(&*a.value),
-        });
     }
     for ((k, v), done) in set.iter().zip(done) {
         if !done {
-            out.push_attribute((*k, *v));
+            out.extend_from_slice(format!(" {k}=\"{}\"", esc(v)).as_bytes());
         }
     }
+    out.extend_from_slice(if empty { b"/>" } else { b">" });
     Ok(out)
 }
 

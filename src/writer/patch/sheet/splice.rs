@@ -1,0 +1,318 @@
+//! The rewrite: new markup spliced into the places [`super::scan`] found.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::super::xml::{REL_NS, esc, fit_cell, free_rel_prefix, retag, text_element, xml_error};
+use super::{CellPatch, RowSite, SheetScan, Sites};
+use crate::cell::Pos;
+use crate::scan::{self, Tag};
+use crate::writer::{NewValue, WriteError};
+
+/// New markup for `[start, end)` of the original; `start == end` inserts.
+struct Splice {
+    start: usize,
+    end: usize,
+    markup: Vec<u8>,
+}
+
+struct Rewrite<'a> {
+    xml: &'a [u8],
+    part: &'a str,
+    p: &'a str,
+    splices: Vec<Splice>,
+}
+
+/// Rewrites a sheet with `patches` applied; `legacy_rid` adds a `legacyDrawing` element.
+pub fn rewrite(
+    xml: &[u8],
+    part: &str,
+    scan: &SheetScan,
+    patches: &BTreeMap<Pos, CellPatch>,
+    legacy_rid: Option<&str>,
+) -> Result<Vec<u8>, WriteError> {
+    let s = &scan.sites;
+    let mut w = Rewrite {
+        xml,
+        part,
+        p: &s.prefix,
+        splices: Vec::new(),
+    };
+    if let Some(start) = s.dimension {
+        w.dimension(start, patches)?;
+    }
+    let mut rows: BTreeMap<u32, BTreeMap<u32, &CellPatch>> = BTreeMap::new();
+    for (pos, patch) in patches {
+        rows.entry(pos.row).or_default().insert(pos.col, patch);
+    }
+    for site in &s.rows {
+        let rest = rows.split_off(&site.row);
+        let before = std::mem::replace(&mut rows, rest);
+        w.new_rows(site.start, before)?;
+        if let Some(cells) = rows.remove(&site.row) {
+            w.row(site, s, cells)?;
+        }
+    }
+    if !rows.is_empty() {
+        let data = s
+            .sheet_data
+            .as_ref()
+            .ok_or_else(|| xml_error(part, "worksheet without sheetData"))?;
+        match data.end {
+            Some(end) => w.new_rows(end, rows)?,
+            None => {
+                let tag = w.tag_at(data.start)?;
+                if !tag.empty {
+                    return Err(xml_error(part, "sheetData without its end tag"));
+                }
+                w.reopen(data.start, &tag, &[])?;
+                w.new_rows(tag.after, rows)?;
+                w.close_reopened(tag.after, &tag);
+            }
+        }
+    }
+    for ptr in &s.pointers {
+        let overwritten = |pos| patches.get(pos).is_some_and(|p| p.value.is_some());
+        if overwritten(&ptr.pos) {
+            continue;
+        }
+        if let Some(a) = s.anchored.get(&ptr.si)
+            && overwritten(&a.pos)
+        {
+            let f = a.moved_to(ptr.pos);
+            let p = w.p;
+            let markup = format!("<{p}f>{}</{p}f>", esc(&f)).into_bytes();
+            w.put(ptr.span.0, ptr.span.1, markup);
+        }
+    }
+    // Last, so that where it shares its place with the end of a `<sheetData/>` opened for new
+    // rows, it comes after it, as the schema orders them.
+    if let Some(rid) = legacy_rid
+        && !s.has_legacy_drawing
+    {
+        w.legacy_drawing(s, rid)?;
+    }
+    w.finish()
+}
+
+impl<'a> Rewrite<'a> {
+    fn put(&mut self, start: usize, end: usize, markup: Vec<u8>) {
+        self.splices.push(Splice { start, end, markup });
+    }
+
+    fn tag_at(&self, start: usize) -> Result<Tag<'a>, WriteError> {
+        scan::next_tag(self.xml, start)
+            .map_err(|e| xml_error(self.part, e))?
+            .ok_or_else(|| xml_error(self.part, "unexpected end of sheet"))
+    }
+
+    /// The original with every splice applied. Insertions at one place keep the order they
+    /// were made in, and go before a replacement that starts there.
+    fn finish(mut self) -> Result<Vec<u8>, WriteError> {
+        self.splices.sort_by_key(|s| (s.start, s.end));
+        let extra: usize = self.splices.iter().map(|s| s.markup.len()).sum();
+        let mut out = Vec::with_capacity(self.xml.len() + extra);
+        let mut copied = 0;
+        for s in &self.splices {
+            // Sites are whole tags and elements, so two never overlap in a sheet that scans.
+            let kept = self
+                .xml
+                .get(copied..s.start)
+                .ok_or_else(|| xml_error(self.part, "overlapping edits"))?;
+            out.extend_from_slice(kept);
+            out.extend_from_slice(&s.markup);
+            copied = s.end;
+        }
+        out.extend_from_slice(&self.xml[copied..]);
+        Ok(out)
+    }
+
+    /// Adds `legacyDrawing`, declaring the relationships prefix on the root when it has none.
+    fn legacy_drawing(&mut self, s: &Sites, rid: &str) -> Result<(), WriteError> {
+        let at = s
+            .legacy_at
+            .ok_or_else(|| xml_error(self.part, "unexpected end of sheet"))?;
+        let prefix = match &s.rel_prefix {
+            Some(p) => p.clone(),
+            None => {
+                let p = free_rel_prefix(&s.declared);
+                let decl = format!(" xmlns:{p}=\"{REL_NS}\"");
+                self.put(s.root_gt, s.root_gt, decl.into_bytes());
+                p
+            }
+        };
+        let markup = format!("<{}legacyDrawing {prefix}:id=\"{}\"/>", self.p, esc(rid));
+        self.put(at, at, markup.into_bytes());
+        Ok(())
+    }
+
+    /// Widens the used range to cover new cells.
+    fn dimension(
+        &mut self,
+        start: usize,
+        patches: &BTreeMap<Pos, CellPatch>,
+    ) -> Result<(), WriteError> {
+        let tag = self.tag_at(start)?;
+        let Some(r) = scan::attr_text(tag.attrs, b"ref").map_err(|e| xml_error(self.part, e))?
+        else {
+            return Ok(());
+        };
+        let clean = r.replace('$', "");
+        let (a, b) = clean.split_once(':').unwrap_or((&clean, &clean));
+        let (Some(mut lo), Some(mut hi)) = (Pos::parse_a1(a), Pos::parse_a1(b)) else {
+            return Ok(());
+        };
+        for pos in patches.keys() {
+            lo = Pos::new(lo.row.min(pos.row), lo.col.min(pos.col));
+            hi = Pos::new(hi.row.max(pos.row), hi.col.max(pos.col));
+        }
+        let widened = format!("{}:{}", lo.a1(), hi.a1());
+        if widened == clean || (a == b && lo == hi) {
+            return Ok(());
+        }
+        let set = [("ref", widened.as_str())];
+        let markup = retag(tag.qname, tag.attrs, &set, &[], tag.empty, self.part)?;
+        self.put(start, tag.after, markup);
+        Ok(())
+    }
+
+    /// Inserts whole new rows at `at`.
+    fn new_rows(
+        &mut self,
+        at: usize,
+        rows: BTreeMap<u32, BTreeMap<u32, &CellPatch>>,
+    ) -> Result<(), WriteError> {
+        let p = self.p;
+        for (r, cells) in rows {
+            let mut markup = format!("<{p}row r=\"{}\">", u64::from(r) + 1).into_bytes();
+            for (col, patch) in cells {
+                markup.extend(self.new_cell(Pos::new(r, col), patch, None)?);
+            }
+            markup.extend(format!("</{p}row>").into_bytes());
+            self.put(at, at, markup);
+        }
+        Ok(())
+    }
+
+    /// Applies the patches of one existing row.
+    fn row(
+        &mut self,
+        site: &RowSite,
+        s: &Sites,
+        cells: BTreeMap<u32, &CellPatch>,
+    ) -> Result<(), WriteError> {
+        let tag = self.tag_at(site.start)?;
+        // `spans` is only a loading hint; a new cell may fall outside it.
+        self.reopen(site.start, &tag, &["spans"])?;
+        let end = match (site.empty, site.end) {
+            (true, _) => tag.after,
+            (false, Some(end)) => end,
+            (false, None) => return Err(xml_error(self.part, "unexpected end of sheet")),
+        };
+        for (col, patch) in cells {
+            let pos = Pos::new(site.row, col);
+            match s.cells.get(&pos) {
+                Some(&(start, after)) => {
+                    let original = self.tag_at(start)?;
+                    if patch.value.is_some() {
+                        let markup = self.new_cell(pos, patch, Some(&original))?;
+                        self.put(start, after, markup);
+                    } else {
+                        let xf = patch.xf.to_string();
+                        let (qname, attrs) = (original.qname, original.attrs);
+                        let set = [("s", xf.as_str())];
+                        let markup = retag(qname, attrs, &set, &[], original.empty, self.part)?;
+                        self.put(start, original.after, markup);
+                    }
+                }
+                None => {
+                    let at = site
+                        .cells
+                        .iter()
+                        .find(|(c, _)| *c > col)
+                        .map_or(end, |(_, start)| *start);
+                    let markup = self.new_cell(pos, patch, None)?;
+                    self.put(at, at, markup);
+                }
+            }
+        }
+        if site.empty {
+            self.close_reopened(tag.after, &tag);
+        }
+        Ok(())
+    }
+
+    /// Writes a start tag again without the attributes in `drop`; a self-closed one is
+    /// written open, for [`Self::close_reopened`] to close after what goes in it.
+    fn reopen(&mut self, start: usize, tag: &Tag<'_>, drop: &[&str]) -> Result<(), WriteError> {
+        let dropped = drop
+            .iter()
+            .any(|d| scan::attr_named(tag.attrs, d.as_bytes()));
+        if tag.empty || dropped {
+            let markup = retag(tag.qname, tag.attrs, &[], drop, false, self.part)?;
+            self.put(start, tag.after, markup);
+        }
+        Ok(())
+    }
+
+    /// Inserts the end tag of a self-closed element that [`Self::reopen`] opened.
+    fn close_reopened(&mut self, at: usize, tag: &Tag<'_>) {
+        let mut markup = b"</".to_vec();
+        markup.extend_from_slice(tag.qname);
+        markup.push(b'>');
+        self.put(at, at, markup);
+    }
+
+    /// A whole cell holding the patch; `original` supplies the attributes to keep.
+    fn new_cell(
+        &self,
+        pos: Pos,
+        patch: &CellPatch,
+        original: Option<&Tag<'_>>,
+    ) -> Result<Vec<u8>, WriteError> {
+        let p = self.p;
+        let xf = patch.xf.to_string();
+        let r = pos.a1();
+        let mut set = vec![("r", r.as_str()), ("s", xf.as_str())];
+        if matches!(patch.value, Some(NewValue::Text(_))) {
+            set.push(("t", "inlineStr"));
+        }
+        // The old type and metadata describe the old value.
+        let drop: &[&str] = match patch.value {
+            Some(_) => &["t", "cm", "vm"],
+            None => &[],
+        };
+        let fresh = format!("{p}c");
+        let (qname, attrs) = original.map_or((fresh.as_bytes(), &b""[..]), |t| (t.qname, t.attrs));
+        let content = match &patch.value {
+            None => return retag(qname, attrs, &set, drop, true, self.part),
+            Some(NewValue::Number { value, .. }) => format!("<{p}v>{}</{p}v>", number_text(value)),
+            Some(NewValue::Percent { fraction, .. }) => {
+                format!("<{p}v>{}</{p}v>", number_text(fraction))
+            }
+            Some(NewValue::Text(s)) => {
+                format!(
+                    "<{p}is>{}</{p}is>",
+                    text_element(&format!("{p}t"), fit_cell(s))
+                )
+            }
+        };
+        let mut markup = retag(qname, attrs, &set, drop, false, self.part)?;
+        markup.extend_from_slice(content.as_bytes());
+        markup.extend_from_slice(b"</");
+        markup.extend_from_slice(qname);
+        markup.push(b'>');
+        Ok(markup)
+    }
+}
+
+/// The plain decimal text of a number (`2`, `99.97`, never an exponent).
+fn number_text(d: &Decimal) -> String {
+    let n = d.normalize();
+    if n.is_zero() {
+        "0".to_string()
+    } else {
+        n.to_string()
+    }
+}
