@@ -52,6 +52,40 @@ impl Pos {
     }
 }
 
+/// Where a sheet's rows and cells stand, as its XML gives them: by their `r` attribute, or,
+/// when that is missing or unreadable, right after the row or cell before (some producers
+/// leave `r` out). The reader and the writer place cells by this one rule, so that the
+/// writer corrects the cell the reader read.
+#[derive(Debug, Default)]
+pub struct Placement {
+    row: u32,
+    next_row: u32,
+    next_col: u32,
+}
+
+impl Placement {
+    /// The row a `<row>` with the attribute `r` starts.
+    pub fn row(&mut self, r: Option<&[u8]>) -> u32 {
+        let written = r
+            .and_then(|r| std::str::from_utf8(r).ok())
+            .and_then(|r| r.parse::<u32>().ok())
+            .and_then(|r| r.checked_sub(1));
+        self.row = written.unwrap_or(self.next_row);
+        self.next_row = self.row.saturating_add(1);
+        self.next_col = 0;
+        self.row
+    }
+
+    /// Where a `<c>` with the attribute `r` stands.
+    pub fn cell(&mut self, r: Option<&[u8]>) -> Pos {
+        let pos = r
+            .and_then(Pos::parse_a1_bytes)
+            .unwrap_or(Pos::new(self.row, self.next_col));
+        self.next_col = pos.col.saturating_add(1);
+        pos
+    }
+}
+
 /// `A`, `Z`, `AA`… for a 0-based column.
 pub fn col_letters(col: u32) -> String {
     let mut n = col + 1;

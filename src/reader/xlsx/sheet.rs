@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use super::merges;
-use crate::cell::Pos;
+use crate::cell::{Placement, Pos};
 use crate::reader::format::{NumberShape, float_value};
 use crate::reader::{Limits, Merge, RawValue, serial_of_iso};
 use crate::scan::{self, Attrs, ScanError, attr, rich_text, unescape_ooxml};
@@ -162,9 +162,7 @@ struct Rows<'s> {
     limits: &'s Limits,
     budget: &'s mut Budget,
     found: Vec<Found>,
-    row: u32,
-    next_row: u32,
-    next_col: u32,
+    place: Placement,
 }
 
 /// What scanning a `<c>` leaves the rows to do.
@@ -182,9 +180,7 @@ impl<'s> Rows<'s> {
             limits,
             budget,
             found: Vec::new(),
-            row: 0,
-            next_row: 0,
-            next_col: 0,
+            place: Placement::default(),
         }
     }
 
@@ -196,14 +192,9 @@ impl<'s> Rows<'s> {
             match (tag.name, tag.closing) {
                 (b"sheetData", true) => return Ok(Some(tag.start)),
                 (b"row", false) => {
-                    self.row = attr(tag.attrs, b"r")
-                        .and_then(number::<u32>)
-                        .and_then(|r| r.checked_sub(1))
-                        .unwrap_or(self.next_row);
-                    self.next_row = self.row.saturating_add(1);
-                    self.next_col = 0;
+                    let row = self.place.row(attr(tag.attrs, b"r"));
                     // Rows come in order: the rest of a long sheet need not be scanned.
-                    if self.row >= self.limits.rows {
+                    if row >= self.limits.rows {
                         return Ok(Some(tag.start));
                     }
                 }
@@ -219,17 +210,16 @@ impl<'s> Rows<'s> {
 
     /// Reads one `<c>` and keeps its value.
     fn cell(&mut self, xml: &[u8], tag: &scan::Tag<'_>) -> Result<Next, SheetError> {
-        let (mut at_ref, mut style, mut kind) = (None, 0, Kind::Number);
+        let (mut r, mut style, mut kind) = (None, 0, Kind::Number);
         for (key, value) in Attrs(tag.attrs) {
             match key {
-                b"r" => at_ref = Pos::parse_a1_bytes(value),
+                b"r" => r = Some(value),
                 b"s" => style = number::<usize>(value).unwrap_or(0),
                 b"t" => kind = Kind::of(value),
                 _ => {}
             }
         }
-        let pos = at_ref.unwrap_or(Pos::new(self.row, self.next_col));
-        self.next_col = pos.col.saturating_add(1);
+        let pos = self.place.cell(r);
         if pos.row >= self.limits.rows {
             return Ok(Next::Stop(tag.start));
         }

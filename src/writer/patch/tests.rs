@@ -375,14 +375,32 @@ fn bad_input_is_an_error_not_a_panic() {
         patch_xlsx(&broken, &one_edit("A1")),
         Err(WriteError::Xml { part, .. }) if part == "xl/worksheets/sheet1.xml"
     ));
-    let no_r = package(&[(
-        "xl/worksheets/sheet1.xml",
-        "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>",
-    )]);
-    assert!(matches!(
-        patch_xlsx(&no_r, &one_edit("A1")),
-        Err(WriteError::Xml { .. })
-    ));
+}
+
+/// Rows and cells without an address stand after the one before, as the reader places them,
+/// so the cell corrected is the cell read.
+#[test]
+fn rows_and_cells_without_an_address_are_placed_as_the_reader_places_them() {
+    let sheet = format!(
+        "<worksheet xmlns=\"{MAIN}\"><sheetData><row><c><v>1</v></c><c><v>2</v></c></row><row><c><v>3</v></c></row></sheetData></worksheet>"
+    );
+    let input = package(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let mut corrections = one_edit("B1");
+    corrections.edits.extend(one_edit("D1").edits);
+    corrections.edits.extend(one_edit("A2").edits);
+    let output = patch_xlsx(&input, &corrections).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet.contains(concat!(
+            "<sheetData><row><c><v>1</v></c><c r=\"B1\" s=\"1\"><v>42</v></c>",
+            "<c r=\"D1\" s=\"1\"><v>42</v></c></row>",
+            "<row><c r=\"A2\" s=\"1\"><v>42</v></c></row></sheetData>"
+        )),
+        "{sheet}"
+    );
+    assert_eq!(value(&output, "Data", "A1"), Data::Float(1.0));
+    assert_eq!(value(&output, "Data", "B1"), Data::Float(42.0));
+    assert_eq!(value(&output, "Data", "A2"), Data::Float(42.0));
 }
 
 #[test]

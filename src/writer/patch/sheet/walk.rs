@@ -6,7 +6,7 @@ use memchr::memmem;
 
 use super::super::xml::{self, prefix_of, xml_error};
 use super::{Anchor, Pointer, RowSite, SheetDataSite, SheetScan, Sites};
-use crate::cell::Pos;
+use crate::cell::{Placement, Pos};
 use crate::scan::{self, ScanError, Tag};
 use crate::writer::WriteError;
 
@@ -51,6 +51,7 @@ pub fn scan<T>(
         anchors: BTreeMap::new(),
         open: Vec::new(),
         in_data: false,
+        place: Placement::default(),
         row: None,
         cell: None,
     };
@@ -79,6 +80,8 @@ struct Walk<'t, 'x, T> {
     /// The names of the open elements, the root's first: a cell is at depth 3.
     open: Vec<&'x [u8]>,
     in_data: bool,
+    /// Where rows and cells stand, as the reader placed them.
+    place: Placement,
     /// The open row, as an index into `found.sites.rows`, when the rewrite touches it.
     row: Option<usize>,
     /// The open cell and where its `<` is.
@@ -152,7 +155,7 @@ impl<'x, T> Walk<'_, 'x, T> {
                 }
             }
             (2, b"row") if self.in_data => {
-                let row = row_number(tag, part)?;
+                let row = self.place.row(scan::attr(tag.attrs, b"r"));
                 self.row = None;
                 // Only rows that the rewrite touches are kept (a sheet may run on for a
                 // million rows): a row with an edited cell, and the first row after new
@@ -181,7 +184,7 @@ impl<'x, T> Walk<'_, 'x, T> {
                 }
             }
             (3, b"c") if self.in_data => {
-                let pos = cell_pos(tag, part)?;
+                let pos = self.place.cell(scan::attr(tag.attrs, b"r"));
                 if let Some(r) = self.row
                     && self.target_rows.contains(&pos.row)
                 {
@@ -306,24 +309,6 @@ fn as_written(
         (Some(Shared::Pointer(si)), true) => anchors.get(si).map(|a| a.moved_to(pos)),
         (_, true) => None,
         (_, false) => Some(text),
-    }
-}
-
-fn cell_pos(tag: &Tag<'_>, part: &str) -> Result<Pos, WriteError> {
-    let r =
-        scan::attr(tag.attrs, b"r").ok_or_else(|| xml_error(part, "cell without r attribute"))?;
-    let text = String::from_utf8_lossy(r);
-    Pos::parse_a1(&text.replace('$', ""))
-        .ok_or_else(|| xml_error(part, format!("bad cell reference {text}")))
-}
-
-fn row_number(tag: &Tag<'_>, part: &str) -> Result<u32, WriteError> {
-    let r =
-        scan::attr(tag.attrs, b"r").ok_or_else(|| xml_error(part, "row without r attribute"))?;
-    let text = String::from_utf8_lossy(r);
-    match text.trim().parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(n - 1),
-        _ => Err(xml_error(part, format!("bad row number {text}"))),
     }
 }
 
