@@ -341,7 +341,7 @@ fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
 /// The `.xlsx` parts held whole in memory: by the reader (workbook, its relationships, shared
 /// strings, styles; it caps them again as read, since a package may put them elsewhere) and
 /// by the writer (content types and relationships). Sheets are streamed.
-fn is_held_whole(name: &str) -> bool {
+pub(crate) fn is_held_whole(name: &str) -> bool {
     // Part names compare ignoring ASCII case, as the reader and the writer look them up.
     let name = name.to_ascii_lowercase();
     matches!(

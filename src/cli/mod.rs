@@ -284,7 +284,7 @@ fn emit(
             serde_json::to_writer_pretty(&mut *out, &JsonFile::of(o, rules))?;
         }
         Format::Jsonl => {
-            let file = JsonFile::of(o, rules);
+            let write_error = o.write_error.as_deref();
             match o.checked() {
                 Ok(c) => {
                     for form in &c.forms {
@@ -292,8 +292,8 @@ fn emit(
                             version: JSON_VERSION,
                             path: &o.path,
                             error: None,
-                            output: file.output,
-                            write_error: file.write_error,
+                            output: o.written.as_deref(),
+                            write_error,
                             form: Some(JsonForm::of(form, rules)),
                         };
                         serde_json::to_writer(&mut *out, &line)?;
@@ -306,7 +306,7 @@ fn emit(
                         path: &o.path,
                         error: Some(reason),
                         output: None,
-                        write_error: file.write_error,
+                        write_error,
                         form: None,
                     };
                     serde_json::to_writer(&mut *out, &line)?;

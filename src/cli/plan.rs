@@ -104,17 +104,16 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
         }
     }
     // A workbook reached twice (a link to a file beside it, a folder given twice) is
-    // checked once, under the first name it was found by.
+    // checked once, under the first name it was found by. The real paths also tell an
+    // output that would overwrite an input (an unlistable folder among them, which no
+    // output can be).
     let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let mut once = BTreeSet::new();
-    found.retain(|(f, _)| once.insert(real(f.path())));
+    let mut is_input = BTreeSet::new();
+    found.retain(|(f, _)| is_input.insert(real(f.path())));
     // An unreadable folder counts as an entry: a folder holding nothing else is reported.
     if found.is_empty() {
         bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
     }
-    // Every input by its real path, as found above (an unlistable folder among them, which
-    // no output can be).
-    let is_input = once;
     if let Some(s) = &args.summary
         && s.canonicalize().is_ok_and(|s| is_input.contains(&s))
     {

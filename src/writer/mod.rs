@@ -18,7 +18,7 @@ use crate::cell::CellRef;
 /// An `.xlsm` keeps its macros as `.checked.xlsm` unless it is `rebuilt` from a legacy
 /// workbook. Every front end names copies this way; each takes the first name it has not
 /// given yet in its run.
-pub fn copy_names(
+fn copy_names(
     stem: &std::ffi::OsStr,
     ext: &str,
     rebuilt: bool,

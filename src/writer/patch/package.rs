@@ -10,7 +10,7 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::super::WriteError;
 use super::xml::{DECL, XmlIn, XmlOut, attr, esc, name_of, xml_error};
-pub use crate::opc::{relative_target, rels_part_for, resolve_target};
+use crate::opc::{relative_target, rels_part_for, resolve_target};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -51,9 +51,9 @@ pub struct Package<'a> {
     names: Vec<String>,
     /// New contents, for original entries and added ones alike.
     data: BTreeMap<String, Vec<u8>>,
-    /// Relationship and content-type parts already inflated: a patch reads the workbook's
-    /// relationships up to six times. Other parts are read once.
-    inflated: BTreeMap<String, Vec<u8>>,
+    /// Relationships parts as read, parsed once: a patch asks for the workbook's and the
+    /// sheet's relationships several times.
+    parsed_rels: BTreeMap<String, Vec<Rel>>,
     /// Added entries, in the order they were created (which is deterministic).
     added: Vec<String>,
     removed: BTreeSet<String>,
@@ -74,7 +74,7 @@ impl<'a> Package<'a> {
             archive,
             names,
             data: BTreeMap::new(),
-            inflated: BTreeMap::new(),
+            parsed_rels: BTreeMap::new(),
             added: Vec::new(),
             removed: BTreeSet::new(),
             rels: BTreeMap::new(),
@@ -104,23 +104,19 @@ impl<'a> Package<'a> {
         let Some(name) = self.lookup(name) else {
             return Ok(None);
         };
-        if let Some(bytes) = self.data.get(&name).or_else(|| self.inflated.get(&name)) {
+        if let Some(bytes) = self.data.get(&name) {
             return Ok(Some(bytes.clone()));
         }
         let file = self.archive.by_name(&name)?;
         let declared = file.size();
-        // Relationship and content-type parts are capped as the reader caps the parts it
-        // holds whole; the others as any part is.
-        let held = is_rels_or_types(&name);
-        let cap = match held {
+        // The parts intake lets be held whole are capped as the reader caps them; the others
+        // as any part is.
+        let cap = match crate::intake::is_held_whole(&name) {
             true => crate::intake::limits::MAX_HELD_PART_BYTES,
             false => crate::intake::limits::MAX_ENTRY_BYTES,
         };
         let bytes = crate::opc::read_whole(file, declared, cap)?
             .ok_or_else(|| WriteError::TooLarge(name.clone()))?;
-        if held {
-            self.inflated.insert(name, bytes.clone());
-        }
         Ok(Some(bytes))
     }
 
@@ -137,6 +133,7 @@ impl<'a> Package<'a> {
 
     /// Stores new contents for a part, adding the part when it does not exist yet.
     pub fn put(&mut self, name: &str, bytes: Vec<u8>) {
+        self.parsed_rels.remove(name);
         let name = match self.lookup(name) {
             Some(existing) => existing,
             None => {
@@ -169,9 +166,16 @@ impl<'a> Package<'a> {
     /// The relationships of `source` (a part name; empty for the package), with pending edits.
     pub fn rels(&mut self, source: &str) -> Result<Vec<Rel>, WriteError> {
         let part = rels_part_for(source);
-        let mut rels = match self.read_optional(&part)? {
-            Some(xml) => parse_rels(&xml, &part)?,
-            None => Vec::new(),
+        let mut rels = match self.parsed_rels.get(&part) {
+            Some(rels) => rels.clone(),
+            None => {
+                let rels = match self.read_optional(&part)? {
+                    Some(xml) => parse_rels(&xml, &part)?,
+                    None => Vec::new(),
+                };
+                self.parsed_rels.insert(part.clone(), rels.clone());
+                rels
+            }
         };
         if let Some(edit) = self.rels.get(&part) {
             rels.retain(|r| !edit.removed.contains(&r.id));
@@ -485,10 +489,4 @@ fn new_types(
         }
     }
     s
-}
-
-/// Relationship parts and `[Content_Types].xml`: read several times per patch, and held
-/// whole.
-fn is_rels_or_types(name: &str) -> bool {
-    name.to_ascii_lowercase().ends_with(".rels") || name.eq_ignore_ascii_case(CONTENT_TYPES)
 }

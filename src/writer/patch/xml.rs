@@ -165,7 +165,7 @@ pub fn ensure_rel_prefix(root: BytesStart<'_>) -> (BytesStart<'static>, String) 
 }
 
 /// Whether a namespace name is the relationships namespace (transitional or strict).
-pub fn is_rel_ns(uri: &[u8]) -> bool {
+fn is_rel_ns(uri: &[u8]) -> bool {
     uri == REL_NS.as_bytes() || uri == STRICT_REL_NS.as_bytes()
 }
 

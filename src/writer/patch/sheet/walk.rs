@@ -291,7 +291,8 @@ fn plain_row_end(xml: &[u8], row: &Tag<'_>) -> Option<usize> {
         (rest.get(spaces) == Some(&b'>')).then_some((at, at + end_tag.len() + spaces + 1))
     })?;
     let content = &inner[..end];
-    let plain = memchr::memchr2(b'!', b'?', content).is_none()
+    let plain = memmem::find(content, b"<!").is_none()
+        && memmem::find(content, b"<?").is_none()
         && memmem::find(content, b"shared").is_none()
         && memmem::find(content, row.name).is_none();
     plain.then_some(row.after + after)
