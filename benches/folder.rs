@@ -56,10 +56,10 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         cpu_model()
     );
+    let outs = Outputs::new(root.join("out"));
     // Warm the page cache so that every measurement reads from memory.
     floor(&files, None);
 
-    let out = root.join("floor-out");
     let bin = env!("CARGO_BIN_EXE_selfeval");
     let check_dir = |dir: &Path| {
         vec![
@@ -69,15 +69,15 @@ fn main() {
             "-q".into(),
         ]
     };
-    let checked = root.join("checked");
     let write_dir = |dir: &Path| {
+        let out = outs.fresh();
         vec![
             "check".to_string(),
             dir.display().to_string(),
             "--out-dir".into(),
-            checked.display().to_string(),
+            out.join("checked").display().to_string(),
             "--summary".into(),
-            root.join("汇总.xlsx").display().to_string(),
+            out.join("汇总.xlsx").display().to_string(),
             "-q".into(),
         ]
     };
@@ -88,7 +88,10 @@ fn main() {
         || run(bin, &check_dir(&corpus)),
     );
     let (read_write, c, c_ratio) = paired(
-        || timed(|| floor(&files, Some(&out))),
+        || {
+            let out = outs.fresh();
+            timed(|| floor(&files, Some(&out)))
+        },
         || run(bin, &write_dir(&corpus)),
     );
     let b_half = run(bin, &check_dir(&half));
@@ -133,7 +136,7 @@ fn main() {
         c_half.1, c.1
     );
 
-    match openpyxl(&corpus, &root.join("openpyxl-out")) {
+    match openpyxl(&corpus, &outs.fresh()) {
         Some((count, secs)) => {
             let theirs = count as f64 / secs;
             println!();
@@ -148,6 +151,39 @@ fn main() {
         None => println!(
             "\nopenpyxl: SKIPPED (python3 -c 'import openpyxl' failed; pip install openpyxl)"
         ),
+    }
+    outs.remove();
+}
+
+/// Every run writes into a folder of its own, and they are all removed at the end: ext4
+/// slows the creation of files for up to 35 s after thousands were deleted (it passes over
+/// recently freed inodes), so deleting one run's outputs before the next would charge that
+/// run for the deletion.
+struct Outputs {
+    root: PathBuf,
+    runs: std::cell::Cell<usize>,
+}
+
+impl Outputs {
+    /// Outputs an interrupted bench left behind are removed before the corpus is warmed.
+    fn new(root: PathBuf) -> Outputs {
+        let _ = std::fs::remove_dir_all(&root);
+        Outputs {
+            root,
+            runs: std::cell::Cell::new(0),
+        }
+    }
+
+    fn fresh(&self) -> PathBuf {
+        let n = self.runs.get() + 1;
+        self.runs.set(n);
+        let dir = self.root.join(format!("run-{n}"));
+        std::fs::create_dir_all(&dir).expect("output folder");
+        dir
+    }
+
+    fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -203,10 +239,6 @@ fn list(dir: &Path) -> Vec<PathBuf> {
 /// Opens every workbook with calamine and reads every cell of every sheet, on every core;
 /// with `out`, writes each back with rust_xlsxwriter.
 fn floor(files: &[PathBuf], out: Option<&Path>) -> usize {
-    if let Some(o) = out {
-        let _ = std::fs::remove_dir_all(o);
-        std::fs::create_dir_all(o).expect("out");
-    }
     files
         .par_iter()
         .enumerate()
