@@ -181,7 +181,12 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         .context("线程池 (thread pool)")?;
     let progress = progress_bar(args, inputs.len());
     let mut stdout = std::io::stdout().lock();
-    let mut summary = args.summary.as_ref().map(|_| Summary::default());
+    let mut summary = match args.summary {
+        Some(_) => Some(
+            Summary::new(rules, RowStorage::TempFile).context("汇总工作簿 (summary workbook)")?,
+        ),
+        None => None,
+    };
     let summary_dir = args.summary.as_deref().map(parent_dir);
     let (mut unreadable, mut errors, mut first) = (false, false, true);
     // Files with errors or unreadable so far, for the progress bar.
@@ -189,45 +194,62 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     if args.format == Format::Json {
         write!(stdout, "{{\"version\": {JSON_VERSION}, \"files\": [")?;
     }
-    for chunk in inputs.chunks(CHUNK) {
-        let outcomes: Vec<FileOutcome> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|i| check_one(i, &is_input, args, rules, sandbox.as_ref()))
-                .collect()
-        });
-        for o in &outcomes {
-            // A workbook without a form is as unchecked as one that cannot be opened.
-            let unchecked = o.checked().is_err();
-            unreadable |= unchecked || o.write_error.is_some();
-            let has_errors = o
-                .result
-                .as_ref()
-                .is_ok_and(|c| c.count(Severity::Error) > 0);
-            errors |= has_errors;
-            emit(&mut stdout, o, args, rules, &mut first)?;
-            if let Some(s) = summary.as_mut() {
-                let link = o
-                    .written
-                    .as_deref()
-                    .zip(summary_dir.as_deref())
-                    .map(|(w, d)| relative(d, Path::new(w)));
-                s.add(
-                    &o.path,
-                    &o.result,
-                    link.as_deref(),
-                    o.write_error.as_deref(),
-                );
-            }
-            if let Some(p) = &progress {
-                if has_errors || unchecked {
-                    flagged += 1;
-                    p.set_message(format!("有误或无法读取 {flagged} 个"));
+    // The pool checks the next chunk while this thread reports the one before: reporting
+    // (and the summary's rows) then costs the run no time of its own.
+    let (done, checked) = std::sync::mpsc::sync_channel::<Vec<FileOutcome>>(1);
+    let (inputs, is_input, sandbox) = (&inputs, &is_input, sandbox.as_ref());
+    pool.in_place_scope(|scope| -> Result<()> {
+        // Moved in, so that the sender is dropped, and the report ends, when the last
+        // chunk is sent.
+        scope.spawn(move |_| {
+            for chunk in inputs.chunks(CHUNK) {
+                let outcomes = chunk
+                    .par_iter()
+                    .map(|i| check_one(i, is_input, args, rules, sandbox))
+                    .collect();
+                // The report failed (its receiver is gone): check nothing more.
+                if done.send(outcomes).is_err() {
+                    break;
                 }
-                p.inc(1);
+            }
+        });
+        // `checked` is dropped on an early return, which stops the checking above.
+        for outcomes in checked {
+            for o in &outcomes {
+                // A workbook without a form is as unchecked as one that cannot be opened.
+                let unchecked = o.checked().is_err();
+                unreadable |= unchecked || o.write_error.is_some();
+                let has_errors = o
+                    .result
+                    .as_ref()
+                    .is_ok_and(|c| c.count(Severity::Error) > 0);
+                errors |= has_errors;
+                emit(&mut stdout, o, args, rules, &mut first)?;
+                if let Some(s) = summary.as_mut() {
+                    let link = o
+                        .written
+                        .as_deref()
+                        .zip(summary_dir.as_deref())
+                        .map(|(w, d)| relative(d, Path::new(w)));
+                    s.add(
+                        &o.path,
+                        &o.result,
+                        link.as_deref(),
+                        o.write_error.as_deref(),
+                    )
+                    .context("汇总工作簿 (summary workbook)")?;
+                }
+                if let Some(p) = &progress {
+                    if has_errors || unchecked {
+                        flagged += 1;
+                        p.set_message(format!("有误或无法读取 {flagged} 个"));
+                    }
+                    p.inc(1);
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     if args.format == Format::Json {
         writeln!(stdout, "\n]}}")?;
     }
@@ -236,9 +258,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         p.finish_and_clear();
     }
     if let (Some(s), Some(path)) = (summary, &args.summary) {
-        let bytes = s
-            .to_xlsx(rules, RowStorage::TempFile)
-            .context("汇总工作簿 (summary workbook)")?;
+        let bytes = s.finish().context("汇总工作簿 (summary workbook)")?;
         write_atomically(path, &bytes)?;
         if args.format == Format::Text {
             writeln!(

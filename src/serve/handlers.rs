@@ -180,7 +180,8 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
 }
 
 fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError> {
-    let mut summary = Summary::default();
+    let mut summary =
+        Summary::new(checking.rules(), RowStorage::Memory).map_err(|_| ApiError::Internal)?;
     // Keys are lower case: the summary's name is taken as `free_copy_name` compares names.
     let mut taken = BTreeSet::from([std::ffi::OsString::from(SUMMARY_NAME.to_lowercase())]);
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -199,16 +200,16 @@ fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError
             }
             None => None,
         };
-        summary.add(
-            &u.name,
-            &outcome.result,
-            link.as_deref(),
-            outcome.write_error.as_deref(),
-        );
+        summary
+            .add(
+                &u.name,
+                &outcome.result,
+                link.as_deref(),
+                outcome.write_error.as_deref(),
+            )
+            .map_err(|_| ApiError::Internal)?;
     }
-    let summary_bytes = summary
-        .to_xlsx(checking.rules(), RowStorage::Memory)
-        .map_err(|_| ApiError::Internal)?;
+    let summary_bytes = summary.finish().map_err(|_| ApiError::Internal)?;
     zip.start_file(SUMMARY_NAME, stored)
         .map_err(|_| ApiError::Internal)?;
     zip.write_all(&summary_bytes)
