@@ -808,3 +808,38 @@ fn a_pipe_or_a_device_named_like_a_workbook_is_not_read() {
     }
     assert!(books.iter().all(|b| b.exists()));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_copy_that_would_replace_an_input_is_refused() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("folder-copy-over-input");
+    // `a.checked.xlsx` named as an input is where a.xlsx's copy would go; `link.xlsx`
+    // found in the folder is a link to `link.checked.xlsx`, where its own copy would go.
+    let books = lay_out(&dir, &["a.xlsx", "a.checked.xlsx", "in/link.checked.xlsx"]);
+    symlink("link.checked.xlsx", dir.join("in/link.xlsx")).expect("link");
+    let before = contents(&books);
+    let input = dir.join("in");
+    let run = selfeval(&[
+        "check",
+        s(&books[0]),
+        s(&books[1]),
+        s(&input),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let doc = run.json();
+    for name in ["/a.xlsx", "/link.xlsx"] {
+        let entry = file_entry(&doc, name);
+        assert!(
+            entry["write_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("拒绝覆盖")),
+            "{entry}"
+        );
+    }
+    // The input named a.checked.xlsx gets a copy of its own.
+    assert!(dir.join("a.checked.checked.xlsx").is_file());
+    assert_eq!(contents(&books), before, "inputs are never written");
+}

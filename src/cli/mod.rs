@@ -1,6 +1,5 @@
 //! The command line: the only module that knows about paths, flags and exit codes.
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +10,7 @@ use rayon::prelude::*;
 
 mod plan;
 
-use plan::{Input, Plan, parent_dir, plan};
+use plan::{Input, Inputs, Plan, parent_dir, plan};
 
 use crate::check::check_upload;
 use crate::finding::Severity;
@@ -356,7 +355,7 @@ struct JsonLine<'a> {
 /// run goes on.
 fn check_one(
     input: &Input,
-    is_input: &BTreeSet<PathBuf>,
+    is_input: &Inputs,
     args: &CheckArgs,
     rules: Rules,
     sandbox: Option<&Sandbox>,
@@ -386,7 +385,7 @@ fn check_one(
     } else {
         &input.output
     };
-    let written = if is_input.contains(&target.canonicalize().unwrap_or_else(|_| target.clone())) {
+    let written = if is_input.holds(target) {
         Err(anyhow::anyhow!(
             "输出文件 {} 与输入文件相同，拒绝覆盖 (refusing to overwrite an input)",
             target.display()
@@ -452,11 +451,20 @@ fn relative(from: &Path, to: &Path) -> String {
 /// leaves a half-written workbook under the final name.
 fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent_dir(target);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("无法创建文件夹 {} (cannot create folder)", dir.display()))?;
     let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".~{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, bytes)
+    // The folder is made only when the file cannot be created without it: a folder run
+    // writes thousands of copies into folders that mostly exist already.
+    let created = match std::fs::write(&tmp, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(&dir).with_context(|| {
+                format!("无法创建文件夹 {} (cannot create folder)", dir.display())
+            })?;
+            std::fs::write(&tmp, bytes)
+        }
+        other => other,
+    };
+    let result = created
         .and_then(|_| std::fs::rename(&tmp, target))
         .with_context(|| format!("无法写入 {} (cannot write)", target.display()));
     if result.is_err() {

@@ -30,8 +30,69 @@ pub(super) struct Book {
 /// Everything the run will do, decided before any file is read.
 pub(super) struct Plan {
     pub(super) inputs: Vec<Input>,
-    /// Canonical paths of every input, to refuse writing over one.
-    pub(super) is_input: BTreeSet<PathBuf>,
+    /// Every input, to refuse writing over one.
+    pub(super) is_input: Inputs,
+}
+
+/// The real paths of every input.
+#[derive(Default)]
+pub(super) struct Inputs {
+    paths: BTreeSet<PathBuf>,
+    /// Their file names: a copy's name (`a.checked.xlsx`) is almost never one, so most
+    /// copies are cleared without resolving their path.
+    names: BTreeSet<std::ffi::OsString>,
+}
+
+impl Inputs {
+    /// Adds a real path; false when it was there already.
+    fn insert(&mut self, real: PathBuf) -> bool {
+        if let Some(name) = real.file_name() {
+            self.names.insert(name.to_os_string());
+        }
+        self.paths.insert(real)
+    }
+
+    fn contains(&self, real: &Path) -> bool {
+        self.paths.contains(real)
+    }
+
+    /// Whether writing `target` would replace an input. A copy is renamed into place, which
+    /// replaces a link rather than what it points to, so only the folder is resolved.
+    pub(super) fn holds(&self, target: &Path) -> bool {
+        let Some(name) = target.file_name() else {
+            return false;
+        };
+        self.names.contains(name)
+            && parent_dir(target)
+                .canonicalize()
+                .is_ok_and(|dir| self.paths.contains(&dir.join(name)))
+    }
+}
+
+/// Real paths, each folder resolved once: a folder of 2,000 workbooks is otherwise resolved
+/// component by component 2,000 times.
+#[derive(Default)]
+struct RealPaths {
+    dirs: std::collections::HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl RealPaths {
+    fn of(&mut self, p: &Path) -> PathBuf {
+        let plain = std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+        let dir = parent_dir(p);
+        let real_dir = match (plain, p.file_name()) {
+            (true, Some(_)) => self
+                .dirs
+                .entry(dir)
+                .or_insert_with_key(|d| d.canonicalize().ok())
+                .clone(),
+            _ => None,
+        };
+        match (real_dir, p.file_name()) {
+            (Some(d), Some(name)) => d.join(name),
+            _ => p.canonicalize().unwrap_or_else(|_| p.to_path_buf()),
+        }
+    }
 }
 
 const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
@@ -107,9 +168,9 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     // checked once, under the first name it was found by. The real paths also tell an
     // output that would overwrite an input (an unlistable folder among them, which no
     // output can be).
-    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let mut is_input = BTreeSet::new();
-    found.retain(|(f, _)| is_input.insert(real(f.path())));
+    let mut real = RealPaths::default();
+    let mut is_input = Inputs::default();
+    found.retain(|(f, _)| is_input.insert(real.of(f.path())));
     // An unreadable folder counts as an entry: a folder holding nothing else is reported.
     if found.is_empty() {
         bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
