@@ -1,7 +1,9 @@
 //! The 核查结果 sheet: one row per finding, each with a link to its cell.
 
 use super::super::{FINDINGS_HEADERS, FindingRow};
-use super::xml::{DECL, MAIN_NS, REL_NS, esc, fit_cell, text_element};
+use std::fmt::Write;
+
+use super::xml::{DECL, MAIN_NS, REL_NS, fit_cell, push_esc, push_text_element};
 use crate::cell::{Pos, col_letters};
 
 /// Column widths, in characters, for the columns of [`FINDINGS_HEADERS`].
@@ -12,35 +14,51 @@ fn location(row: &FindingRow) -> String {
     format!("'{}'!{}", row.cell.sheet.replace('\'', "''"), row.cell.a1())
 }
 
-fn cell(pos: Pos, xf: Option<u32>, text: &str) -> String {
-    let style = xf.map(|s| format!(" s=\"{s}\"")).unwrap_or_default();
-    format!(
-        "<c r=\"{}\"{style} t=\"inlineStr\"><is>{}</is></c>",
-        pos.a1(),
-        text_element("t", fit_cell(text))
-    )
+fn push_cell(out: &mut String, pos: Pos, xf: Option<u32>, text: &str) {
+    // Writing into a String cannot fail.
+    let _ = write!(out, "<c r=\"{}\"", pos.a1());
+    if let Some(s) = xf {
+        let _ = write!(out, " s=\"{s}\"");
+    }
+    out.push_str(" t=\"inlineStr\"><is>");
+    push_text_element(out, "t", fit_cell(text));
+    out.push_str("</is></c>");
 }
 
 /// The whole worksheet part.
 pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> String {
     let last_col = col_letters(FINDINGS_HEADERS.len() as u32 - 1);
     let last_row = findings.len() + 1;
-    let cols: String = WIDTHS
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            format!(
-                "<col min=\"{n}\" max=\"{n}\" width=\"{w}\" customWidth=\"1\"/>",
-                n = i + 1
-            )
-        })
-        .collect();
-    let mut rows = String::from("<row r=\"1\">");
-    for (col, header) in FINDINGS_HEADERS.iter().enumerate() {
-        rows += &cell(Pos::new(0, col as u32), Some(header_xf), header);
+    let mut out = String::with_capacity(1024 + 400 * findings.len());
+    let _ = write!(
+        out,
+        concat!(
+            "{decl}<worksheet xmlns=\"{main}\" xmlns:r=\"{rel}\">",
+            "<dimension ref=\"A1:{last_col}{last_row}\"/>",
+            "<sheetViews><sheetView workbookViewId=\"0\">",
+            "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>",
+            "<selection pane=\"bottomLeft\" activeCell=\"A2\" sqref=\"A2\"/>",
+            "</sheetView></sheetViews>",
+            "<sheetFormatPr defaultRowHeight=\"15\"/><cols>",
+        ),
+        decl = DECL,
+        main = MAIN_NS,
+        rel = REL_NS,
+        last_col = last_col,
+        last_row = last_row,
+    );
+    for (i, w) in WIDTHS.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<col min=\"{n}\" max=\"{n}\" width=\"{w}\" customWidth=\"1\"/>",
+            n = i + 1
+        );
     }
-    rows += "</row>";
-    let mut links = String::new();
+    out.push_str("</cols><sheetData><row r=\"1\">");
+    for (col, header) in FINDINGS_HEADERS.iter().enumerate() {
+        push_cell(&mut out, Pos::new(0, col as u32), Some(header_xf), header);
+    }
+    out.push_str("</row>");
     for (i, f) in findings.iter().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let a1 = f.cell.a1();
@@ -53,43 +71,32 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
             (&f.expected, None),
             (&f.message, None),
         ];
-        rows += &format!("<row r=\"{}\">", u64::from(row) + 1);
+        let _ = write!(out, "<row r=\"{}\">", u64::from(row) + 1);
         for (col, (text, xf)) in values.iter().enumerate() {
-            rows += &cell(Pos::new(row, col as u32), *xf, text);
+            push_cell(&mut out, Pos::new(row, col as u32), *xf, text);
         }
-        rows += "</row>";
-        links += &format!(
-            "<hyperlink ref=\"{}\" location=\"{}\" display=\"{}\"/>",
-            Pos::new(row, 1).a1(),
-            esc(&location(f)),
-            esc(&a1)
-        );
+        out.push_str("</row>");
     }
-    let hyperlinks = if links.is_empty() {
-        String::new()
-    } else {
-        format!("<hyperlinks>{links}</hyperlinks>")
-    };
-    format!(
-        concat!(
-            "{decl}<worksheet xmlns=\"{main}\" xmlns:r=\"{rel}\">",
-            "<dimension ref=\"A1:{last_col}{last_row}\"/>",
-            "<sheetViews><sheetView workbookViewId=\"0\">",
-            "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>",
-            "<selection pane=\"bottomLeft\" activeCell=\"A2\" sqref=\"A2\"/>",
-            "</sheetView></sheetViews>",
-            "<sheetFormatPr defaultRowHeight=\"15\"/>",
-            "<cols>{cols}</cols><sheetData>{rows}</sheetData>{hyperlinks}",
-            "<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>",
-            "</worksheet>"
-        ),
-        decl = DECL,
-        main = MAIN_NS,
-        rel = REL_NS,
-        last_col = last_col,
-        last_row = last_row,
-        cols = cols,
-        rows = rows,
-        hyperlinks = hyperlinks,
-    )
+    out.push_str("</sheetData>");
+    if !findings.is_empty() {
+        out.push_str("<hyperlinks>");
+        for (i, f) in findings.iter().enumerate() {
+            let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let _ = write!(
+                out,
+                "<hyperlink ref=\"{}\" location=\"",
+                Pos::new(row, 1).a1()
+            );
+            push_esc(&mut out, &location(f));
+            out.push_str("\" display=\"");
+            push_esc(&mut out, &f.cell.a1());
+            out.push_str("\"/>");
+        }
+        out.push_str("</hyperlinks>");
+    }
+    out.push_str(concat!(
+        "<pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/>",
+        "</worksheet>"
+    ));
+    out
 }

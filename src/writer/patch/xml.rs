@@ -4,7 +4,6 @@
 //! they change, so anything they do not understand (extensions, other namespaces, comments)
 //! survives as it was.
 
-use std::borrow::Cow;
 
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer, XmlVersion};
@@ -248,29 +247,58 @@ pub fn retag(
     Ok(out)
 }
 
-/// Removes the characters XML 1.0 cannot carry (control characters other than tab, newline
-/// and carriage return, and the non-characters U+FFFE/U+FFFF).
-pub fn clean(s: &str) -> Cow<'_, str> {
-    let allowed = |c: char| {
-        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-    };
-    if s.chars().all(allowed) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().filter(|&c| allowed(c)).collect())
-    }
+/// Whether XML 1.0 can carry `c`: not a control character other than tab, newline and
+/// carriage return, nor one of the non-characters U+FFFE/U+FFFF.
+fn allowed(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
 /// Cleaned and escaped text for element content or a double-quoted attribute.
 pub fn esc(s: &str) -> String {
-    quick_xml::escape::escape(clean(s).as_ref()).into_owned()
+    let mut out = String::with_capacity(s.len());
+    push_esc(&mut out, s);
+    out
+}
+
+/// [`esc`], appended to `out`.
+pub fn push_esc(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !allowed(c)) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or('\0');
+        out.push_str(match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&apos;",
+            _ => "",
+        });
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
 }
 
 /// A text element whose content is kept verbatim, including edge whitespace and newlines.
 pub fn text_element(name: &str, text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2 * name.len() + 5);
+    push_text_element(&mut out, name, text);
+    out
+}
+
+/// [`text_element`], appended to `out`.
+pub fn push_text_element(out: &mut String, name: &str, text: &str) {
     let keep = text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace);
-    let space = if keep { " xml:space=\"preserve\"" } else { "" };
-    format!("<{name}{space}>{}</{name}>", esc(text))
+    out.push('<');
+    out.push_str(name);
+    if keep {
+        out.push_str(" xml:space=\"preserve\"");
+    }
+    out.push('>');
+    push_esc(out, text);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
 }
 
 /// The text an entity or character reference stands for.
@@ -298,6 +326,10 @@ pub fn push_text(buf: &mut String, t: &BytesText<'_>) {
 /// exceeds 32 767 UTF-16 units.
 pub fn fit_cell(s: &str) -> &str {
     const MAX_UNITS: usize = 32_767;
+    // No character takes more UTF-16 units than UTF-8 bytes.
+    if s.len() <= MAX_UNITS {
+        return s;
+    }
     let mut units = 0;
     for (i, c) in s.char_indices() {
         units += c.len_utf16();
