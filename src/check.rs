@@ -158,14 +158,14 @@ fn check_and_correct(
     if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes, format)) {
         return failed(e);
     }
-    let book = match crate::reader::read_admitted(bytes, format) {
-        Ok(b) => b,
+    let (book, inflated) = match crate::reader::read_package(bytes, format) {
+        Ok(read) => read,
         Err(e) => return failed(e),
     };
     let check = check_book(&book, rules);
     let (mut corrected, mut write_error) = (None, None);
     if write && !check.forms.is_empty() {
-        match crate::writer::write_corrected(bytes, &book, &corrections(&check)) {
+        match crate::writer::write_corrected(bytes, &book, &inflated, &corrections(&check)) {
             Ok(b) => corrected = Some(b),
             Err(e) => write_error = Some(e.to_string()),
         }

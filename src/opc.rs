@@ -1,6 +1,35 @@
 //! Part names of an Office Open XML package (OPC): where a relationship points, and the
 //! relationships part of a part. Shared by the reader and the writer, which must agree on
-//! which part a workbook's relationship names.
+//! which part a workbook's relationship names, and which hand each other the parts already
+//! inflated.
+
+use std::collections::HashMap;
+
+/// A part name as OPC compares it: ignoring ASCII case, `\` read as `/` (some exporters
+/// write either), no leading slash.
+pub fn part_key(name: &str) -> String {
+    name.trim_start_matches(['/', '\\'])
+        .replace('\\', "/")
+        .to_ascii_lowercase()
+}
+
+/// Parts of one package inflated whole by the reader, kept for the writer, so that a
+/// corrected copy inflates none of them again.
+#[derive(Debug, Default)]
+pub struct Inflated {
+    parts: HashMap<String, Vec<u8>>,
+}
+
+impl Inflated {
+    pub fn keep(&mut self, name: &str, bytes: Vec<u8>) {
+        self.parts.insert(part_key(name), bytes);
+    }
+
+    /// The bytes of the part stored under `name`, when the reader kept them.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.parts.get(&part_key(name)).map(Vec::as_slice)
+    }
+}
 
 /// `xl/_rels/workbook.xml.rels` for `xl/workbook.xml`; `_rels/.rels` for the package.
 pub fn rels_part_for(source: &str) -> String {

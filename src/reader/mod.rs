@@ -347,7 +347,17 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
 
 /// Opens a workbook that intake has admitted as `format`.
 pub fn read_admitted(bytes: &[u8], format: BookFormat) -> Result<RawBook, ReadError> {
+    read_package(bytes, format).map(|(book, _)| book)
+}
+
+/// [`read_admitted`], with the package parts the reading inflated whole, which the writer
+/// takes instead of inflating them again (none for `.xls` and `.ods`).
+pub fn read_package(
+    bytes: &[u8],
+    format: BookFormat,
+) -> Result<(RawBook, crate::opc::Inflated), ReadError> {
     let cursor = Cursor::new(bytes);
+    let legacy = |book| (book, crate::opc::Inflated::default());
     match format {
         BookFormat::Xlsx => xlsx::read(bytes, &LIMITS),
         BookFormat::Xls => {
@@ -361,6 +371,7 @@ pub fn read_admitted(bytes: &[u8], format: BookFormat) -> Result<RawBook, ReadEr
                     .map_err(|e| e.to_string())?;
                 Ok(merges)
             })
+            .map(legacy)
         }
         BookFormat::Ods => {
             let mut wb = Ods::new(cursor).map_err(|e| match e {
@@ -369,7 +380,7 @@ pub fn read_admitted(bytes: &[u8], format: BookFormat) -> Result<RawBook, ReadEr
             })?;
             // calamine does not report merged ranges for ODS; the model tolerates
             // level-1/level-2 labels written once with blanks below.
-            read_sheets(&mut wb, format, |_, _| Ok(Vec::new()))
+            read_sheets(&mut wb, format, |_, _| Ok(Vec::new())).map(legacy)
         }
     }
 }

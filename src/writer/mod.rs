@@ -6,7 +6,7 @@
 mod patch;
 mod rebuild;
 
-pub use patch::patch_xlsx;
+pub use patch::{patch_inflated, patch_xlsx};
 pub use rebuild::rebuild_xlsx;
 
 use rust_decimal::Decimal;
@@ -140,14 +140,15 @@ pub enum WriteError {
 }
 
 /// The corrected workbook's bytes: the input package patched when it is `.xlsx`/`.xlsm`,
-/// a rebuilt `.xlsx` otherwise.
+/// a rebuilt `.xlsx` otherwise. `inflated` holds the package parts the reader inflated.
 pub fn write_corrected(
     input: &[u8],
     book: &crate::reader::RawBook,
+    inflated: &crate::opc::Inflated,
     corrections: &Corrections,
 ) -> Result<Vec<u8>, WriteError> {
     match book.format {
-        crate::reader::BookFormat::Xlsx => patch_xlsx(input, corrections),
+        crate::reader::BookFormat::Xlsx => patch_inflated(input, inflated, corrections),
         crate::reader::BookFormat::Xls | crate::reader::BookFormat::Ods => {
             rebuild_xlsx(book, corrections)
         }

@@ -14,15 +14,21 @@ use std::io::Cursor;
 use super::format::NumberShape;
 use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
 use crate::intake::limits::MAX_HELD_PART_BYTES;
+use crate::opc::{Inflated, part_key};
 use crate::scan::{self, ScanError, attr_text, next_tag};
 
 type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
 
-/// Reads every worksheet of an admitted `.xlsx` package.
-pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> {
+/// Sheet bytes a workbook's reading keeps for the writer, in all: a form's sheet is tens of
+/// KB, and a sheet past what is left is streamed as before.
+const KEEP_SHEET_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads every worksheet of an admitted `.xlsx` package, and returns with it the parts it
+/// inflated whole that a corrected copy rewrites.
+pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<(RawBook, Inflated), ReadError> {
     let mut package = Package::open(bytes)?;
     let book = package
-        .parse(WORKBOOK, workbook)?
+        .parse(WORKBOOK, Keep::Yes, workbook)?
         .ok_or(ReadError::NoWorkbookPart)?;
     if book.sheets.len() > limits.sheets {
         return Err(ReadError::TooManySheets {
@@ -31,7 +37,11 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
         });
     }
     let rels = package
-        .parse(&crate::opc::rels_part_for(WORKBOOK), relationships)?
+        .parse(
+            &crate::opc::rels_part_for(WORKBOOK),
+            Keep::Yes,
+            relationships,
+        )?
         .unwrap_or_default();
     // The first relationship of a kind, in document order.
     let target = |kind: &str| {
@@ -41,11 +51,11 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
     };
     let strings_part = target("sharedStrings").unwrap_or_else(|| "xl/sharedStrings.xml".into());
     let strings = package
-        .parse(&strings_part, shared_strings)?
+        .parse(&strings_part, Keep::No, shared_strings)?
         .unwrap_or_default();
     let styles_part = target("styles").unwrap_or_else(|| "xl/styles.xml".into());
     let shapes = package
-        .parse(&styles_part, number_shapes)?
+        .parse(&styles_part, Keep::Yes, number_shapes)?
         .unwrap_or_default();
     let shared = sheet::Shared {
         strings: &strings,
@@ -53,6 +63,7 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
         date1904: book.date1904,
     };
     let mut budget = sheet::Budget::of(limits);
+    let mut keep_left = KEEP_SHEET_BYTES;
     let mut read_parts = HashSet::new();
     let mut sheets = Vec::with_capacity(book.sheets.len());
     for entry in &book.sheets {
@@ -74,18 +85,30 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<RawBook, ReadError> 
         if !read_parts.insert(part_key(&rel.path)) {
             continue;
         }
-        let part = package
-            .stream(&rel.path)?
-            .ok_or_else(|| sheet_err(format!("缺少部件 {} (part missing)", rel.path)))?;
-        let declared = part.size();
-        let cells = sheet::read(part, declared, &shared, limits, &mut budget)
-            .map_err(|e| sheet_err(e.to_string()))?;
+        let cells = match package.whole(&rel.path, keep_left) {
+            Some(bytes) => {
+                let cells =
+                    sheet::read(&bytes[..], bytes.len() as u64, &shared, limits, &mut budget);
+                keep_left -= bytes.len() as u64;
+                package.kept.keep(&rel.path, bytes);
+                cells
+            }
+            None => {
+                let part = package
+                    .stream(&rel.path)?
+                    .ok_or_else(|| sheet_err(format!("缺少部件 {} (part missing)", rel.path)))?;
+                let declared = part.size();
+                sheet::read(part, declared, &shared, limits, &mut budget)
+            }
+        }
+        .map_err(|e| sheet_err(e.to_string()))?;
         sheets.push(build(&entry.name, entry.hidden, cells));
     }
-    Ok(RawBook {
+    let book = RawBook {
         format: BookFormat::Xlsx,
         sheets,
-    })
+    };
+    Ok((book, package.kept))
 }
 
 const WORKBOOK: &str = "xl/workbook.xml";
@@ -123,6 +146,15 @@ fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
 struct Package<'b> {
     zip: Zip<'b>,
     names: HashMap<String, usize>,
+    /// The parts read whole that the writer rewrites.
+    kept: Inflated,
+}
+
+/// Whether a part read whole is kept for the writer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Yes,
+    No,
 }
 
 impl<'b> Package<'b> {
@@ -142,7 +174,11 @@ impl<'b> Package<'b> {
                 )));
             }
         }
-        Ok(Self { zip, names })
+        Ok(Self {
+            zip,
+            names,
+            kept: Inflated::default(),
+        })
     }
 
     /// Part `name` as a stream; `None` when the package has no such part.
@@ -165,29 +201,40 @@ impl<'b> Package<'b> {
     fn parse<T>(
         &mut self,
         name: &str,
+        keep: Keep,
         parse: impl FnOnce(&[u8]) -> Result<T, ScanError>,
     ) -> Result<Option<T>, ReadError> {
         let Some(file) = self.stream(name)? else {
             return Ok(None);
         };
         let declared = file.size();
-        match crate::opc::read_whole(file, declared, MAX_HELD_PART_BYTES) {
-            Err(e) => Err(ReadError::Damaged(format!("{name}: {e}"))),
-            Ok(None) => Err(ReadError::Oversized {
-                part: name.to_string(),
-            }),
-            Ok(Some(bytes)) => parse(&bytes)
-                .map(Some)
-                .map_err(|e| ReadError::Damaged(format!("{name}: {e}"))),
+        let bytes = match crate::opc::read_whole(file, declared, MAX_HELD_PART_BYTES) {
+            Err(e) => return Err(ReadError::Damaged(format!("{name}: {e}"))),
+            Ok(None) => {
+                return Err(ReadError::Oversized {
+                    part: name.to_string(),
+                });
+            }
+            Ok(Some(bytes)) => bytes,
+        };
+        let parsed = parse(&bytes).map_err(|e| ReadError::Damaged(format!("{name}: {e}")))?;
+        if keep == Keep::Yes {
+            self.kept.keep(name, bytes);
         }
+        Ok(Some(parsed))
     }
-}
 
-fn part_key(name: &str) -> String {
-    // OPC compares part names ignoring ASCII case, as the writer does.
-    name.trim_start_matches(['/', '\\'])
-        .replace('\\', "/")
-        .to_ascii_lowercase()
+    /// Part `name` inflated whole when it declares and holds at most `cap` bytes. `None`
+    /// otherwise, and when it cannot be inflated: streamed instead, it then fails or is read
+    /// as far as it goes exactly as before.
+    fn whole(&mut self, name: &str, cap: u64) -> Option<Vec<u8>> {
+        let file = self.stream(name).ok()??;
+        let declared = file.size();
+        if declared > cap {
+            return None;
+        }
+        crate::opc::read_whole(file, declared, cap).ok()?
+    }
 }
 
 struct SheetEntry {

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use super::{CellEdit, Corrections, FINDINGS_SHEET, Mark, NewValue, WriteError};
 use crate::cell::Pos;
-use crate::opc::resolve_target;
+use crate::opc::{Inflated, resolve_target};
 use package::{Package, Rel};
 use sheet::CellPatch;
 use styles::Styles;
@@ -38,7 +38,16 @@ const STYLES_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreads
 /// with its fill and note, the sheet 核查结果 listing the findings, and the workbook set to
 /// recalculate when opened.
 pub fn patch_xlsx(input: &[u8], corrections: &Corrections) -> Result<Vec<u8>, WriteError> {
-    let mut pkg = Package::open(input)?;
+    patch_inflated(input, &Inflated::default(), corrections)
+}
+
+/// [`patch_xlsx`], taking the parts in `inflated` instead of inflating them again.
+pub fn patch_inflated(
+    input: &[u8],
+    inflated: &Inflated,
+    corrections: &Corrections,
+) -> Result<Vec<u8>, WriteError> {
+    let mut pkg = Package::open(input, inflated)?;
     let wb_part = pkg.workbook_part()?;
     let wb_xml = pkg.read(&wb_part)?;
     let book = workbook::parse(&wb_xml, &wb_part)?;

@@ -10,7 +10,7 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::super::WriteError;
 use super::xml::{DECL, XmlIn, XmlOut, attr, esc, name_of, xml_error};
-use crate::opc::{relative_target, rels_part_for, resolve_target};
+use crate::opc::{Inflated, relative_target, rels_part_for, resolve_target};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -47,6 +47,8 @@ struct TypesEdit {
 
 pub struct Package<'a> {
     archive: ZipArchive<Cursor<&'a [u8]>>,
+    /// Parts the reader inflated, taken instead of the archive's.
+    inflated: &'a Inflated,
     /// Entry names of the input, in their original order.
     names: Vec<String>,
     /// New contents, for original entries and added ones alike.
@@ -62,7 +64,7 @@ pub struct Package<'a> {
 }
 
 impl<'a> Package<'a> {
-    pub fn open(input: &'a [u8]) -> Result<Self, WriteError> {
+    pub fn open(input: &'a [u8], inflated: &'a Inflated) -> Result<Self, WriteError> {
         let archive = ZipArchive::new(Cursor::new(input))?;
         let mut names = Vec::with_capacity(archive.len());
         for i in 0..archive.len() {
@@ -72,6 +74,7 @@ impl<'a> Package<'a> {
         }
         Ok(Self {
             archive,
+            inflated,
             names,
             data: BTreeMap::new(),
             parsed_rels: BTreeMap::new(),
@@ -106,6 +109,9 @@ impl<'a> Package<'a> {
         };
         if let Some(bytes) = self.data.get(&name) {
             return Ok(Some(bytes.clone()));
+        }
+        if let Some(bytes) = self.inflated.get(&name) {
+            return Ok(Some(bytes.to_vec()));
         }
         let file = self.archive.by_name(&name)?;
         let declared = file.size();

@@ -650,6 +650,38 @@ fn corrects_the_sample() {
 }
 
 #[test]
+fn the_parts_the_reader_inflated_are_taken_as_they_were() {
+    let format = crate::reader::BookFormat::Xlsx;
+    let (_, inflated) = crate::reader::read_package(SAMPLE, format).unwrap();
+    // The reader keeps the parts a copy rewrites, exactly as the package holds them, and
+    // not the shared strings, which no copy rewrites.
+    for name in [
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "xl/worksheets/sheet1.xml",
+    ] {
+        assert_eq!(
+            inflated.get(name),
+            Some(part(SAMPLE, name).as_bytes()),
+            "{name}"
+        );
+    }
+    assert_eq!(inflated.get("xl/sharedStrings.xml"), None);
+    let copy = super::patch_inflated(SAMPLE, &inflated, &sample_corrections()).unwrap();
+    assert_eq!(copy, patch_xlsx(SAMPLE, &sample_corrections()).unwrap());
+
+    // The writer takes a kept part instead of the package's.
+    let mut doctored = crate::opc::Inflated::default();
+    let sheet = part(SAMPLE, "xl/worksheets/sheet1.xml");
+    let marked = sheet.replace("defaultRowHeight=\"15\"", "defaultRowHeight=\"16\"");
+    assert_ne!(marked, sheet);
+    doctored.keep("xl/worksheets/sheet1.xml", marked.into_bytes());
+    let copy = super::patch_inflated(SAMPLE, &doctored, &sample_corrections()).unwrap();
+    assert!(part(&copy, "xl/worksheets/sheet1.xml").contains("defaultRowHeight=\"16\""));
+}
+
+#[test]
 fn declares_the_relationship_prefix_and_fills_empty_sheet_data() {
     let sheet = format!(
         "<worksheet xmlns=\"{MAIN}\"><sheetData/><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" footer=\"0.3\"/></worksheet>"

@@ -4,7 +4,6 @@
 //! they change, so anything they do not understand (extensions, other namespaces, comments)
 //! survives as it was.
 
-
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer, XmlVersion};
 
@@ -263,7 +262,9 @@ pub fn esc(s: &str) -> String {
 /// [`esc`], appended to `out`.
 pub fn push_esc(out: &mut String, s: &str) {
     let mut rest = s;
-    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !allowed(c)) {
+    while let Some(i) =
+        rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !allowed(c))
+    {
         out.push_str(&rest[..i]);
         let c = rest[i..].chars().next().unwrap_or('\0');
         out.push_str(match c {
