@@ -179,7 +179,14 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         .build()
         .context("线程池 (thread pool)")?;
     let progress = progress_bar(args, inputs.len());
-    let mut stdout = std::io::stdout().lock();
+    // A terminal sees each file's report as it comes; a pipe or a file gets them in blocks,
+    // not one write per file.
+    let stdout = std::io::stdout().lock();
+    let mut stdout: Box<dyn Write> = if stdout.is_terminal() {
+        Box::new(stdout)
+    } else {
+        Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout))
+    };
     let mut summary = match args.summary {
         Some(_) => Some(
             Summary::new(rules, RowStorage::TempFile).context("汇总工作簿 (summary workbook)")?,

@@ -77,8 +77,10 @@ struct RealPaths {
 }
 
 impl RealPaths {
-    fn of(&mut self, p: &Path) -> PathBuf {
-        let plain = std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
+    /// `plain` when `p` is known to be no link; otherwise it is asked.
+    fn of(&mut self, p: &Path, plain: bool) -> PathBuf {
+        let plain =
+            plain || std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
         let dir = parent_dir(p);
         let real_dir = match (plain, p.file_name()) {
             (true, Some(_)) => self
@@ -99,18 +101,16 @@ const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
 /// What a folder walk found.
 enum Found {
-    Workbook(PathBuf),
+    /// `plain` when the listing said it is no link, so that its real path is its folder's.
+    Workbook { path: PathBuf, plain: bool },
     /// A folder that could not be listed, and why.
-    Unlistable {
-        path: PathBuf,
-        reason: String,
-    },
+    Unlistable { path: PathBuf, reason: String },
 }
 
 impl Found {
     fn path(&self) -> &Path {
         match self {
-            Found::Workbook(p) | Found::Unlistable { path: p, .. } => p,
+            Found::Workbook { path: p, .. } | Found::Unlistable { path: p, .. } => p,
         }
     }
 }
@@ -161,7 +161,11 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
                     .map(|f| (f, Some(p.as_path()))),
             );
         } else {
-            found.push((Found::Workbook(p.clone()), None));
+            let named = Found::Workbook {
+                path: p.clone(),
+                plain: false,
+            };
+            found.push((named, None));
         }
     }
     // A workbook reached twice (a link to a file beside it, a folder given twice) is
@@ -170,7 +174,10 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     // output can be).
     let mut real = RealPaths::default();
     let mut is_input = Inputs::default();
-    found.retain(|(f, _)| is_input.insert(real.of(f.path())));
+    found.retain(|(f, _)| {
+        let plain = matches!(f, Found::Workbook { plain: true, .. });
+        is_input.insert(real.of(f.path(), plain))
+    });
     // An unreadable folder counts as an entry: a folder holding nothing else is reported.
     if found.is_empty() {
         bail!("没有找到 .xlsx/.xlsm/.xls/.ods 工作簿 (no workbooks found)");
@@ -190,7 +197,7 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     let mut own: Vec<Option<PathBuf>> = found
         .iter()
         .map(|(f, root)| match f {
-            Found::Workbook(path) if keeps_extension(path) => {
+            Found::Workbook { path, .. } if keeps_extension(path) => {
                 Some(output_path(path, *root, out_dir, false, &mut taken))
             }
             _ => None,
@@ -201,7 +208,7 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
         .zip(own.iter_mut())
         .map(|((f, root), own)| match f {
             Found::Unlistable { path, reason } => Input::Unreadable { path, reason },
-            Found::Workbook(path) => {
+            Found::Workbook { path, .. } => {
                 let output = own
                     .take()
                     .unwrap_or_else(|| output_path(&path, root, out_dir, true, &mut taken));
@@ -255,18 +262,43 @@ fn walk(root: &Path, outputs: &Outputs) -> Result<Vec<Found>> {
     Ok(found)
 }
 
+/// A folder's entry and what the listing says it is (no further call for a plain file or
+/// folder; a link is followed).
+struct Entry {
+    path: PathBuf,
+    kind: Option<std::fs::FileType>,
+}
+
+impl Entry {
+    fn is_dir(&self) -> bool {
+        match self.kind {
+            Some(kind) if !kind.is_symlink() => kind.is_dir(),
+            _ => self.path.is_dir(),
+        }
+    }
+
+    fn is_plain_file(&self) -> bool {
+        self.kind.is_some_and(|k| k.is_file())
+    }
+}
+
 /// A folder's entries, sorted, so that which of two paths to one folder is followed never
 /// depends on the order the file system lists them in.
-fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+fn list(dir: &Path) -> std::io::Result<Vec<Entry>> {
     let mut entries = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
+        .map(|e| {
+            e.map(|e| Entry {
+                path: e.path(),
+                kind: e.file_type().ok(),
+            })
+        })
         .collect::<std::io::Result<Vec<_>>>()?;
-    entries.sort();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
 }
 
 fn visit(
-    entries: Vec<PathBuf>,
+    entries: Vec<Entry>,
     found: &mut Vec<Found>,
     seen: &mut BTreeSet<PathBuf>,
     outputs: &Outputs,
@@ -275,8 +307,11 @@ fn visit(
         path,
         reason: format!("无法读取文件夹 (cannot read folder): {e}"),
     };
-    for path in entries {
-        if path.is_dir() {
+    for entry in entries {
+        let is_dir = entry.is_dir();
+        let plain = entry.is_plain_file();
+        let path = entry.path;
+        if is_dir {
             let real = match path.canonicalize() {
                 Ok(r) => r,
                 Err(e) => {
@@ -294,7 +329,7 @@ fn visit(
                 Err(e) => found.push(unreadable(path, e)),
             }
         } else if is_workbook_name(&path) && !outputs.is_summary(&path) {
-            found.push(Found::Workbook(path));
+            found.push(Found::Workbook { path, plain });
         }
     }
 }
