@@ -4,8 +4,8 @@
 //!       rust_xlsxwriter writing each back;
 //!   (b) `selfeval check DIR --no-write`;
 //!   (c) `selfeval check DIR --out-dir … --summary …`;
-//!   (d) peak memory of (b) and (c), at half the corpus and at the whole, to show it does
-//!       not grow with the number of files;
+//!   (d) peak memory of (b) and (c), at half the corpus, the whole and twice the whole, to
+//!       show it does not grow with the number of files;
 //! and, when Python's openpyxl is installed, the throughput of an openpyxl script that only
 //! loads, reads every cell and saves, on a subset, each run paired with a run of (c).
 //!
@@ -97,6 +97,9 @@ fn main() {
     );
     let b_half = run(bin, &check_dir(&half));
     let c_half = run(bin, &write_dir(&half));
+    let double = doubled(&corpus, &root.join("double"));
+    let b_double = run(bin, &check_dir(&double));
+    let c_double = run(bin, &write_dir(&double));
 
     let per_s = |d: Duration| files.len() as f64 / d.as_secs_f64();
     println!();
@@ -126,15 +129,19 @@ fn main() {
     );
     println!();
     println!(
-        "| (d) peak memory | {} workbooks | {} workbooks |",
+        "| (d) peak memory | {} workbooks | {} workbooks | {} workbooks |",
         list(&half).len(),
-        files.len()
+        files.len(),
+        list(&double).len()
     );
-    println!("|---|---|---|");
-    println!("| (b) --no-write | {:.1} MB | {:.1} MB |", b_half.1, b.1);
+    println!("|---|---|---|---|");
     println!(
-        "| (c) --out-dir --summary | {:.1} MB | {:.1} MB |",
-        c_half.1, c.1
+        "| (b) --no-write | {:.1} MB | {:.1} MB | {:.1} MB |",
+        b_half.1, b.1, b_double.1
+    );
+    println!(
+        "| (c) --out-dir --summary | {:.1} MB | {:.1} MB | {:.1} MB |",
+        c_half.1, c.1, c_double.1
     );
 
     let write_corpus = || run(bin, &write_dir(&corpus)).0;
@@ -234,6 +241,22 @@ fn generate(dir: &Path, half: &Path, n: usize) {
             std::fs::copy(&path, copy).expect("copy");
         }
     });
+}
+
+/// The corpus twice over, as two folders of hard links to its files: a run over it checks
+/// every workbook twice, under other names, and shows whether memory grows.
+fn doubled(corpus: &Path, dir: &Path) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    for copy in ["a", "b"] {
+        for f in list(corpus) {
+            let to = dir.join(copy).join(f.strip_prefix(corpus).expect("in the corpus"));
+            std::fs::create_dir_all(to.parent().expect("parent")).expect("folder");
+            std::fs::hard_link(&f, &to)
+                .or_else(|_| std::fs::copy(&f, &to).map(|_| ()))
+                .expect("link");
+        }
+    }
+    dir.to_path_buf()
 }
 
 fn list(dir: &Path) -> Vec<PathBuf> {
