@@ -145,7 +145,7 @@ fn main() {
     );
 
     let write_corpus = || run(bin, &write_dir(&corpus)).0;
-    match openpyxl_paired(&corpus, &outs.fresh(), write_corpus) {
+    match openpyxl_paired(&corpus, || outs.fresh(), write_corpus) {
         Some(p) => {
             println!();
             println!(
@@ -168,7 +168,7 @@ fn main() {
             "\nopenpyxl: SKIPPED (python3 -c 'import openpyxl' failed; pip install openpyxl)"
         ),
     }
-    outs.remove();
+    let _ = std::fs::remove_dir_all(&double);
 }
 
 /// Where every run writes: a folder of its own per run, all removed at the end.
@@ -205,8 +205,11 @@ impl Outputs {
         std::fs::create_dir_all(&dir).expect("output folder");
         dir
     }
+}
 
-    fn remove(&self) {
+/// Removed however the bench ends: on a memory file system they hold memory.
+impl Drop for Outputs {
+    fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
 }
@@ -249,7 +252,9 @@ fn doubled(corpus: &Path, dir: &Path) -> PathBuf {
     let _ = std::fs::remove_dir_all(dir);
     for copy in ["a", "b"] {
         for f in list(corpus) {
-            let to = dir.join(copy).join(f.strip_prefix(corpus).expect("in the corpus"));
+            let to = dir
+                .join(copy)
+                .join(f.strip_prefix(corpus).expect("in the corpus"));
             std::fs::create_dir_all(to.parent().expect("parent")).expect("folder");
             std::fs::hard_link(&f, &to)
                 .or_else(|_| std::fs::copy(&f, &to).map(|_| ()))
@@ -368,14 +373,14 @@ struct Paired {
 /// is paired with a run of (c) just after it, as each floor run is with its selfeval run.
 fn openpyxl_paired(
     corpus: &Path,
-    out: &Path,
+    mut out: impl FnMut() -> PathBuf,
     mut ours: impl FnMut() -> Duration,
 ) -> Option<Paired> {
     let files = list(corpus).len() as f64;
     let mut count = 0;
     let (mut theirs, mut ratios) = (Vec::new(), Vec::new());
     for _ in 0..RUNS_OPENPYXL {
-        let (n, secs) = openpyxl_once(corpus, out)?;
+        let (n, secs) = openpyxl_once(corpus, &out())?;
         let c = ours();
         count = n;
         theirs.push(secs);

@@ -2,8 +2,8 @@
 //! row per finding) and 统计 (counts by code and by department, with a chart).
 //!
 //! Each file's rows go into the workbook (streamed to a temporary file for a folder) as the
-//! file is reported; only the counts for 统计 are kept, never the workbooks or the rows, so
-//! a run's memory grows with neither the size of the forms nor their number.
+//! file is reported; only the counts for 统计 and each copy's link are kept, never the
+//! workbooks or the rows.
 
 use std::collections::BTreeMap;
 
@@ -37,7 +37,6 @@ impl Status {
 }
 
 /// One row of 汇总.
-#[derive(Debug, Clone, PartialEq)]
 struct FormRow {
     file: String,
     sheet: String,
@@ -59,7 +58,6 @@ struct FormRow {
 }
 
 /// One row of 问题清单.
-#[derive(Debug, Clone, PartialEq)]
 struct IssueRow {
     file: String,
     sheet: String,
@@ -253,8 +251,7 @@ impl Summary {
     }
 
     fn form_row(&mut self, r: &FormRow) -> Result<(), XlsxError> {
-        // An unreadable file counts under （未填）: the bureau sees files no one can be
-        // asked about yet.
+        // A form without a department, and an unreadable file, count under （未填）.
         let dept = if r.department.is_empty() {
             "（未填）"
         } else {

@@ -814,9 +814,21 @@ fn a_pipe_or_a_device_named_like_a_workbook_is_not_read() {
 fn a_copy_that_would_replace_an_input_is_refused() {
     use std::os::unix::fs::symlink;
     let dir = scratch("folder-copy-over-input");
-    // `a.checked.xlsx` named as an input is where a.xlsx's copy would go; `link.xlsx`
-    // found in the folder is a link to `link.checked.xlsx`, where its own copy would go.
-    let books = lay_out(&dir, &["a.xlsx", "a.checked.xlsx", "in/link.checked.xlsx"]);
+    // `a.checked.xlsx` named as an input is where a.xlsx's copy would go; `b.checked.xlsx`,
+    // also named, is a link to a workbook elsewhere, where b.xlsx's copy would go; and
+    // `link.xlsx` found in the folder is a link to `link.checked.xlsx`, where its own copy
+    // would go.
+    let books = lay_out(
+        &dir,
+        &[
+            "a.xlsx",
+            "a.checked.xlsx",
+            "b.xlsx",
+            "elsewhere/x.xlsx",
+            "in/link.checked.xlsx",
+        ],
+    );
+    symlink("elsewhere/x.xlsx", dir.join("b.checked.xlsx")).expect("link");
     symlink("link.checked.xlsx", dir.join("in/link.xlsx")).expect("link");
     let before = contents(&books);
     let input = dir.join("in");
@@ -824,13 +836,15 @@ fn a_copy_that_would_replace_an_input_is_refused() {
         "check",
         s(&books[0]),
         s(&books[1]),
+        s(&books[2]),
+        s(&dir.join("b.checked.xlsx")),
         s(&input),
         "--format",
         "json",
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let doc = run.json();
-    for name in ["/a.xlsx", "/link.xlsx"] {
+    for name in ["/a.xlsx", "/b.xlsx", "/link.xlsx"] {
         let entry = file_entry(&doc, name);
         assert!(
             entry["write_error"]
@@ -839,7 +853,9 @@ fn a_copy_that_would_replace_an_input_is_refused() {
             "{entry}"
         );
     }
-    // The input named a.checked.xlsx gets a copy of its own.
+    // The inputs named like copies get copies of their own.
     assert!(dir.join("a.checked.checked.xlsx").is_file());
+    assert!(dir.join("b.checked.checked.xlsx").is_file());
+    assert!(dir.join("b.checked.xlsx").is_symlink(), "the link is left");
     assert_eq!(contents(&books), before, "inputs are never written");
 }

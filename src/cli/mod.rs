@@ -194,6 +194,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         None => None,
     };
     let summary_dir = args.summary.as_deref().map(parent_dir);
+    let mut summary_error = None;
     let (mut unreadable, mut errors, mut first) = (false, false, true);
     // Files with errors or unreadable so far, for the progress bar.
     let mut flagged = 0usize;
@@ -219,7 +220,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                 }
             }
         });
-        // `checked` is dropped on an early return, which stops the checking above.
+        // `checked` is dropped on an early return, which stops the checking above (the
+        // chunk being checked and the one waiting are written but not reported).
         for outcomes in checked {
             for o in &outcomes {
                 // A workbook without a form is as unchecked as one that cannot be opened.
@@ -231,19 +233,22 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                     .is_ok_and(|c| c.count(Severity::Error) > 0);
                 errors |= has_errors;
                 emit(&mut stdout, o, args, rules, &mut first)?;
-                if let Some(s) = summary.as_mut() {
+                if let Some(s) = summary.as_mut().filter(|_| summary_error.is_none()) {
                     let link = o
                         .written
                         .as_deref()
                         .zip(summary_dir.as_deref())
                         .map(|(w, d)| relative(d, Path::new(w)));
-                    s.add(
-                        &o.path,
-                        &o.result,
-                        link.as_deref(),
-                        o.write_error.as_deref(),
-                    )
-                    .context("汇总工作簿 (summary workbook)")?;
+                    // A summary that cannot be written stops being added to; every file is
+                    // still checked and reported, and the run fails at its end.
+                    summary_error = s
+                        .add(
+                            &o.path,
+                            &o.result,
+                            link.as_deref(),
+                            o.write_error.as_deref(),
+                        )
+                        .err();
                 }
                 if let Some(p) = &progress {
                     if has_errors || unchecked {
@@ -262,6 +267,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     stdout.flush()?;
     if let Some(p) = progress {
         p.finish_and_clear();
+    }
+    if let Some(e) = summary_error {
+        return Err(e).context("汇总工作簿 (summary workbook)");
     }
     if let (Some(s), Some(path)) = (summary, &args.summary) {
         let bytes = s.finish().context("汇总工作簿 (summary workbook)")?;

@@ -38,17 +38,11 @@ pub(super) struct Plan {
 #[derive(Default)]
 pub(super) struct Inputs {
     paths: BTreeSet<PathBuf>,
-    /// Their file names: a copy's name (`a.checked.xlsx`) is almost never one, so most
-    /// copies are cleared without resolving their path.
-    names: BTreeSet<std::ffi::OsString>,
 }
 
 impl Inputs {
     /// Adds a real path; false when it was there already.
     fn insert(&mut self, real: PathBuf) -> bool {
-        if let Some(name) = real.file_name() {
-            self.names.insert(name.to_os_string());
-        }
         self.paths.insert(real)
     }
 
@@ -56,16 +50,13 @@ impl Inputs {
         self.paths.contains(real)
     }
 
-    /// Whether writing `target` would replace an input. A copy is renamed into place, which
-    /// replaces a link rather than what it points to, so only the folder is resolved.
+    /// Whether writing `target` would replace an input. A copy that does not exist yet
+    /// replaces nothing, so a first run resolves no copy's path.
     pub(super) fn holds(&self, target: &Path) -> bool {
-        let Some(name) = target.file_name() else {
-            return false;
-        };
-        self.names.contains(name)
-            && parent_dir(target)
+        std::fs::symlink_metadata(target).is_ok()
+            && target
                 .canonicalize()
-                .is_ok_and(|dir| self.paths.contains(&dir.join(name)))
+                .is_ok_and(|real| self.paths.contains(&real))
     }
 }
 
@@ -77,10 +68,9 @@ struct RealPaths {
 }
 
 impl RealPaths {
-    /// `plain` when `p` is known to be no link; otherwise it is asked.
+    /// `plain` when a folder listing said `p` is no link, and gave its name as stored;
+    /// any other path (a link, a name typed on the command line) is resolved whole.
     fn of(&mut self, p: &Path, plain: bool) -> PathBuf {
-        let plain =
-            plain || std::fs::symlink_metadata(p).is_ok_and(|m| !m.file_type().is_symlink());
         let dir = parent_dir(p);
         let real_dir = match (plain, p.file_name()) {
             (true, Some(_)) => self
