@@ -4,6 +4,8 @@
 //! they change, so anything they do not understand (extensions, other namespaces, comments)
 //! survives as it was.
 
+use std::borrow::Cow;
+
 use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer, XmlVersion};
 
@@ -246,10 +248,17 @@ pub fn retag(
     Ok(out)
 }
 
-/// Whether XML 1.0 can carry `c`: not a control character other than tab, newline and
-/// carriage return, nor one of the non-characters U+FFFE/U+FFFF.
-fn allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+/// Removes the characters XML 1.0 cannot carry (control characters other than tab, newline
+/// and carriage return, and the non-characters U+FFFE/U+FFFF).
+pub fn clean(s: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    };
+    if s.chars().all(allowed) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|&c| allowed(c)).collect())
+    }
 }
 
 /// Cleaned and escaped text for element content or a double-quoted attribute.
@@ -259,25 +268,10 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-/// [`esc`], appended to `out`.
+/// [`esc`], appended to `out`. Both steps borrow when they change nothing, so the common
+/// text costs no allocation.
 pub fn push_esc(out: &mut String, s: &str) {
-    let mut rest = s;
-    while let Some(i) =
-        rest.find(|c: char| matches!(c, '&' | '<' | '>' | '"' | '\'') || !allowed(c))
-    {
-        out.push_str(&rest[..i]);
-        let c = rest[i..].chars().next().unwrap_or('\0');
-        out.push_str(match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&apos;",
-            _ => "",
-        });
-        rest = &rest[i + c.len_utf8()..];
-    }
-    out.push_str(rest);
+    out.push_str(&quick_xml::escape::escape(clean(s).as_ref()));
 }
 
 /// A text element whose content is kept verbatim, including edge whitespace and newlines.
