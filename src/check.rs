@@ -158,7 +158,11 @@ fn check_and_correct(
     if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes, format)) {
         return failed(e);
     }
-    let (book, inflated) = match crate::reader::read_package(bytes, format) {
+    let read = match write {
+        true => crate::reader::read_package(bytes, format),
+        false => crate::reader::read_admitted(bytes, format).map(|b| (b, Default::default())),
+    };
+    let (book, inflated) = match read {
         Ok(read) => read,
         Err(e) => return failed(e),
     };

@@ -347,19 +347,28 @@ pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
 
 /// Opens a workbook that intake has admitted as `format`.
 pub fn read_admitted(bytes: &[u8], format: BookFormat) -> Result<RawBook, ReadError> {
-    read_package(bytes, format).map(|(book, _)| book)
+    read_with(bytes, format, false).map(|(book, _)| book)
 }
 
-/// [`read_admitted`], with the package parts the reading inflated whole, which the writer
-/// takes instead of inflating them again (none for `.xls` and `.ods`).
+/// [`read_admitted`] for a workbook whose corrected copy will be written: with the package
+/// parts the reading inflated whole, which the writer takes instead of inflating them again
+/// (none for `.xls` and `.ods`).
 pub fn read_package(
     bytes: &[u8],
     format: BookFormat,
 ) -> Result<(RawBook, crate::opc::Inflated), ReadError> {
+    read_with(bytes, format, true)
+}
+
+fn read_with(
+    bytes: &[u8],
+    format: BookFormat,
+    for_copy: bool,
+) -> Result<(RawBook, crate::opc::Inflated), ReadError> {
     let cursor = Cursor::new(bytes);
     let legacy = |book| (book, crate::opc::Inflated::default());
     match format {
-        BookFormat::Xlsx => xlsx::read(bytes, &LIMITS),
+        BookFormat::Xlsx => xlsx::read(bytes, &LIMITS, for_copy),
         BookFormat::Xls => {
             let mut wb = Xls::new(cursor).map_err(|e| match e {
                 calamine::XlsError::Password => ReadError::Password,

@@ -23,10 +23,15 @@ type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
 /// KB, and a sheet past what is left is streamed as before.
 const KEEP_SHEET_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Reads every worksheet of an admitted `.xlsx` package, and returns with it the parts it
-/// inflated whole that a corrected copy rewrites.
-pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<(RawBook, Inflated), ReadError> {
-    let mut package = Package::open(bytes)?;
+/// Reads every worksheet of an admitted `.xlsx` package. With `for_copy`, it also returns
+/// the parts it inflated whole that a corrected copy rewrites; without, it keeps none and
+/// streams every sheet.
+pub(super) fn read(
+    bytes: &[u8],
+    limits: &Limits,
+    for_copy: bool,
+) -> Result<(RawBook, Inflated), ReadError> {
+    let mut package = Package::open(bytes, for_copy)?;
     let book = package
         .parse(WORKBOOK, Keep::Yes, workbook)?
         .ok_or(ReadError::NoWorkbookPart)?;
@@ -63,7 +68,7 @@ pub(super) fn read(bytes: &[u8], limits: &Limits) -> Result<(RawBook, Inflated),
         date1904: book.date1904,
     };
     let mut budget = sheet::Budget::of(limits);
-    let mut keep_left = KEEP_SHEET_BYTES;
+    let mut keep_left = if for_copy { KEEP_SHEET_BYTES } else { 0 };
     let mut read_parts = HashSet::new();
     let mut sheets = Vec::with_capacity(book.sheets.len());
     for entry in &book.sheets {
@@ -146,8 +151,9 @@ fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
 struct Package<'b> {
     zip: Zip<'b>,
     names: HashMap<String, usize>,
-    /// The parts read whole that the writer rewrites.
+    /// The parts read whole that the writer rewrites, when a copy is to be written.
     kept: Inflated,
+    keeping: bool,
 }
 
 /// Whether a part read whole is kept for the writer.
@@ -158,7 +164,7 @@ enum Keep {
 }
 
 impl<'b> Package<'b> {
-    fn open(bytes: &'b [u8]) -> Result<Self, ReadError> {
+    fn open(bytes: &'b [u8], keeping: bool) -> Result<Self, ReadError> {
         let zip = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| ReadError::Damaged(e.to_string()))?;
         let mut names = HashMap::new();
@@ -178,6 +184,7 @@ impl<'b> Package<'b> {
             zip,
             names,
             kept: Inflated::default(),
+            keeping,
         })
     }
 
@@ -218,7 +225,7 @@ impl<'b> Package<'b> {
             Ok(Some(bytes)) => bytes,
         };
         let parsed = parse(&bytes).map_err(|e| ReadError::Damaged(format!("{name}: {e}")))?;
-        if keep == Keep::Yes {
+        if self.keeping && keep == Keep::Yes {
             self.kept.keep(name, bytes);
         }
         Ok(Some(parsed))
@@ -228,6 +235,9 @@ impl<'b> Package<'b> {
     /// otherwise, and when it cannot be inflated: streamed instead, it then fails or is read
     /// as far as it goes exactly as before.
     fn whole(&mut self, name: &str, cap: u64) -> Option<Vec<u8>> {
+        if cap == 0 {
+            return None;
+        }
         let file = self.stream(name).ok()??;
         let declared = file.size();
         if declared > cap {

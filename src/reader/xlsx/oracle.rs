@@ -123,7 +123,7 @@ fn assert_same(ours: &RawBook, theirs: Vec<Expected>, what: &str) {
 
 /// The book alone: these tests compare cells, not the parts kept for the writer.
 fn read(bytes: &[u8], limits: &crate::reader::Limits) -> Result<RawBook, crate::reader::ReadError> {
-    super::read(bytes, limits).map(|(book, _)| book)
+    super::read(bytes, limits, false).map(|(book, _)| book)
 }
 
 #[test]
@@ -134,6 +134,23 @@ fn the_sample_reads_as_calamine_reads_it() {
     ))
     .expect("sample");
     assert_reads_as_calamine(&bytes, "sample");
+}
+
+#[test]
+fn parts_are_kept_only_for_a_copy() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/qiannan-finance-2023.xlsx"
+    ))
+    .expect("sample");
+    let sheet = "xl/worksheets/sheet1.xml";
+    let (read, kept) = super::read(&bytes, &LIMITS, true).expect("read");
+    assert!(kept.get("xl/workbook.xml").is_some() && kept.get(sheet).is_some());
+    let (streamed, none) = super::read(&bytes, &LIMITS, false).expect("read");
+    assert!(none.get("xl/workbook.xml").is_none() && none.get(sheet).is_none());
+    // Read whole or streamed, the sheet's cells are the same.
+    let cells = |b: &RawBook| format!("{:?}", b.sheets[0].cells().collect::<Vec<_>>());
+    assert_eq!(cells(&read), cells(&streamed));
 }
 
 #[test]
