@@ -60,39 +60,16 @@ impl Inputs {
     }
 }
 
-/// Real paths, each folder resolved once: a folder of 2,000 workbooks is otherwise resolved
-/// component by component 2,000 times.
-#[derive(Default)]
-struct RealPaths {
-    dirs: std::collections::HashMap<PathBuf, Option<PathBuf>>,
-}
-
-impl RealPaths {
-    /// `plain` when a folder listing said `p` is no link, and gave its name as stored;
-    /// any other path (a link, a name typed on the command line) is resolved whole.
-    fn of(&mut self, p: &Path, plain: bool) -> PathBuf {
-        let dir = parent_dir(p);
-        let real_dir = match (plain, p.file_name()) {
-            (true, Some(_)) => self
-                .dirs
-                .entry(dir)
-                .or_insert_with_key(|d| d.canonicalize().ok())
-                .clone(),
-            _ => None,
-        };
-        match (real_dir, p.file_name()) {
-            (Some(d), Some(name)) => d.join(name),
-            _ => p.canonicalize().unwrap_or_else(|_| p.to_path_buf()),
-        }
-    }
-}
-
 const EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
 /// What a folder walk found.
 enum Found {
-    /// `plain` when the listing said it is no link, so that its real path is its folder's.
-    Workbook { path: PathBuf, plain: bool },
+    /// `real` when a folder listing said it is no link: its folder's real path and its name
+    /// as stored. Otherwise it is resolved whole.
+    Workbook {
+        path: PathBuf,
+        real: Option<PathBuf>,
+    },
     /// A folder that could not be listed, and why.
     Unlistable { path: PathBuf, reason: String },
 }
@@ -153,7 +130,7 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
         } else {
             let named = Found::Workbook {
                 path: p.clone(),
-                plain: false,
+                real: None,
             };
             found.push((named, None));
         }
@@ -162,11 +139,18 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     // checked once, under the first name it was found by. The real paths also tell an
     // output that would overwrite an input (an unlistable folder among them, which no
     // output can be).
-    let mut real = RealPaths::default();
     let mut is_input = Inputs::default();
     found.retain(|(f, _)| {
-        let plain = matches!(f, Found::Workbook { plain: true, .. });
-        is_input.insert(real.of(f.path(), plain))
+        let real = match f {
+            Found::Workbook {
+                real: Some(real), ..
+            } => real.clone(),
+            _ => {
+                let p = f.path();
+                p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+            }
+        };
+        is_input.insert(real)
     });
     // An unreadable folder counts as an entry: a folder holding nothing else is reported.
     if found.is_empty() {
@@ -243,11 +227,11 @@ fn is_workbook_name(path: &Path) -> bool {
 /// folder under it that cannot be listed. Only `root` itself failing is an error.
 fn walk(root: &Path, outputs: &Outputs) -> Result<Vec<Found>> {
     let cannot = || format!("无法读取文件夹 {} (cannot read folder)", root.display());
-    let mut seen = BTreeSet::new();
-    seen.insert(root.canonicalize().with_context(cannot)?);
+    let real = root.canonicalize().with_context(cannot)?;
+    let mut seen = BTreeSet::from([real.clone()]);
     let entries = list(root).with_context(cannot)?;
     let mut found = Vec::new();
-    visit(entries, &mut found, &mut seen, outputs);
+    visit(entries, &real, &mut found, &mut seen, outputs);
     found.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(found)
 }
@@ -287,8 +271,10 @@ fn list(dir: &Path) -> std::io::Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// `real_dir` is the real path of the folder the entries were listed from.
 fn visit(
     entries: Vec<Entry>,
+    real_dir: &Path,
     found: &mut Vec<Found>,
     seen: &mut BTreeSet<PathBuf>,
     outputs: &Outputs,
@@ -311,15 +297,19 @@ fn visit(
             };
             // A symbolic link back up the tree must not loop forever, and this run's output
             // folder is not an input.
-            if outputs.dir.as_ref() == Some(&real) || !seen.insert(real) {
+            if outputs.dir.as_ref() == Some(&real) || !seen.insert(real.clone()) {
                 continue;
             }
             match list(&path) {
-                Ok(inner) => visit(inner, found, seen, outputs),
+                Ok(inner) => visit(inner, &real, found, seen, outputs),
                 Err(e) => found.push(unreadable(path, e)),
             }
         } else if is_workbook_name(&path) && !outputs.is_summary(&path) {
-            found.push(Found::Workbook { path, plain });
+            let real = path
+                .file_name()
+                .filter(|_| plain)
+                .map(|name| real_dir.join(name));
+            found.push(Found::Workbook { path, real });
         }
     }
 }
