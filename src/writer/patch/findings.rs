@@ -59,6 +59,8 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
         push_cell(&mut out, Pos::new(0, col as u32), Some(header_xf), header);
     }
     out.push_str("</row>");
+    // The links follow the rows in the part; they are gathered in the same pass.
+    let mut links = String::new();
     for (i, f) in findings.iter().enumerate() {
         let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
         let a1 = f.cell.a1();
@@ -76,22 +78,20 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
             push_cell(&mut out, Pos::new(row, col as u32), *xf, text);
         }
         out.push_str("</row>");
+        let _ = write!(
+            links,
+            "<hyperlink ref=\"{}\" location=\"",
+            Pos::new(row, 1).a1()
+        );
+        push_esc(&mut links, &location(f));
+        links.push_str("\" display=\"");
+        push_esc(&mut links, &a1);
+        links.push_str("\"/>");
     }
     out.push_str("</sheetData>");
-    if !findings.is_empty() {
+    if !links.is_empty() {
         out.push_str("<hyperlinks>");
-        for (i, f) in findings.iter().enumerate() {
-            let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let _ = write!(
-                out,
-                "<hyperlink ref=\"{}\" location=\"",
-                Pos::new(row, 1).a1()
-            );
-            push_esc(&mut out, &location(f));
-            out.push_str("\" display=\"");
-            push_esc(&mut out, &f.cell.a1());
-            out.push_str("\"/>");
-        }
+        out.push_str(&links);
         out.push_str("</hyperlinks>");
     }
     out.push_str(concat!(
