@@ -136,15 +136,14 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                     decimals: rules.profile.scoring.rate_decimals,
                 },
             },
-            (
-                Code::ExecRate,
+            (Code::ExecRate, || {
                 format!(
                     "执行率应为 {} ÷ {} = {}",
                     b.point,
                     a.point,
                     shown_rate(rate.point)
-                ),
-            ),
+                )
+            }),
             findings,
         );
         // People also score from the rate they displayed: that order is accepted too.
@@ -165,15 +164,14 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                     shown: rules.show(expected),
                     correction: rules.score_value(expected),
                 },
-                (
-                    Code::ExecScore,
+                (Code::ExecScore, || {
                     format!(
                         "执行率得分应为 min({}, 100%) × {} = {}",
                         shown_rate(rate.point),
                         weight,
                         rules.show(expected)
-                    ),
-                ),
+                    )
+                }),
                 findings,
             );
             if stands {

@@ -12,8 +12,8 @@ use crate::template::normalize_label;
 /// What the score of an indicator must be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expected {
-    /// A recomputed value, the span rounding allows, and the formula in words.
-    Point(Span, String),
+    /// A recomputed value, the span rounding allows, and how it was worked out.
+    Point(Span, Working),
     /// A band of W: `[lo, hi)`, or `[lo, hi]` when `closed`.
     Band {
         lo: Decimal,
@@ -26,6 +26,53 @@ pub enum Expected {
     },
     /// Cannot be recomputed: only 0 ≤ score ≤ W is checked.
     Unknown,
+}
+
+/// How a recomputed score was worked out, put into words only when a finding quotes it:
+/// most scores are right, and their words would be built for nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Working {
+    /// Actual against target (`hi` the upper end of a range) times `w`, giving `result`,
+    /// less `penalty` points for overshooting.
+    Ratio {
+        direction: Direction,
+        a: Quantity,
+        b: Quantity,
+        hi: Option<Quantity>,
+        w: Decimal,
+        result: Decimal,
+        penalty: Option<Decimal>,
+    },
+    /// Delivered on time: full marks `w`.
+    OnTime(Decimal),
+}
+
+impl Working {
+    /// The working in words, ending in `point`, the score it gives.
+    fn words(&self, point: Decimal, rules: Rules) -> String {
+        match self {
+            Working::Ratio {
+                direction,
+                a,
+                b,
+                hi,
+                w,
+                result,
+                penalty,
+            } => {
+                let how = formula(*direction, a, b, hi.as_ref(), *w, *result, rules);
+                match penalty {
+                    Some(p) => format!(
+                        "{how}；超过指标值 30% 以上扣 {} 分，得 {}",
+                        p.normalize(),
+                        rules.show(point)
+                    ),
+                    None => how,
+                }
+            }
+            Working::OnTime(w) => format!("按期完成，得满分 {}", rules.show(*w)),
+        }
+    }
 }
 
 impl Expected {
@@ -169,20 +216,18 @@ fn expect(
             Actual::Number(b) => match align(value, b) {
                 Some((a, b)) => {
                     let span = numeric_span(*direction, &a, &b, None, w);
-                    let how = formula(*direction, &a, &b, None, w, span, rules);
-                    let (span, how) = match over_penalty(*direction, &a, &b, rules) {
-                        Some(p) => {
-                            let span = span.minus(p);
-                            let how = format!(
-                                "{how}；超过指标值 30% 以上扣 {} 分，得 {}",
-                                p.normalize(),
-                                rules.show(span.point)
-                            );
-                            (span, how)
-                        }
-                        None => (span, how),
+                    let penalty = over_penalty(*direction, &a, &b, rules);
+                    let working = Working::Ratio {
+                        direction: *direction,
+                        result: span.point,
+                        a,
+                        b,
+                        hi: None,
+                        w,
+                        penalty,
                     };
-                    (direction.as_str(), Expected::Point(span, how))
+                    let span = penalty.map_or(span, |p| span.minus(p));
+                    (direction.as_str(), Expected::Point(span, working))
                 }
                 None => {
                     unit_mismatch(ind, value, b, findings);
@@ -198,13 +243,16 @@ fn expect(
             Actual::Number(b) => match (align(lo, b), align(hi, b)) {
                 (Some((lo, b)), Some((hi, _))) => {
                     let span = numeric_span(Direction::Range, &lo, &b, Some(&hi), w);
-                    (
-                        "range",
-                        Expected::Point(
-                            span,
-                            formula(Direction::Range, &lo, &b, Some(&hi), w, span, rules),
-                        ),
-                    )
+                    let working = Working::Ratio {
+                        direction: Direction::Range,
+                        result: span.point,
+                        a: lo,
+                        b,
+                        hi: Some(hi),
+                        w,
+                        penalty: None,
+                    };
+                    ("range", Expected::Point(span, working))
                 }
                 _ => {
                     unit_mismatch(ind, hi, b, findings);
@@ -219,10 +267,7 @@ fn expect(
         Target::Deadline(day) => match actual {
             Actual::Day(done) if done <= day => (
                 "deadline",
-                Expected::Point(
-                    Span::exact(w),
-                    format!("按期完成，得满分 {}", rules.show(w)),
-                ),
+                Expected::Point(Span::exact(w), Working::OnTime(w)),
             ),
             Actual::Day(_) => ("deadline", late_band()),
             other => (
@@ -288,10 +333,7 @@ fn timeliness_by_words(
     if words.late.found_in(a).is_some() || words.failed.found_in(a).is_some() {
         late
     } else if same || words.on_time.found_in(a).is_some() || words.achieved.found_in(a).is_some() {
-        Expected::Point(
-            Span::exact(w),
-            format!("按期完成，得满分 {}", rules.show(w)),
-        )
+        Expected::Point(Span::exact(w), Working::OnTime(w))
     } else {
         qual_unknown(ind, findings);
         Expected::Unknown
@@ -451,7 +493,7 @@ fn judge_score(
         );
     }
     match expected {
-        Expected::Point(span, formula) => {
+        Expected::Point(span, working) => {
             let stands = check_value(
                 num,
                 written,
@@ -461,7 +503,9 @@ fn judge_score(
                     shown: rules.show(span.point),
                     correction: rules.score_value(span.point),
                 },
-                (Code::ScoreFormula, format!("“{name}”得分应为{formula}")),
+                (Code::ScoreFormula, || {
+                    format!("“{name}”得分应为{}", working.words(span.point, rules))
+                }),
                 findings,
             );
             if stands { s } else { round(span.point, rules) }
@@ -509,7 +553,7 @@ fn formula(
     b: &Quantity,
     hi: Option<&Quantity>,
     w: Decimal,
-    span: Span,
+    result: Decimal,
     rules: Rules,
 ) -> String {
     let q = |q: &Quantity| {
@@ -525,7 +569,7 @@ fn formula(
     };
     let (a, b) = (q(a), q(b));
     let w = w.normalize();
-    let result = rules.show(span.point);
+    let result = rules.show(result);
     match direction {
         Direction::AtLeast => format!("正向指标：min(实际 {b} ÷ 指标 {a}, 1) × {w} = {result}"),
         Direction::AtMost => format!("反向指标：min(指标 {a} ÷ 实际 {b}, 1) × {w} = {result}"),

@@ -7,7 +7,7 @@ mod indicator;
 mod totals;
 
 pub use consistency::{Span, Verdict, judge};
-pub use indicator::Expected;
+pub use indicator::{Expected, Working};
 
 use rust_decimal::Decimal;
 
@@ -136,7 +136,7 @@ fn check_value(
     written: Shown,
     display: u32,
     recomputed: Recomputed,
-    wrong: (Code, String),
+    wrong: (Code, impl FnOnce() -> String),
     findings: &mut Vec<Finding>,
 ) -> bool {
     match judge(written, recomputed.span, display) {
@@ -158,7 +158,7 @@ fn check_value(
         }
         Verdict::Wrong => {
             findings.push(
-                Finding::new(wrong.0, num.cell.clone(), wrong.1)
+                Finding::new(wrong.0, num.cell.clone(), wrong.1())
                     .claimed(num_shown(num))
                     .expected(recomputed.shown)
                     .correct_to(recomputed.correction),
