@@ -1,6 +1,6 @@
 //! Finds the blocks of a form by their labels and reads them into a [`Form`].
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -46,7 +46,7 @@ struct View<'a> {
 
 impl<'a> View<'a> {
     fn new(sheet: &'a RawSheet, layout: &'a Layout) -> Self {
-        let mut index: HashMap<String, Vec<Pos>> = HashMap::new();
+        let mut index: HashMap<String, Vec<Pos>> = HashMap::default();
         let mut titles = Vec::new();
         for (pos, cell) in sheet.cells() {
             let RawValue::Text(t) = &cell.value else {
