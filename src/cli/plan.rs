@@ -1,7 +1,7 @@
 //! What a run will do, decided before any file is read: the workbooks under each input
 //! folder, in order, and the name of every corrected copy.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -37,7 +37,9 @@ pub(super) struct Plan {
 /// The real paths of every input.
 #[derive(Default)]
 pub(super) struct Inputs {
-    paths: BTreeSet<PathBuf>,
+    /// Hashed, not ordered: comparing paths component by component made building the set a
+    /// tenth of the plan's time, all of it before the first file is read.
+    paths: HashSet<PathBuf>,
 }
 
 impl Inputs {
