@@ -315,6 +315,33 @@ fn a_failed_write_leaves_no_partial_file() {
 }
 
 #[test]
+fn a_summary_that_cannot_be_written_fails_the_run_after_every_copy() {
+    let dir = scratch("folder-summary-blocked");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).expect("dir");
+    write_book(&input.join("a.xlsx"), &[clean()], false);
+    write_book(&input.join("b.xlsx"), &[clean()], false);
+    // The summary's name is taken by a folder: its rename must fail, after every file.
+    let summary = dir.join("汇总.xlsx");
+    std::fs::create_dir_all(&summary).expect("dir");
+    let out = dir.join("out");
+    let run = check_json(&input, &out, &summary);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("汇总.xlsx") && run.stderr.contains("cannot write"),
+        "{}",
+        run.stderr
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    assert_eq!(reported(&doc, &input), ["a.xlsx", "b.xlsx"]);
+    for copy in ["a.checked.xlsx", "b.checked.xlsx"] {
+        assert!(out.join(copy).is_file(), "{copy} is still written");
+    }
+    assert!(summary.is_dir(), "the folder in the way is left alone");
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+}
+
+#[test]
 fn summary_of_a_clean_folder_passes() {
     let dir = scratch("folder-clean");
     write_book(&dir.join("a.xlsx"), &[clean()], false);
