@@ -11,6 +11,11 @@ use crate::template::normalize_label;
 
 /// What the score of an indicator must be.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per indicator, built once and moved into its result: boxing the working \
+              measured an allocation per indicator dearer than the bytes it saves moving"
+)]
 pub enum Expected {
     /// A recomputed value, the span rounding allows, and how it was worked out.
     Point(Span, Working),
@@ -31,6 +36,10 @@ pub enum Expected {
 /// How a recomputed score was worked out, put into words only when a finding quotes it:
 /// most scores are right, and their words would be built for nothing.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "held inline in `Expected`, for the reason given there"
+)]
 pub enum Working {
     /// Actual against target (`hi` the upper end of a range) times `w`, giving `result`,
     /// less `penalty` points for overshooting.
