@@ -360,7 +360,7 @@ fn kind_of_package(names: &[String]) -> Result<(), ReadError> {
     if names.iter().any(|n| n.starts_with("ppt/")) {
         return Err(ReadError::OfficeDocument("PowerPoint"));
     }
-    if !has("xl/workbook.xml") {
+    if !has(crate::opc::WORKBOOK) {
         return Err(ReadError::NoWorkbookPart);
     }
     Ok(())

@@ -5,6 +5,11 @@
 
 use std::collections::HashMap;
 
+/// The workbook part this crate reads and corrects. Intake admits only packages that hold it,
+/// the reader checks it, and the writer corrects it: a package whose relationships name
+/// another main part is a crafted one, and its copy must still correct what was checked.
+pub const WORKBOOK: &str = "xl/workbook.xml";
+
 /// A part name as OPC compares it: ignoring ASCII case, `\` read as `/` (some exporters
 /// write either), no leading slash.
 pub fn part_key(name: &str) -> String {

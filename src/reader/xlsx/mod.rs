@@ -14,7 +14,7 @@ use std::io::Cursor;
 use super::format::NumberShape;
 use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
 use crate::intake::limits::MAX_HELD_PART_BYTES;
-use crate::opc::{Inflated, part_key};
+use crate::opc::{Inflated, WORKBOOK, part_key};
 use crate::scan::{self, ScanError, attr_text, next_tag};
 
 type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
@@ -115,8 +115,6 @@ pub(super) fn read(
     };
     Ok((book, package.kept))
 }
-
-const WORKBOOK: &str = "xl/workbook.xml";
 
 fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
     // In address order each cell is appended; a crafted sheet listing them backwards would

@@ -48,7 +48,7 @@ pub fn patch_inflated(
     corrections: &Corrections,
 ) -> Result<Vec<u8>, WriteError> {
     let mut pkg = Package::open(input, inflated)?;
-    let wb_part = pkg.workbook_part()?;
+    let wb_part = crate::opc::WORKBOOK.to_string();
     let wb_xml = pkg.read(&wb_part)?;
     let book = workbook::parse(&wb_xml, &wb_part)?;
     let wb_rels = pkg.rels(&wb_part)?;

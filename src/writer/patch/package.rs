@@ -10,7 +10,7 @@ use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::super::WriteError;
 use super::xml::{DECL, XmlIn, XmlOut, attr, esc, name_of, xml_error};
-use crate::opc::{Inflated, relative_target, rels_part_for, resolve_target};
+use crate::opc::{Inflated, relative_target, rels_part_for};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -241,16 +241,6 @@ impl<'a> Package<'a> {
 
     pub fn remove_override_type(&mut self, part: &str) {
         self.types.removed.push(format!("/{part}"));
-    }
-
-    /// The main workbook part, through the package relationships.
-    pub fn workbook_part(&mut self) -> Result<String, WriteError> {
-        let found = self
-            .rels("")?
-            .into_iter()
-            .find(|r| r.is("officeDocument"))
-            .map(|r| resolve_target("", &r.target));
-        Ok(found.unwrap_or_else(|| "xl/workbook.xml".to_string()))
     }
 
     /// Writes the package: original entries in their order (copied raw unless changed),

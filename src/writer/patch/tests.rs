@@ -591,6 +591,52 @@ fn overwritten_shared_formula_moves_to_its_other_cells() {
     );
 }
 
+#[test]
+fn the_copy_corrects_the_workbook_part_that_was_checked() {
+    // The package's relationships name another main part, with a sheet of the same name.
+    let other_sheet = format!(
+        "<worksheet xmlns=\"{MAIN}\"><sheetData><row r=\"1\"><c r=\"A1\"><v>7</v></c></row></sheetData></worksheet>"
+    );
+    let input = package(&[
+        (
+            "_rels/.rels",
+            concat!(
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+                "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/other.xml\"/>",
+                "</Relationships>"
+            ),
+        ),
+        (
+            "xl/other.xml",
+            &format!(
+                "<workbook xmlns=\"{MAIN}\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Data\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+            ),
+        ),
+        (
+            "xl/_rels/other.xml.rels",
+            concat!(
+                "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
+                "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet2.xml\"/>",
+                "</Relationships>"
+            ),
+        ),
+        ("xl/worksheets/sheet2.xml", &other_sheet),
+    ]);
+    // The reader checks `xl/workbook.xml`; the copy must correct that one, not the other.
+    let read = crate::reader::read_book(&input).unwrap();
+    assert_eq!(read.sheets[0].name.as_ref(), "Data");
+    let output = patch_xlsx(&input, &one_edit("A1")).unwrap();
+    assert!(
+        part(&output, "xl/worksheets/sheet1.xml").contains("<x:v>42</x:v>"),
+        "the checked sheet is corrected"
+    );
+    let (before, after) = (entries(&input), entries(&output));
+    for untouched in ["xl/worksheets/sheet2.xml", "xl/other.xml", "_rels/.rels"] {
+        assert_eq!(before[untouched], after[untouched], "{untouched}");
+    }
+    assert!(part(&output, "xl/workbook.xml").contains("核查结果"));
+}
+
 // --- The sample form.
 
 const SAMPLE: &[u8] = include_bytes!(concat!(
