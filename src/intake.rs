@@ -346,7 +346,7 @@ pub(crate) fn is_held_whole(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
-        "xl/sharedstrings.xml" | "xl/styles.xml" | "xl/workbook.xml" | "[content_types].xml"
+        "xl/sharedstrings.xml" | "xl/styles.xml" | crate::opc::WORKBOOK | "[content_types].xml"
     ) || name.ends_with(".rels")
 }
 

@@ -48,39 +48,32 @@ pub fn patch_inflated(
     corrections: &Corrections,
 ) -> Result<Vec<u8>, WriteError> {
     let mut pkg = Package::open(input, inflated)?;
-    let wb_part = crate::opc::WORKBOOK.to_string();
-    let wb_xml = pkg.read(&wb_part)?;
-    let book = workbook::parse(&wb_xml, &wb_part)?;
-    let wb_rels = pkg.rels(&wb_part)?;
+    let wb_part = crate::opc::WORKBOOK;
+    let wb_xml = pkg.read(wb_part)?;
+    let book = workbook::parse(&wb_xml, wb_part)?;
+    let wb_rels = pkg.rels(wb_part)?;
 
     // Every sheet is resolved first, so an unknown sheet fails before any work is done.
     let groups = group_edits(&corrections.edits);
     let mut targets = Vec::with_capacity(groups.len());
     for (name, cells) in &groups {
-        targets.push((sheet_part(&book, &wb_rels, &wb_part, name)?, cells));
+        targets.push((sheet_part(&book, &wb_rels, wb_part, name)?, cells));
     }
 
-    let (mut styles, styles_part) = load_styles(&mut pkg, &wb_part, &wb_rels)?;
+    let (mut styles, styles_part) = load_styles(&mut pkg, wb_part, &wb_rels)?;
     for (part, cells) in targets {
         patch_sheet(&mut pkg, &mut styles, &part, cells)?;
     }
-    let new_sheet = put_findings(
-        &mut pkg,
-        &mut styles,
-        &book,
-        &wb_rels,
-        &wb_part,
-        corrections,
-    )?;
+    let new_sheet = put_findings(&mut pkg, &mut styles, &book, &wb_rels, wb_part, corrections)?;
     pkg.put(&styles_part, styles.finish()?);
-    drop_calc_chain(&mut pkg, &wb_part, &wb_rels);
+    drop_calc_chain(&mut pkg, wb_part, &wb_rels);
     let new_sheet = new_sheet.as_ref().map(|(rid, sheet_id)| NewSheet {
         name: FINDINGS_SHEET,
         sheet_id: *sheet_id,
         rid,
     });
-    let wb_xml = workbook::rewrite(&wb_xml, &wb_part, new_sheet.as_ref())?;
-    pkg.put(&wb_part, wb_xml);
+    let wb_xml = workbook::rewrite(&wb_xml, wb_part, new_sheet.as_ref())?;
+    pkg.put(wb_part, wb_xml);
     pkg.finish()
 }
 

@@ -624,7 +624,12 @@ fn the_copy_corrects_the_workbook_part_that_was_checked() {
     ]);
     // The reader checks `xl/workbook.xml`; the copy must correct that one, not the other.
     let read = crate::reader::read_book(&input).unwrap();
-    assert_eq!(read.sheets[0].name.as_ref(), "Data");
+    let (_, a1) = read.sheets[0].get(crate::cell::Pos::new(0, 0));
+    assert_eq!(
+        a1.shown(),
+        "1",
+        "the reader takes sheet1.xml, where A1 is 1 (sheet2 has 7)"
+    );
     let output = patch_xlsx(&input, &one_edit("A1")).unwrap();
     assert!(
         part(&output, "xl/worksheets/sheet1.xml").contains("<x:v>42</x:v>"),
