@@ -41,36 +41,32 @@ pub enum Expected {
     reason = "held inline in `Expected`, for the reason given there"
 )]
 pub enum Working {
-    /// Actual against target (`hi` the upper end of a range) times `w`, giving `result`,
-    /// less `penalty` points for overshooting.
-    Ratio {
-        direction: Direction,
-        a: Quantity,
-        b: Quantity,
-        hi: Option<Quantity>,
-        w: Decimal,
-        result: Decimal,
-        penalty: Option<Decimal>,
-    },
+    /// Actual against target: see [`Ratio`].
+    Ratio(Ratio),
     /// Delivered on time: full marks `w`.
     OnTime(Decimal),
+}
+
+/// Actual `b` against target `a` (`hi` the upper end of a range) times `w`, giving `result`,
+/// less `penalty` points for overshooting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ratio {
+    direction: Direction,
+    a: Quantity,
+    b: Quantity,
+    hi: Option<Quantity>,
+    w: Decimal,
+    result: Decimal,
+    penalty: Option<Decimal>,
 }
 
 impl Working {
     /// The working in words, ending in `point`, the score it gives.
     fn words(&self, point: Decimal, rules: Rules) -> String {
         match self {
-            Working::Ratio {
-                direction,
-                a,
-                b,
-                hi,
-                w,
-                result,
-                penalty,
-            } => {
-                let how = formula(*direction, a, b, hi.as_ref(), *w, *result, rules);
-                match penalty {
+            Working::Ratio(r) => {
+                let how = r.formula(rules);
+                match r.penalty {
                     Some(p) => format!(
                         "{how}；超过指标值 30% 以上扣 {} 分，得 {}",
                         p.normalize(),
@@ -80,6 +76,39 @@ impl Working {
                 }
             }
             Working::OnTime(w) => format!("按期完成，得满分 {}", rules.show(*w)),
+        }
+    }
+}
+
+impl Ratio {
+    /// The formula in words: `反向指标：min(指标 8.9万元 ÷ 实际 8.83万, 1) × 2 = 2.00`.
+    fn formula(&self, rules: Rules) -> String {
+        let q = |q: &Quantity| {
+            format!(
+                "{}{}",
+                q.shown,
+                if q.shown.percent {
+                    ""
+                } else {
+                    q.unit.written.as_str()
+                }
+            )
+        };
+        let (a, b) = (q(&self.a), q(&self.b));
+        let w = self.w.normalize();
+        let result = rules.show(self.result);
+        match self.direction {
+            Direction::AtLeast => format!("正向指标：min(实际 {b} ÷ 指标 {a}, 1) × {w} = {result}"),
+            Direction::AtMost => format!("反向指标：min(指标 {a} ÷ 实际 {b}, 1) × {w} = {result}"),
+            Direction::Equal => {
+                format!("等值指标：min(实际 {b} ÷ 指标 {a}, 指标 ÷ 实际) × {w} = {result}")
+            }
+            Direction::Range => {
+                let hi = self.hi.as_ref().map(q).unwrap_or_default();
+                format!(
+                    "区间指标 [{a}, {hi}]：区间内得满分，低于下限按 实际 ÷ 下限，高于上限按 上限 ÷ 实际，× {w} = {result}"
+                )
+            }
         }
     }
 }
@@ -226,7 +255,7 @@ fn expect(
                 Some((a, b)) => {
                     let span = numeric_span(*direction, &a, &b, None, w);
                     let penalty = over_penalty(*direction, &a, &b, rules);
-                    let working = Working::Ratio {
+                    let working = Working::Ratio(Ratio {
                         direction: *direction,
                         result: span.point,
                         a,
@@ -234,7 +263,7 @@ fn expect(
                         hi: None,
                         w,
                         penalty,
-                    };
+                    });
                     let span = penalty.map_or(span, |p| span.minus(p));
                     (direction.as_str(), Expected::Point(span, working))
                 }
@@ -252,7 +281,7 @@ fn expect(
             Actual::Number(b) => match (align(lo, b), align(hi, b)) {
                 (Some((lo, b)), Some((hi, _))) => {
                     let span = numeric_span(Direction::Range, &lo, &b, Some(&hi), w);
-                    let working = Working::Ratio {
+                    let working = Working::Ratio(Ratio {
                         direction: Direction::Range,
                         result: span.point,
                         a: lo,
@@ -260,7 +289,7 @@ fn expect(
                         hi: Some(hi),
                         w,
                         penalty: None,
-                    };
+                    });
                     ("range", Expected::Point(span, working))
                 }
                 _ => {
@@ -553,45 +582,6 @@ fn judge_score(
 
 fn round(v: Decimal, rules: Rules) -> Decimal {
     crate::number::round_half_away(v, rules.score_decimals())
-}
-
-/// The formula in words: `反向指标：min(指标 8.9万元 ÷ 实际 8.83万, 1) × 2 = 2.00`.
-fn formula(
-    direction: Direction,
-    a: &Quantity,
-    b: &Quantity,
-    hi: Option<&Quantity>,
-    w: Decimal,
-    result: Decimal,
-    rules: Rules,
-) -> String {
-    let q = |q: &Quantity| {
-        format!(
-            "{}{}",
-            q.shown,
-            if q.shown.percent {
-                ""
-            } else {
-                q.unit.written.as_str()
-            }
-        )
-    };
-    let (a, b) = (q(a), q(b));
-    let w = w.normalize();
-    let result = rules.show(result);
-    match direction {
-        Direction::AtLeast => format!("正向指标：min(实际 {b} ÷ 指标 {a}, 1) × {w} = {result}"),
-        Direction::AtMost => format!("反向指标：min(指标 {a} ÷ 实际 {b}, 1) × {w} = {result}"),
-        Direction::Equal => {
-            format!("等值指标：min(实际 {b} ÷ 指标 {a}, 指标 ÷ 实际) × {w} = {result}")
-        }
-        Direction::Range => {
-            let hi = hi.map(q).unwrap_or_default();
-            format!(
-                "区间指标 [{a}, {hi}]：区间内得满分，低于下限按 实际 ÷ 下限，高于上限按 上限 ÷ 实际，× {w} = {result}"
-            )
-        }
-    }
 }
 
 /// Points some platforms deduct when a positive indicator overshoots (profile

@@ -7,7 +7,7 @@ mod indicator;
 mod totals;
 
 pub use consistency::{Span, Verdict, judge};
-pub use indicator::{Expected, Working};
+pub use indicator::{Expected, Ratio, Working};
 
 use rust_decimal::Decimal;
 
