@@ -19,7 +19,7 @@ impl Pos {
 
     /// `H29` for row 28, column 7.
     pub fn a1(self) -> String {
-        format!("{}{}", col_letters(self.col), self.row + 1)
+        self.to_string()
     }
 
     /// Parses `H29` (no sheet, no `$`).
@@ -86,17 +86,39 @@ impl Placement {
     }
 }
 
+/// Shown in A1 style, without allocating: addresses are written into every finding, note and
+/// copied sheet.
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut letters = Letters::new();
+        f.write_str(letters.of(self.col))?;
+        write!(f, "{}", u64::from(self.row) + 1)
+    }
+}
+
 /// `A`, `Z`, `AA`… for a 0-based column.
 pub fn col_letters(col: u32) -> String {
-    let mut n = col + 1;
-    let mut out = Vec::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        out.push(b'A' + r as u8);
-        n = (n - 1) / 26;
+    Letters::new().of(col).to_string()
+}
+
+/// Room for a column's letters: `u32::MAX` takes seven.
+struct Letters([u8; 7]);
+
+impl Letters {
+    fn new() -> Self {
+        Self([0; 7])
     }
-    out.reverse();
-    String::from_utf8(out).expect("ASCII letters")
+
+    fn of(&mut self, col: u32) -> &str {
+        let mut n = u64::from(col) + 1;
+        let mut start = self.0.len();
+        while n > 0 {
+            start -= 1;
+            self.0[start] = b'A' + ((n - 1) % 26) as u8;
+            n = (n - 1) / 26;
+        }
+        std::str::from_utf8(&self.0[start..]).unwrap_or_default()
+    }
 }
 
 /// A cell of a named sheet. The sheet name is shared by every cell of the sheet.
@@ -121,7 +143,7 @@ impl CellRef {
 
 impl fmt::Display for CellRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}!{}", self.sheet, self.pos.a1())
+        write!(f, "{}!{}", self.sheet, self.pos)
     }
 }
 
@@ -148,6 +170,7 @@ mod tests {
             assert_eq!(pos.a1(), a1);
             assert_eq!(Pos::parse_a1(a1), Some(pos));
         }
+        assert_eq!(Pos::new(u32::MAX, u32::MAX).a1(), "MWLQKWV4294967296");
         assert_eq!(Pos::parse_a1("h29"), None);
         assert_eq!(Pos::parse_a1("H0"), None);
         assert_eq!(Pos::parse_a1("29"), None);

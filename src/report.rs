@@ -287,7 +287,7 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
             .iter()
             .filter(|x| with_notes || x.severity != Severity::Note)
         {
-            let mut line = format!("    {} {} {}", x.severity.label(), x.cell.a1(), x.code);
+            let mut line = format!("    {} {} {}", x.severity.label(), x.cell.pos, x.code);
             if let Some(c) = &x.claimed {
                 line.push_str(&format!(" 原填报 {}", t(c)));
             }

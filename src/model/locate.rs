@@ -990,7 +990,7 @@ mod tests {
                     f.indicators.iter().map(|i| i.name.cell.a1()).collect(),
                     f.findings
                         .iter()
-                        .map(|x| format!("{} {}", x.code, x.cell.a1()))
+                        .map(|x| format!("{} {}", x.code, x.cell.pos))
                         .collect(),
                 )
             })

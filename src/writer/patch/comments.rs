@@ -94,7 +94,7 @@ fn note_runs(p: &str, note: &str, after_text: bool) -> String {
 fn comment_markup(p: &str, pos: Pos, author: usize, note: &str) -> String {
     format!(
         "<{p}comment ref=\"{}\" authorId=\"{author}\"><{p}text>{}</{p}text></{p}comment>",
-        pos.a1(),
+        pos,
         note_runs(p, note, false)
     )
 }

@@ -11,12 +11,12 @@ const WIDTHS: [u32; 7] = [12, 10, 18, 8, 14, 14, 80];
 
 /// `'自评表'!H29`: always quoted, so any sheet name works.
 fn location(row: &FindingRow) -> String {
-    format!("'{}'!{}", row.cell.sheet.replace('\'', "''"), row.cell.a1())
+    format!("'{}'!{}", row.cell.sheet.replace('\'', "''"), row.cell.pos)
 }
 
 fn push_cell(out: &mut String, pos: Pos, xf: Option<u32>, text: &str) {
     // Writing into a String cannot fail.
-    let _ = write!(out, "<c r=\"{}\"", pos.a1());
+    let _ = write!(out, "<c r=\"{pos}\"");
     if let Some(s) = xf {
         let _ = write!(out, " s=\"{s}\"");
     }
@@ -81,7 +81,7 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
         let _ = write!(
             links,
             "<hyperlink ref=\"{}\" location=\"",
-            Pos::new(row, 1).a1()
+            Pos::new(row, 1)
         );
         push_esc(&mut links, &location(f));
         links.push_str("\" display=\"");

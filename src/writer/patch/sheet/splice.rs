@@ -167,7 +167,7 @@ impl<'a> Rewrite<'a> {
             lo = Pos::new(lo.row.min(pos.row), lo.col.min(pos.col));
             hi = Pos::new(hi.row.max(pos.row), hi.col.max(pos.col));
         }
-        let widened = format!("{}:{}", lo.a1(), hi.a1());
+        let widened = format!("{lo}:{hi}");
         if widened == clean || (a == b && lo == hi) {
             return Ok(());
         }
