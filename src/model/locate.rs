@@ -98,10 +98,11 @@ impl<'a> View<'a> {
     /// The text shown at `pos`, merged ranges resolved.
     fn text(&self, pos: Pos) -> Located<String> {
         let (at, raw) = self.sheet.get(pos);
+        let shown = raw.shown();
         Located {
-            value: raw.shown().trim().to_string(),
+            value: shown.trim().to_string(),
             cell: self.cell(at),
-            shown: raw.shown(),
+            shown,
             formula: raw.formula.clone(),
             number_cell: matches!(raw.value, RawValue::Number(_)),
         }
