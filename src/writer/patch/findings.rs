@@ -78,11 +78,7 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
             push_cell(&mut out, Pos::new(row, col as u32), *xf, text);
         }
         out.push_str("</row>");
-        let _ = write!(
-            links,
-            "<hyperlink ref=\"{}\" location=\"",
-            Pos::new(row, 1)
-        );
+        let _ = write!(links, "<hyperlink ref=\"{}\" location=\"", Pos::new(row, 1));
         push_esc(&mut links, &location(f));
         links.push_str("\" display=\"");
         push_esc(&mut links, &a1);

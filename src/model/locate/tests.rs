@@ -1,0 +1,401 @@
+use rust_decimal::Decimal;
+
+use super::indicators::{points_in, unit_in_name};
+use super::*;
+use crate::model::Num;
+use crate::number::Shown;
+use crate::reader::{Merge, RawCell};
+
+/// A sheet from rows of cells: `#0.95` is a number cell, anything else text.
+fn sheet(rows: &[&[&str]]) -> RawSheet {
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0) as u32;
+    let mut s = RawSheet::new("自评表", rows.len() as u32, cols);
+    s.formats = true;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+            let value = match v.strip_prefix('#') {
+                Some(n) => RawValue::Number(Shown::exact(n.parse().unwrap())),
+                None => RawValue::Text(v.to_string()),
+            };
+            let cell = RawCell {
+                value,
+                formula: None,
+            };
+            s.set(Pos::new(r as u32, c as u32), cell);
+        }
+    }
+    s
+}
+
+fn form(s: &RawSheet) -> Form {
+    match read_sheet(s, Layout::bundled()).remove(0) {
+        SheetOutcome::Form(f) => *f,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A whole small form, as rows: title, project, funding, one indicator, totals, grade.
+fn small_form(project: &'static str, indicator: &'static str) -> Vec<Vec<&'static str>> {
+    vec![
+        vec!["项目支出绩效自评表（2023年度）"],
+        vec!["项目名称", project],
+        FUNDING_HEADER.to_vec(),
+        vec!["年度资金总额", "#10", "#10", "#10", "#10", "#1", "#10"],
+        vec![
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+            "得分",
+        ],
+        vec![
+            "产出指标",
+            "数量指标",
+            indicator,
+            "≥100人次",
+            "120人次",
+            "#90",
+            "#90",
+        ],
+        vec!["总分", "", "", "", "", "#100", "#100"],
+        vec!["绩效结论", "优"],
+    ]
+}
+
+fn forms_of(rows: &[Vec<&str>]) -> Vec<Form> {
+    let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+    read_sheet(&sheet(&rows), Layout::bundled())
+        .into_iter()
+        .map(|o| match o {
+            SheetOutcome::Form(f) => *f,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn forms_one_below_the_other_are_read_one_by_one() {
+    let mut rows = small_form("甲项目", "培训人次");
+    rows.push(vec![]);
+    rows.extend(small_form("乙项目", "检查次数"));
+    let forms = forms_of(&rows);
+    let seen: Vec<(String, Vec<String>, Vec<String>)> = forms
+        .iter()
+        .map(|f| {
+            (
+                f.project
+                    .as_ref()
+                    .map(|p| p.value.clone())
+                    .unwrap_or_default(),
+                f.indicators.iter().map(|i| i.name.cell.a1()).collect(),
+                f.findings
+                    .iter()
+                    .map(|x| format!("{} {}", x.code, x.cell.pos))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "甲项目".into(),
+                vec!["C6".into()],
+                vec!["several-forms A1".into()]
+            ),
+            (
+                "乙项目".into(),
+                vec!["C15".into()],
+                vec!["several-forms A10".into()]
+            ),
+        ]
+    );
+    assert!(
+        forms
+            .iter()
+            .all(|f| f.totals.is_some() && f.funding.is_some())
+    );
+}
+
+#[test]
+fn a_header_repeated_at_a_page_break_stays_one_form() {
+    let mut rows = small_form("甲项目", "培训人次");
+    let repeated = rows[4].clone();
+    let second = vec!["", "", "检查次数", "≥10次", "10次", "#0", "#0"];
+    rows.splice(6..6, [repeated, second]);
+    let forms = forms_of(&rows);
+    assert_eq!(forms.len(), 1);
+    let names: Vec<&str> = forms[0]
+        .indicators
+        .iter()
+        .map(|i| i.name.value.as_str())
+        .collect();
+    assert_eq!(names, ["培训人次", "检查次数"]);
+    assert!(forms[0].findings.is_empty(), "{:?}", forms[0].findings);
+}
+
+/// The funding block's header row, with a 分值 column.
+const FUNDING_HEADER: [&str; 7] = [
+    "资金来源",
+    "年初预算数",
+    "全年预算数",
+    "全年执行数",
+    "分值",
+    "执行率",
+    "得分",
+];
+
+const SPLIT_HEADER: [&str; 9] = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标性质",
+    "指标值",
+    "度量单位",
+    "全年实际完成值",
+    "分值",
+    "得分",
+];
+
+#[test]
+fn a_header_on_two_rows_takes_the_labels_below_a_merged_one() {
+    let mut s = sheet(&[
+        &[
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值（A）",
+            "",
+            "",
+            "实际完成值",
+            "分值",
+            "得分",
+        ],
+        &["", "", "", "指标性质", "指标值", "度量单位"],
+        &[
+            "产出指标",
+            "数量指标",
+            "培训人次",
+            "≥",
+            "#1000",
+            "人次",
+            "#1200",
+            "#10",
+            "#10",
+        ],
+        &[
+            "",
+            "质量指标",
+            "长效机制",
+            "定性",
+            "健全",
+            "",
+            "健全",
+            "#10",
+            "#10",
+        ],
+    ]);
+    s.add_merge(Merge {
+        first: Pos::new(0, 3),
+        last: Pos::new(0, 5),
+    });
+    for c in [0, 1, 2, 6, 7, 8] {
+        s.add_merge(Merge {
+            first: Pos::new(0, c),
+            last: Pos::new(1, c),
+        });
+    }
+    let f = form(&s);
+    let read: Vec<(&str, &str, &str)> = f
+        .indicators
+        .iter()
+        .map(|i| (i.name.text(), i.target.text(), i.actual.text()))
+        .collect();
+    // `定性` names the kind of indicator, not a direction.
+    assert_eq!(
+        read,
+        [
+            ("培训人次", "≥1000人次", "1200"),
+            ("长效机制", "健全", "健全")
+        ]
+    );
+    assert_eq!(f.indicators[0].target.cell.a1(), "E3");
+    assert_eq!(f.indicators[0].score.cell.a1(), "I3");
+}
+
+#[test]
+fn a_percentage_whose_format_was_lost_reads_nearest_the_other_side() {
+    let rows: [&[&str]; 4] = [
+        &SPLIT_HEADER,
+        &[
+            "产出指标",
+            "质量指标",
+            "合格率",
+            "≥",
+            "#90",
+            "%",
+            "#0.95",
+            "#10",
+            "#10",
+        ],
+        &["", "", "事故率", "≤", "#1", "%", "#0.5", "#10", "#10"],
+        &["", "", "覆盖率", "≥", "#0.9", "%", "95%", "#10", "#10"],
+    ];
+    let read = |formats: bool| {
+        let mut s = sheet(&rows);
+        s.formats = formats;
+        form(&s)
+            .indicators
+            .iter()
+            .map(|i| format!("{} {}", i.target.value, i.actual.value))
+            .collect::<Vec<_>>()
+    };
+    // `.xls`/`.ods`: 0.95 was typed as 95%; 0.5 beside ≤1 is 0.5%; 0.9 beside 95% is 90%.
+    assert_eq!(read(false), ["≥90% 95%", "≤1% 0.5", "≥90% 95%"]);
+    // `.xlsx` keeps formats: a bare 0.95 is what was meant.
+    assert_eq!(read(true), ["≥90% 0.95", "≤1% 0.5", "≥0.9% 95%"]);
+}
+
+#[test]
+fn stored_amounts_and_rates_are_read_to_the_cent_and_the_percent() {
+    let mut s = sheet(&[
+        &[
+            "资金来源",
+            "年初预算数",
+            "全年预算数",
+            "全年执行数",
+            "执行率",
+            "得分",
+        ],
+        &["年度资金总额", "#30", "#30", "#28.5", "#0.9", "#9"],
+        &["财政拨款", "25.4", "#30", "#28.5", "95%", "—"],
+        &["其他资金", "0", "#0", "#0", "", ""],
+        &SPLIT_HEADER,
+    ]);
+    // `0` shows 28.5 as 29: what the format rounds keeps its rounding.
+    s.fix_decimals(Pos::new(2, 3));
+    s.set(
+        Pos::new(2, 3),
+        RawCell {
+            value: RawValue::Number(Shown::plain("28.5".parse().unwrap(), 0)),
+            formula: None,
+        },
+    );
+    let f = form(&s).funding.expect("funding");
+    let decimals = |n: &Option<Num>| n.as_ref().and_then(Num::number).map(|s| s.decimals);
+    let rows: Vec<_> = std::iter::once(&f.total).chain(&f.sources).collect();
+    let got: Vec<[Option<u32>; 4]> = rows
+        .iter()
+        .map(|r| {
+            [
+                decimals(&r.initial_budget),
+                decimals(&r.budget),
+                decimals(&r.executed),
+                decimals(&r.rate),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // 30 and 28.5 stored as numbers; 0.9 is 90%, not 85%–95%.
+            [Some(2), Some(2), Some(2), Some(2)],
+            // `25.4` written as text keeps its one decimal; `95%` its own precision.
+            [Some(1), Some(2), Some(0), Some(2)],
+            // A 0 is exactly 0.
+            [Some(2), Some(2), Some(2), None],
+        ]
+    );
+    // The score keeps its own precision: `9` may stand for 9.45 (SPEC §4).
+    assert_eq!(decimals(&f.total.score), Some(0));
+}
+
+#[test]
+fn the_year_may_stand_in_its_own_row() {
+    let s = sheet(&[
+        &["州本级项目支出绩效自评表"],
+        &["（2023年度）"],
+        &SPLIT_HEADER,
+        &[
+            "产出指标",
+            "数量指标",
+            "培训人次",
+            "≥",
+            "#1000",
+            "人次",
+            "#1200",
+            "#10",
+            "#10",
+        ],
+    ]);
+    assert_eq!(form(&s).year, Some(2023));
+}
+
+#[test]
+fn a_missing_block_names_the_labels_looked_for() {
+    let s = sheet(&[
+        &["项目支出绩效自评表"],
+        &FUNDING_HEADER,
+        &["年度资金总额", "#10", "#10", "#10", "#10", "100%", "#10"],
+        &[
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "偏差原因",
+        ],
+        &["产出指标", "数量指标", "培训人次", "≥1000人次", "1200人次"],
+    ]);
+    let f = form(&s);
+    let messages: Vec<&str> = f.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(f.findings.len(), 1, "{messages:?}");
+    assert_eq!(f.findings[0].code, Code::MissingBlock);
+    assert!(
+        messages[0].contains("C4") && messages[0].contains("分值、权重"),
+        "{messages:?}"
+    );
+
+    let s = sheet(&[
+        &SPLIT_HEADER,
+        &[
+            "产出指标",
+            "数量指标",
+            "培训人次",
+            "≥",
+            "#4",
+            "次",
+            "#4",
+            "#10",
+            "#10",
+        ],
+    ]);
+    let messages: Vec<String> = form(&s)
+        .findings
+        .iter()
+        .map(|f| f.message.clone())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("项目资金") && m.contains("全年执行数")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("总分") && m.contains("合计")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn finds_year_and_points() {
+    assert_eq!(year_in("项目支出绩效自评表（2023年度）"), Some(2023));
+    assert_eq!(year_in("州本级项目支出绩效自评表"), None);
+    assert_eq!(points_in("产出指标（50分）"), Some(Decimal::from(50)));
+    assert_eq!(points_in("产出指标"), None);
+    assert_eq!(unit_in_name("服务对象满意度（%）").as_deref(), Some("%"));
+}
