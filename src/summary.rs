@@ -17,6 +17,7 @@ use crate::check::BookCheck;
 use crate::finding::Severity;
 use crate::number::fixed;
 use crate::scorer::Rules;
+use crate::writer::fit_cell;
 
 /// How a form (or an unreadable file) came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,6 +87,7 @@ pub struct Summary {
     formats: Formats,
     forms: u32,
     issues: u32,
+    links: u32,
     by_code: BTreeMap<(&'static str, Severity), u32>,
     by_dept: BTreeMap<String, DeptCount>,
 }
@@ -104,6 +106,9 @@ struct DeptCount {
     errors: u32,
     warnings: u32,
 }
+
+/// Excel's most hyperlinks on one worksheet: past them a copy's path is written as text.
+const MAX_LINKS: u32 = 65_530;
 
 const FORMS_SHEET: usize = 0;
 const ISSUES_SHEET: usize = 1;
@@ -181,6 +186,7 @@ impl Summary {
             formats,
             forms: 0,
             issues: 0,
+            links: 0,
             by_code: BTreeMap::new(),
             by_dept: BTreeMap::new(),
         })
@@ -269,11 +275,12 @@ impl Summary {
         let row = self.forms;
         let formats = &self.formats;
         let ws = self.wb.worksheet_from_index(FORMS_SHEET)?;
-        ws.write_string(row, 0, &r.file)?;
-        ws.write_string(row, 1, &r.sheet)?;
-        ws.write_string(row, 2, &r.project)?;
-        ws.write_string(row, 3, &r.department)?;
-        ws.write_string(row, 4, &r.unit)?;
+        for (col, text) in [&r.file, &r.sheet, &r.project, &r.department, &r.unit]
+            .into_iter()
+            .enumerate()
+        {
+            write_text(ws, row, col as u16, text)?;
+        }
         if let Some(y) = r.year {
             ws.write_number(row, 5, y)?;
         }
@@ -288,22 +295,28 @@ impl Summary {
         num(6, r.claimed_total)?;
         num(7, r.total)?;
         num(8, r.claimed_total.zip(r.total).map(|(c, t)| c - t))?;
-        ws.write_string(row, 9, &r.claimed_grade)?;
-        ws.write_string(row, 10, &r.grade)?;
+        write_text(ws, row, 9, &r.claimed_grade)?;
+        write_text(ws, row, 10, &r.grade)?;
         if r.status != Status::Unreadable {
             ws.write_number(row, 11, r.errors as u32)?;
             ws.write_number(row, 12, r.warnings as u32)?;
         }
         ws.write_string(row, 13, r.status.label())?;
         if let Some(link) = &r.link {
-            ws.write_url_with_format(
-                row,
-                14,
-                Url::new(format!("file:///{}", escape_link(link))).set_text("打开"),
-                &formats.link,
-            )?;
+            // Past Excel's limits (a sheet's links, a link's length) the path shows as text.
+            let url = Url::new(format!("file:///{}", escape_link(link))).set_text("打开");
+            let linked = self.links < MAX_LINKS
+                && match ws.write_url_with_format(row, 14, url, &formats.link) {
+                    Ok(_) => true,
+                    Err(XlsxError::MaxUrlLengthExceeded) => false,
+                    Err(e) => return Err(e),
+                };
+            match linked {
+                true => self.links += 1,
+                false => write_text(ws, row, 14, link)?,
+            }
         }
-        ws.write_string(row, 15, &r.reason)?;
+        write_text(ws, row, 15, &r.reason)?;
         Ok(())
     }
 
@@ -312,17 +325,20 @@ impl Summary {
         self.issues += 1;
         let row = self.issues;
         let ws = self.wb.worksheet_from_index(ISSUES_SHEET)?;
-        for (col, text) in [&r.file, &r.sheet, &r.cell, &r.indicator]
-            .into_iter()
-            .enumerate()
-        {
-            ws.write_string(row, col as u16, text)?;
+        let texts = [
+            &r.file,
+            &r.sheet,
+            &r.cell,
+            &r.indicator,
+            r.code,
+            r.severity.label(),
+            &r.claimed,
+            &r.expected,
+            &r.message,
+        ];
+        for (col, text) in texts.into_iter().enumerate() {
+            write_text(ws, row, col as u16, text)?;
         }
-        ws.write_string(row, 4, r.code)?;
-        ws.write_string(row, 5, r.severity.label())?;
-        ws.write_string(row, 6, &r.claimed)?;
-        ws.write_string(row, 7, &r.expected)?;
-        ws.write_string(row, 8, &r.message)?;
         Ok(())
     }
 
@@ -376,7 +392,7 @@ fn stats_sheet(
     }
     for (i, (dept, d)) in by_dept.iter().enumerate() {
         let row = i as u32 + 1;
-        ws.write_string(row, 4, dept)?;
+        write_text(ws, row, 4, dept)?;
         ws.write_number(row, 5, d.forms)?;
         ws.write_number(row, 6, d.wrong)?;
         ws.write_number(row, 7, d.errors)?;
@@ -418,6 +434,13 @@ fn unreadable(file: &str, reason: &str) -> FormRow {
     }
 }
 
+/// A text cell, cut to what a cell holds: a form's cell, and a finding quoting it, may be
+/// longer than Excel allows, and one such form must not cost the folder its summary.
+fn write_text(ws: &mut Worksheet, row: u32, col: u16, text: &str) -> Result<(), XlsxError> {
+    ws.write_string(row, col, fit_cell(text))?;
+    Ok(())
+}
+
 fn write_header(
     ws: &mut Worksheet,
     columns: &[(&str, f64)],
@@ -448,6 +471,91 @@ fn escape_link(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::{Layout, Profile};
+
+    /// The summary of `rows`, kept in memory, read back: 汇总's cells as text, and how many
+    /// hyperlinks the sheet holds.
+    fn written(rows: &[FormRow]) -> (Vec<Vec<String>>, usize) {
+        use calamine::Reader;
+        let profile = Profile::national();
+        let rules = Rules {
+            profile: &profile,
+            layout: Layout::bundled(),
+        };
+        let mut summary = Summary::new(rules, RowStorage::Memory).expect("summary");
+        for r in rows {
+            summary.form_row(r).expect("row written");
+        }
+        let bytes = summary.finish().expect("summary finished");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+        let mut sheet = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/worksheets/sheet1.xml").expect("汇总"),
+            &mut sheet,
+        )
+        .expect("sheet xml");
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("the summary opens");
+        let range = book.worksheet_range("汇总").expect("汇总");
+        let cells = range
+            .rows()
+            .map(|r| r.iter().map(ToString::to_string).collect())
+            .collect();
+        (cells, sheet.matches("<hyperlink ").count())
+    }
+
+    fn linked(file: &str, link: String) -> FormRow {
+        FormRow {
+            link: Some(link),
+            status: Status::Passed,
+            ..unreadable(file, "")
+        }
+    }
+
+    #[test]
+    fn text_past_a_cells_limit_is_cut_to_it() {
+        let project = format!("金融发展服务工作经费{}", "长".repeat(40_000));
+        let row = FormRow {
+            project: project.clone(),
+            department: format!("黔南{}", "𠀀".repeat(20_000)),
+            ..linked("a.xlsx", "核查/a.checked.xlsx".into())
+        };
+        let (cells, _) = written(&[row]);
+        let units = |s: &str| s.encode_utf16().count();
+        assert_eq!(units(&cells[1][2]), 32_767);
+        assert!(project.starts_with(&cells[1][2]));
+        // A character outside the BMP takes two units: the one that would end at 32 768 is
+        // left out whole, not split.
+        assert_eq!(units(&cells[1][3]), 32_766);
+        assert!(cells[1][3].ends_with('𠀀'));
+    }
+
+    #[test]
+    fn a_link_past_excels_limits_shows_its_path_as_text() {
+        let long = format!("核查/{}.checked.xlsx", "深".repeat(2_100));
+        let (cells, links) = written(&[
+            linked("a.xlsx", "核查/a.checked.xlsx".into()),
+            linked("b.xlsx", long.clone()),
+        ]);
+        assert_eq!(cells[1][14], "打开");
+        assert_eq!(cells[2][14], long);
+        assert_eq!(links, 1);
+    }
+
+    #[test]
+    fn links_stop_at_excels_limit_for_one_sheet() {
+        let rows: Vec<FormRow> = (0..MAX_LINKS + 2)
+            .map(|i| linked("f.xlsx", format!("核查/{i}.checked.xlsx")))
+            .collect();
+        let (cells, links) = written(&rows);
+        assert_eq!(links, MAX_LINKS as usize);
+        let last_linked = MAX_LINKS as usize;
+        assert_eq!(cells[last_linked][14], "打开");
+        assert_eq!(
+            cells[last_linked + 1][14],
+            format!("核查/{last_linked}.checked.xlsx")
+        );
+        assert_eq!(cells.len(), MAX_LINKS as usize + 3);
+    }
 
     #[test]
     fn link_targets_keep_hashes_percents_and_spaces_in_names() {

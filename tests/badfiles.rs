@@ -183,25 +183,6 @@ fn zip_bomb(path: &Path) {
     zip.finish().expect("finish bomb");
 }
 
-/// A copy of the package `from` with one part's bytes changed by `edit`.
-fn repack(from: &Path, to: &Path, part_name: &str, edit: impl Fn(Vec<u8>) -> Vec<u8>) {
-    let mut source = zip::ZipArchive::new(std::fs::File::open(from).expect("open")).expect("zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(to).expect("create"));
-    let opts = zip::write::SimpleFileOptions::default();
-    for i in 0..source.len() {
-        let mut part = source.by_index(i).expect("part");
-        let name = part.name().expect("part name").into_owned();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut part, &mut body).expect("read part");
-        if name == part_name {
-            body = edit(body);
-        }
-        zip.start_file(name, opts).expect("start part");
-        zip.write_all(&body).expect("write part");
-    }
-    zip.finish().expect("finish");
-}
-
 /// `text` with `insert` put before the last `before` in it.
 fn insert_before(text: Vec<u8>, before: &str, insert: String) -> Vec<u8> {
     let text = String::from_utf8(text).expect("utf-8 part");

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use calamine::{Data, Reader, open_workbook_auto};
 #[cfg(unix)]
 use common::Unprivileged;
-use common::{clean, file_entry, n, sample, scratch, selfeval, selfeval_within, t, write_book};
+use common::{
+    clean, file_entry, n, repack, sample, scratch, selfeval, selfeval_within, t, write_book,
+};
 
 /// A folder of four forms in two subfolders, one with mistakes, one workbook of two forms,
 /// and a file that is not a workbook.
@@ -377,6 +379,52 @@ fn summary_of_a_clean_folder_passes() {
 // ---------------------------------------------------------------------------------------
 
 /// `check INPUT --out-dir OUT --summary SUMMARY --format json`, the bureau's whole run.
+/// A form's cell past Excel's 32 767 units (another program wrote it) is cut to fit in the
+/// summary: rust_xlsxwriter refuses the whole text, and that once cost the folder its summary.
+#[test]
+fn a_cell_longer_than_excel_allows_is_cut_in_the_summary() {
+    let base = scratch("folder-long-cell");
+    let input = base.join("收件箱");
+    std::fs::create_dir_all(&input).expect("dir");
+    let long = format!("金融发展服务工作经费{}", "长".repeat(40_000));
+    let long_book = input.join("a-long.xlsx");
+    repack(
+        &sample("xlsx"),
+        &long_book,
+        "xl/sharedStrings.xml",
+        |body| {
+            let text = String::from_utf8(body).expect("utf-8 part");
+            assert!(
+                text.contains("金融发展服务工作经费"),
+                "the sample names its project"
+            );
+            text.replacen("金融发展服务工作经费", &long, 1).into_bytes()
+        },
+    );
+    write_book(&input.join("b-clean.xlsx"), &[clean()], false);
+    let (out, summary) = (base.join("核查"), base.join("汇总.xlsx"));
+    let run = check_json(&input, &out, &summary);
+    assert_eq!(
+        run.code, 1,
+        "the sample's errors, nothing unreadable: {}",
+        run.stderr
+    );
+    let forms = rows(&summary, "汇总");
+    let row = |name: &str| {
+        forms
+            .iter()
+            .find(|r| r[0].ends_with(name))
+            .unwrap_or_else(|| panic!("a row for {name}: {forms:?}"))
+    };
+    let cut = &row("a-long.xlsx")[2];
+    assert_eq!(cut.encode_utf16().count(), 32_767);
+    assert!(long.starts_with(cut.as_str()));
+    assert_eq!(row("a-long.xlsx")[14], "打开");
+    assert_eq!(row("b-clean.xlsx")[13], "通过");
+    assert!(out.join("a-long.checked.xlsx").is_file());
+    assert!(out.join("b-clean.checked.xlsx").is_file());
+}
+
 fn check_json(input: &Path, out: &Path, summary: &Path) -> common::Run {
     selfeval(&check_json_args(input, out, summary))
 }

@@ -114,6 +114,35 @@ pub struct Corrections {
     pub findings: Vec<FindingRow>,
 }
 
+/// Excel's longest text in a cell, in UTF-16 units: it refuses a workbook holding a longer one,
+/// and rust_xlsxwriter refuses to write one.
+pub const MAX_CELL_UNITS: usize = 32_767;
+
+/// A note's own text at most, leaving room for the author line that heads it.
+pub const MAX_NOTE_UNITS: usize = MAX_CELL_UNITS - 60;
+
+/// The longest prefix of `text` within `max` UTF-16 units, Excel's measure of a string.
+pub fn clip_units(text: &str, max: usize) -> &str {
+    // No character takes more UTF-16 units than UTF-8 bytes.
+    if text.len() <= max {
+        return text;
+    }
+    let mut units = 0;
+    for (i, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > max {
+            return &text[..i];
+        }
+    }
+    text
+}
+
+/// The longest prefix of `text` that one cell holds. A form's cell may hold more than Excel
+/// allows (another program wrote it), and a finding may quote such a cell.
+pub fn fit_cell(text: &str) -> &str {
+    clip_units(text, MAX_CELL_UNITS)
+}
+
 /// Name of the sheet that lists every finding.
 pub const FINDINGS_SHEET: &str = "核查结果";
 

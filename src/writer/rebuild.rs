@@ -14,7 +14,7 @@ use rust_xlsxwriter::{
 };
 
 use super::{CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FindingRow, Mark};
-use super::{NewValue, WriteError};
+use super::{MAX_NOTE_UNITS, NewValue, WriteError, clip_units, fit_cell};
 use crate::cell::Pos;
 use crate::number::Shown;
 use crate::reader::{Merge, RawBook, RawCell, RawSheet, RawValue};
@@ -25,7 +25,6 @@ const FINDINGS_WIDTHS: [f64; 7] = [12.0, 10.0, 18.0, 8.0, 14.0, 14.0, 80.0];
 /// Excel's limits: cells beyond them cannot be stored, longer strings are refused.
 const MAX_ROW: u32 = 1_048_575;
 const MAX_COL: u32 = 16_383;
-const MAX_TEXT: usize = 32_767;
 const MAX_BORDERED: u64 = 100_000;
 /// Points per wrapped line at the default 11pt font, and Excel's tallest row.
 const LINE_HEIGHT: f64 = 15.0;
@@ -127,7 +126,7 @@ fn write_sheet(
         if let (Some(_), Some(f)) = (edit.value, sheet.own(pos).formula.as_deref()) {
             text.push_str(&format!("\n原公式 ={f}"));
         }
-        let text = clip(&text, MAX_TEXT - 60).to_string();
+        let text = clip_units(&text, MAX_NOTE_UNITS).to_string();
         let note = Note::new(text)
             .set_author("selfeval")
             .set_width(320)
@@ -244,7 +243,7 @@ fn write_raw(ws: &mut Worksheet, pos: Pos, cell: &RawCell, base: &Format) -> Res
     match &cell.value {
         RawValue::Empty => ws.write_blank(row, col, &format)?,
         RawValue::Text(t) | RawValue::Error(t) => {
-            ws.write_string_with_format(row, col, clip(t, MAX_TEXT), &format)?
+            ws.write_string_with_format(row, col, fit_cell(t), &format)?
         }
         RawValue::Bool(b) => ws.write_boolean_with_format(row, col, *b, &format)?,
         RawValue::Number(Shown { value: d, .. }) | RawValue::Date(d) => match number(d) {
@@ -253,18 +252,6 @@ fn write_raw(ws: &mut Worksheet, pos: Pos, cell: &RawCell, base: &Format) -> Res
         },
     };
     Ok(())
-}
-
-/// At most `max` UTF-16 units, Excel's measure of a string.
-fn clip(text: &str, max: usize) -> &str {
-    let mut units = 0;
-    for (i, c) in text.char_indices() {
-        units += c.len_utf16();
-        if units > max {
-            return &text[..i];
-        }
-    }
-    text
 }
 
 /// Width of the longest line in column units: CJK and full-width characters take two.
@@ -340,7 +327,7 @@ fn sanitize(name: &str) -> String {
         .chars()
         .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
         .collect();
-    let cleaned = clip(cleaned.trim_matches('\''), 31).trim_end_matches('\'');
+    let cleaned = clip_units(cleaned.trim_matches('\''), 31).trim_end_matches('\'');
     let fallback = if cleaned.is_empty() { "Sheet" } else { cleaned };
     fallback.to_string()
 }
@@ -352,7 +339,7 @@ fn unique_name(wanted: &str, taken: &mut HashSet<String>) -> String {
     while taken.contains(&name.to_lowercase()) {
         n += 1;
         let suffix = format!("({n})");
-        let stem = clip(wanted, 31 - suffix.len()).trim_end_matches('\'');
+        let stem = clip_units(wanted, 31 - suffix.len()).trim_end_matches('\'');
         name = format!("{stem}{suffix}");
     }
     taken.insert(name.to_lowercase());
@@ -389,7 +376,7 @@ fn write_findings(
             &f.message,
         ];
         for (col, text) in (0..).zip(texts) {
-            ws.write_string_with_format(row, col, clip(text, MAX_TEXT), &wrap)?;
+            ws.write_string_with_format(row, col, fit_cell(text), &wrap)?;
         }
         // A link only to a sheet that exists: Excel reports a broken one as an error.
         if let Some(name) = sheet {

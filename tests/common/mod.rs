@@ -392,6 +392,25 @@ pub fn sample(ext: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/qiannan-finance-2023.{ext}"))
 }
 
+/// A copy of the package `from` with one part's bytes changed by `edit`.
+pub fn repack(from: &Path, to: &Path, part_name: &str, edit: impl Fn(Vec<u8>) -> Vec<u8>) {
+    let mut source = zip::ZipArchive::new(std::fs::File::open(from).expect("open")).expect("zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(to).expect("create"));
+    let opts = zip::write::SimpleFileOptions::default();
+    for i in 0..source.len() {
+        let mut part = source.by_index(i).expect("part");
+        let name = part.name().expect("part name").into_owned();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut part, &mut body).expect("read part");
+        if name == part_name {
+            body = edit(body);
+        }
+        zip.start_file(name, opts).expect("start part");
+        std::io::Write::write_all(&mut zip, &body).expect("write part");
+    }
+    zip.finish().expect("finish");
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,

@@ -15,6 +15,7 @@ use super::xml::{
 };
 use crate::cell::Pos;
 use crate::opc::resolve_target;
+use crate::writer::{MAX_NOTE_UNITS, clip_units};
 
 pub const AUTHOR: &str = "selfeval";
 const COMMENTS_REL: &str =
@@ -87,7 +88,7 @@ fn note_runs(p: &str, note: &str, after_text: bool) -> String {
     format!(
         "<{p}r><{p}rPr><{p}b/>{props}</{p}rPr>{}</{p}r><{p}r><{p}rPr>{props}</{p}rPr>{}</{p}r>",
         text_element(&t, &format!("{lead}{AUTHOR}:")),
-        text_element(&t, &format!("\n{note}")),
+        text_element(&t, &format!("\n{}", clip_units(note, MAX_NOTE_UNITS))),
     )
 }
 

@@ -3,8 +3,9 @@
 use super::super::{FINDINGS_HEADERS, FindingRow};
 use std::fmt::Write;
 
-use super::xml::{DECL, MAIN_NS, REL_NS, fit_cell, push_esc, push_text_element};
+use super::xml::{DECL, MAIN_NS, REL_NS, push_esc, push_text_element};
 use crate::cell::{Pos, col_letters};
+use crate::writer::fit_cell;
 
 /// Column widths, in characters, for the columns of [`FINDINGS_HEADERS`].
 const WIDTHS: [u32; 7] = [12, 10, 18, 8, 14, 14, 80];

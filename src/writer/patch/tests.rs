@@ -852,6 +852,26 @@ fn new_cells_and_rows_go_where_their_positions_require() {
 }
 
 #[test]
+fn a_note_past_a_cells_limit_is_cut_to_fit() {
+    // A finding may quote a cell that another program filled past Excel's limit.
+    let mut corrections = one_edit("A1");
+    corrections.edits[0].note = format!("原填报 {}", "长".repeat(40_000));
+    let output = patch_xlsx(&package(&[]), &corrections).unwrap();
+    let comments = part(&output, "xl/comments1.xml");
+    let text: String = comments
+        .split("</t>")
+        .filter_map(|run| run.rsplit_once('>').map(|(_, t)| t))
+        .collect();
+    assert!(
+        text.starts_with("selfeval:\n原填报 长长"),
+        "{}",
+        &text[..40]
+    );
+    let units = text.encode_utf16().count();
+    assert!((32_000..=32_767).contains(&units), "{units} units");
+}
+
+#[test]
 fn a_row_is_skipped_whole_only_when_nothing_in_it_matters() {
     // Row 1 hides an end tag in a comment; row 2 anchors a shared formula that row 4 points to.
     let sheet = format!(

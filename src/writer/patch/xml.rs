@@ -316,21 +316,3 @@ pub fn ref_text(r: &BytesRef<'_>) -> Option<String> {
 pub fn push_text(buf: &mut String, t: &BytesText<'_>) {
     buf.push_str(&t.xml10_content());
 }
-
-/// The longest prefix of `s` that fits in one cell: Excel refuses a workbook whose cell text
-/// exceeds 32 767 UTF-16 units.
-pub fn fit_cell(s: &str) -> &str {
-    const MAX_UNITS: usize = 32_767;
-    // No character takes more UTF-16 units than UTF-8 bytes.
-    if s.len() <= MAX_UNITS {
-        return s;
-    }
-    let mut units = 0;
-    for (i, c) in s.char_indices() {
-        units += c.len_utf16();
-        if units > MAX_UNITS {
-            return &s[..i];
-        }
-    }
-    s
-}

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::super::xml::{REL_NS, esc, fit_cell, free_rel_prefix, retag, text_element, xml_error};
+use super::super::xml::{REL_NS, esc, free_rel_prefix, retag, text_element, xml_error};
 use super::{CellPatch, RowSite, SheetScan, Sites};
 use crate::cell::Pos;
 use crate::scan::{self, Tag};
+use crate::writer::fit_cell;
 use crate::writer::{NewValue, WriteError};
 
 /// New markup for `[start, end)` of the original; `start == end` inserts.
