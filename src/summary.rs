@@ -85,8 +85,12 @@ pub enum RowStorage {
 pub struct Summary {
     wb: Workbook,
     formats: Formats,
-    forms: u32,
-    issues: u32,
+    storage: RowStorage,
+    /// Data rows a sheet takes before it is continued on the next.
+    row_limit: u32,
+    forms: Long,
+    issues: Long,
+    /// Links on the 汇总 sheet being written.
     links: u32,
     by_code: BTreeMap<(&'static str, Severity), u32>,
     by_dept: BTreeMap<String, DeptCount>,
@@ -110,8 +114,48 @@ struct DeptCount {
 /// Excel's most hyperlinks on one worksheet: past them a copy's path is written as text.
 const MAX_LINKS: u32 = 65_530;
 
-const FORMS_SHEET: usize = 0;
-const ISSUES_SHEET: usize = 1;
+/// Excel's rows on one worksheet, less the header.
+const MAX_DATA_ROWS: u32 = 1_048_575;
+
+/// A long sheet (汇总, 问题清单) and its continuations 汇总(2), 汇总(3)…: a worksheet ends at
+/// Excel's last row, and a folder of any size still gets its summary.
+struct Long {
+    name: &'static str,
+    columns: &'static [(&'static str, f64)],
+    /// Each worksheet's index in the workbook and the data rows written to it.
+    sheets: Vec<(usize, u32)>,
+}
+
+impl Long {
+    fn new(name: &'static str, columns: &'static [(&'static str, f64)]) -> Self {
+        Self {
+            name,
+            columns,
+            sheets: Vec::new(),
+        }
+    }
+
+    /// Adds the next worksheet, named and headed.
+    fn add_sheet(
+        &mut self,
+        wb: &mut Workbook,
+        storage: RowStorage,
+        header: &Format,
+    ) -> Result<(), XlsxError> {
+        let index = wb.worksheets().len();
+        let ws = match storage {
+            RowStorage::Memory => wb.add_worksheet(),
+            RowStorage::TempFile => wb.add_worksheet_with_constant_memory()?,
+        };
+        match self.sheets.len() {
+            0 => ws.set_name(self.name)?,
+            n => ws.set_name(format!("{}({})", self.name, n + 1))?,
+        };
+        write_header(ws, self.columns, header)?;
+        self.sheets.push((index, 0));
+        Ok(())
+    }
+}
 
 const FORMS_COLUMNS: [(&str, f64); 16] = [
     ("文件", 36.0),
@@ -170,26 +214,37 @@ impl Summary {
                 .set_font_color("0563C1")
                 .set_underline(rust_xlsxwriter::FormatUnderline::Single),
         };
-        for (name, columns) in [
-            ("汇总", &FORMS_COLUMNS[..]),
-            ("问题清单", &ISSUES_COLUMNS[..]),
-        ] {
-            let ws = match rows {
-                RowStorage::Memory => wb.add_worksheet(),
-                RowStorage::TempFile => wb.add_worksheet_with_constant_memory()?,
-            };
-            ws.set_name(name)?;
-            write_header(ws, columns, &formats.header)?;
-        }
+        let mut forms = Long::new("汇总", &FORMS_COLUMNS);
+        let mut issues = Long::new("问题清单", &ISSUES_COLUMNS);
+        forms.add_sheet(&mut wb, rows, &formats.header)?;
+        issues.add_sheet(&mut wb, rows, &formats.header)?;
         Ok(Summary {
             wb,
             formats,
-            forms: 0,
-            issues: 0,
+            storage: rows,
+            row_limit: MAX_DATA_ROWS,
+            forms,
+            issues,
             links: 0,
             by_code: BTreeMap::new(),
             by_dept: BTreeMap::new(),
         })
+    }
+
+    /// The worksheet and row of `long`'s next row, on a new worksheet when the last is full.
+    fn next_row(
+        wb: &mut Workbook,
+        storage: RowStorage,
+        header: &Format,
+        limit: u32,
+        long: &mut Long,
+    ) -> Result<(usize, u32), XlsxError> {
+        if long.sheets.last().is_none_or(|&(_, rows)| rows >= limit) {
+            long.add_sheet(wb, storage, header)?;
+        }
+        let last = long.sheets.last_mut().expect("a sheet was just added");
+        last.1 += 1;
+        Ok(*last)
     }
 
     /// Writes a file's rows. `link` is the corrected copy relative to the summary's folder.
@@ -271,10 +326,18 @@ impl Summary {
         d.wrong += u32::from(r.status == Status::Wrong);
         d.errors += r.errors as u32;
         d.warnings += r.warnings as u32;
-        self.forms += 1;
-        let row = self.forms;
+        let (sheet, row) = Self::next_row(
+            &mut self.wb,
+            self.storage,
+            &self.formats.header,
+            self.row_limit,
+            &mut self.forms,
+        )?;
+        if row == 1 {
+            self.links = 0;
+        }
         let formats = &self.formats;
-        let ws = self.wb.worksheet_from_index(FORMS_SHEET)?;
+        let ws = self.wb.worksheet_from_index(sheet)?;
         for (col, text) in [&r.file, &r.sheet, &r.project, &r.department, &r.unit]
             .into_iter()
             .enumerate()
@@ -322,9 +385,14 @@ impl Summary {
 
     fn issue_row(&mut self, r: &IssueRow) -> Result<(), XlsxError> {
         *self.by_code.entry((r.code, r.severity)).or_default() += 1;
-        self.issues += 1;
-        let row = self.issues;
-        let ws = self.wb.worksheet_from_index(ISSUES_SHEET)?;
+        let (sheet, row) = Self::next_row(
+            &mut self.wb,
+            self.storage,
+            &self.formats.header,
+            self.row_limit,
+            &mut self.issues,
+        )?;
+        let ws = self.wb.worksheet_from_index(sheet)?;
         let texts = [
             &r.file,
             &r.sheet,
@@ -345,15 +413,24 @@ impl Summary {
     /// The summary workbook's bytes, with fixed document properties so that a second run
     /// writes the same bytes.
     pub fn finish(mut self) -> Result<Vec<u8>, XlsxError> {
-        for (index, rows, cols) in [
-            (FORMS_SHEET, self.forms, FORMS_COLUMNS.len()),
-            (ISSUES_SHEET, self.issues, ISSUES_COLUMNS.len()),
-        ] {
-            let ws = self.wb.worksheet_from_index(index)?;
-            // Header frozen, filters on.
-            ws.set_freeze_panes(1, 0)?;
-            ws.autofilter(0, 0, rows, cols as u16 - 1)?;
+        for long in [&self.forms, &self.issues] {
+            for &(index, rows) in &long.sheets {
+                let ws = self.wb.worksheet_from_index(index)?;
+                // Header frozen, filters on.
+                ws.set_freeze_panes(1, 0)?;
+                ws.autofilter(0, 0, rows, long.columns.len() as u16 - 1)?;
+            }
         }
+        // A continuation was added when its sheet filled, between the others: each long
+        // sheet's parts are put side by side, 汇总 first.
+        let order = self.forms.sheets.iter().chain(&self.issues.sheets);
+        let mut added: Vec<Option<Worksheet>> = std::mem::take(self.wb.worksheets_mut())
+            .into_iter()
+            .map(Some)
+            .collect();
+        *self.wb.worksheets_mut() = order
+            .filter_map(|&(index, _)| added.get_mut(index).and_then(Option::take))
+            .collect();
         let ws = self.wb.add_worksheet();
         stats_sheet(ws, &self.formats.header, &self.by_code, &self.by_dept)?;
         self.wb.save_to_buffer()
@@ -473,34 +550,56 @@ mod tests {
     use super::*;
     use crate::template::{Layout, Profile};
 
-    /// The summary of `rows`, kept in memory, read back: 汇总's cells as text, and how many
-    /// hyperlinks the sheet holds.
-    fn written(rows: &[FormRow]) -> (Vec<Vec<String>>, usize) {
-        use calamine::Reader;
+    fn summary() -> Summary {
         let profile = Profile::national();
         let rules = Rules {
             profile: &profile,
             layout: Layout::bundled(),
         };
-        let mut summary = Summary::new(rules, RowStorage::Memory).expect("summary");
+        Summary::new(rules, RowStorage::Memory).expect("summary")
+    }
+
+    /// A finished summary read back: its sheets, with their cells as text, and each sheet's
+    /// part, to count its hyperlinks.
+    struct Read {
+        sheets: Vec<(String, Vec<Vec<String>>)>,
+        parts: Vec<String>,
+    }
+
+    fn read_back(summary: Summary) -> Read {
+        use calamine::Reader;
+        let bytes = summary.finish().expect("summary finished");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.clone())).expect("opens");
+        let mut read = Read {
+            sheets: Vec::new(),
+            parts: Vec::new(),
+        };
+        for (i, name) in book.sheet_names().into_iter().enumerate() {
+            let range = book.worksheet_range(&name).expect("sheet");
+            let cells = range
+                .rows()
+                .map(|r| r.iter().map(ToString::to_string).collect())
+                .collect();
+            read.sheets.push((name, cells));
+            let mut part = String::new();
+            let path = format!("xl/worksheets/sheet{}.xml", i + 1);
+            std::io::Read::read_to_string(&mut zip.by_name(&path).expect("part"), &mut part)
+                .expect("sheet xml");
+            read.parts.push(part);
+        }
+        read
+    }
+
+    /// The summary of `rows`: 汇总's cells as text, and how many hyperlinks it holds.
+    fn written(rows: &[FormRow]) -> (Vec<Vec<String>>, usize) {
+        let mut summary = summary();
         for r in rows {
             summary.form_row(r).expect("row written");
         }
-        let bytes = summary.finish().expect("summary finished");
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).expect("zip");
-        let mut sheet = String::new();
-        std::io::Read::read_to_string(
-            &mut zip.by_name("xl/worksheets/sheet1.xml").expect("汇总"),
-            &mut sheet,
-        )
-        .expect("sheet xml");
-        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("the summary opens");
-        let range = book.worksheet_range("汇总").expect("汇总");
-        let cells = range
-            .rows()
-            .map(|r| r.iter().map(ToString::to_string).collect())
-            .collect();
-        (cells, sheet.matches("<hyperlink ").count())
+        let read = read_back(summary);
+        let links = read.parts[0].matches("<hyperlink ").count();
+        (read.sheets[0].1.clone(), links)
     }
 
     fn linked(file: &str, link: String) -> FormRow {
@@ -555,6 +654,65 @@ mod tests {
             format!("核查/{last_linked}.checked.xlsx")
         );
         assert_eq!(cells.len(), MAX_LINKS as usize + 3);
+    }
+
+    #[test]
+    fn a_full_sheet_goes_on_in_the_next() {
+        let mut summary = summary();
+        summary.row_limit = 2;
+        for i in 0..5 {
+            let row = linked(&format!("{i}.xlsx"), format!("核查/{i}.checked.xlsx"));
+            summary.form_row(&row).expect("form row");
+        }
+        for i in 0..3 {
+            let issue = IssueRow {
+                file: format!("{i}.xlsx"),
+                sheet: "自评表".into(),
+                cell: "H29".into(),
+                indicator: String::new(),
+                code: "total-sum",
+                severity: Severity::Error,
+                claimed: "1".into(),
+                expected: "2".into(),
+                message: "总分不等于各项得分之和".into(),
+            };
+            summary.issue_row(&issue).expect("issue row");
+        }
+        let read = read_back(summary);
+        let names: Vec<&str> = read.sheets.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "汇总",
+                "汇总(2)",
+                "汇总(3)",
+                "问题清单",
+                "问题清单(2)",
+                "统计"
+            ]
+        );
+        let files = |sheet: usize| -> Vec<&str> {
+            read.sheets[sheet].1.iter().map(|r| r[0].as_str()).collect()
+        };
+        assert_eq!(files(0), ["文件", "0.xlsx", "1.xlsx"]);
+        assert_eq!(files(1), ["文件", "2.xlsx", "3.xlsx"]);
+        assert_eq!(files(2), ["文件", "4.xlsx"]);
+        assert_eq!(files(3), ["文件", "0.xlsx", "1.xlsx"]);
+        assert_eq!(files(4), ["文件", "2.xlsx"]);
+        // Each part frozen and filtered over its own rows; the counts cover every row.
+        for (part, filter) in read
+            .parts
+            .iter()
+            .zip(["A1:P3", "A1:P3", "A1:P2", "A1:I3", "A1:I2"])
+        {
+            assert!(
+                part.contains(&format!("<autoFilter ref=\"{filter}\"/>")),
+                "{part}"
+            );
+            assert!(part.contains("state=\"frozen\""));
+        }
+        assert_eq!(read.sheets[5].1[1][..3], ["total-sum", "错误", "3"]);
+        assert_eq!(read.sheets[5].1[1][5], "5");
     }
 
     #[test]
