@@ -85,9 +85,6 @@ pub enum RowStorage {
 pub struct Summary {
     wb: Workbook,
     formats: Formats,
-    storage: RowStorage,
-    /// Data rows a sheet takes before it is continued on the next.
-    row_limit: u32,
     forms: Long,
     issues: Long,
     /// Links on the 汇总 sheet being written.
@@ -122,28 +119,51 @@ const MAX_DATA_ROWS: u32 = 1_048_575;
 struct Long {
     name: &'static str,
     columns: &'static [(&'static str, f64)],
+    storage: RowStorage,
+    /// Data rows a worksheet takes before the next is begun.
+    limit: u32,
     /// Each worksheet's index in the workbook and the data rows written to it.
     sheets: Vec<(usize, u32)>,
 }
 
 impl Long {
-    fn new(name: &'static str, columns: &'static [(&'static str, f64)]) -> Self {
-        Self {
+    /// The long sheet `name`, its first worksheet added to `wb`.
+    fn begin(
+        wb: &mut Workbook,
+        header: &Format,
+        storage: RowStorage,
+        name: &'static str,
+        columns: &'static [(&'static str, f64)],
+    ) -> Result<Self, XlsxError> {
+        let mut long = Self {
             name,
             columns,
+            storage,
+            limit: MAX_DATA_ROWS,
             sheets: Vec::new(),
+        };
+        long.add_sheet(wb, header)?;
+        Ok(long)
+    }
+
+    /// The worksheet and row of the next row, on a new worksheet when the last is full.
+    fn next_row(&mut self, wb: &mut Workbook, header: &Format) -> Result<(usize, u32), XlsxError> {
+        if self
+            .sheets
+            .last()
+            .is_none_or(|&(_, rows)| rows >= self.limit)
+        {
+            self.add_sheet(wb, header)?;
         }
+        let last = self.sheets.last_mut().expect("a sheet was just added");
+        last.1 += 1;
+        Ok(*last)
     }
 
     /// Adds the next worksheet, named and headed.
-    fn add_sheet(
-        &mut self,
-        wb: &mut Workbook,
-        storage: RowStorage,
-        header: &Format,
-    ) -> Result<(), XlsxError> {
+    fn add_sheet(&mut self, wb: &mut Workbook, header: &Format) -> Result<(), XlsxError> {
         let index = wb.worksheets().len();
-        let ws = match storage {
+        let ws = match self.storage {
             RowStorage::Memory => wb.add_worksheet(),
             RowStorage::TempFile => wb.add_worksheet_with_constant_memory()?,
         };
@@ -214,37 +234,17 @@ impl Summary {
                 .set_font_color("0563C1")
                 .set_underline(rust_xlsxwriter::FormatUnderline::Single),
         };
-        let mut forms = Long::new("汇总", &FORMS_COLUMNS);
-        let mut issues = Long::new("问题清单", &ISSUES_COLUMNS);
-        forms.add_sheet(&mut wb, rows, &formats.header)?;
-        issues.add_sheet(&mut wb, rows, &formats.header)?;
+        let forms = Long::begin(&mut wb, &formats.header, rows, "汇总", &FORMS_COLUMNS)?;
+        let issues = Long::begin(&mut wb, &formats.header, rows, "问题清单", &ISSUES_COLUMNS)?;
         Ok(Summary {
             wb,
             formats,
-            storage: rows,
-            row_limit: MAX_DATA_ROWS,
             forms,
             issues,
             links: 0,
             by_code: BTreeMap::new(),
             by_dept: BTreeMap::new(),
         })
-    }
-
-    /// The worksheet and row of `long`'s next row, on a new worksheet when the last is full.
-    fn next_row(
-        wb: &mut Workbook,
-        storage: RowStorage,
-        header: &Format,
-        limit: u32,
-        long: &mut Long,
-    ) -> Result<(usize, u32), XlsxError> {
-        if long.sheets.last().is_none_or(|&(_, rows)| rows >= limit) {
-            long.add_sheet(wb, storage, header)?;
-        }
-        let last = long.sheets.last_mut().expect("a sheet was just added");
-        last.1 += 1;
-        Ok(*last)
     }
 
     /// Writes a file's rows. `link` is the corrected copy relative to the summary's folder.
@@ -326,13 +326,7 @@ impl Summary {
         d.wrong += u32::from(r.status == Status::Wrong);
         d.errors += r.errors as u32;
         d.warnings += r.warnings as u32;
-        let (sheet, row) = Self::next_row(
-            &mut self.wb,
-            self.storage,
-            &self.formats.header,
-            self.row_limit,
-            &mut self.forms,
-        )?;
+        let (sheet, row) = self.forms.next_row(&mut self.wb, &self.formats.header)?;
         if row == 1 {
             self.links = 0;
         }
@@ -385,13 +379,7 @@ impl Summary {
 
     fn issue_row(&mut self, r: &IssueRow) -> Result<(), XlsxError> {
         *self.by_code.entry((r.code, r.severity)).or_default() += 1;
-        let (sheet, row) = Self::next_row(
-            &mut self.wb,
-            self.storage,
-            &self.formats.header,
-            self.row_limit,
-            &mut self.issues,
-        )?;
+        let (sheet, row) = self.issues.next_row(&mut self.wb, &self.formats.header)?;
         let ws = self.wb.worksheet_from_index(sheet)?;
         let texts = [
             &r.file,
@@ -659,7 +647,8 @@ mod tests {
     #[test]
     fn a_full_sheet_goes_on_in_the_next() {
         let mut summary = summary();
-        summary.row_limit = 2;
+        summary.forms.limit = 2;
+        summary.issues.limit = 2;
         for i in 0..5 {
             let row = linked(&format!("{i}.xlsx"), format!("核查/{i}.checked.xlsx"));
             summary.form_row(&row).expect("form row");
