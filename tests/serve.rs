@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, open_workbook_auto};
-use common::{findings, sample, scratch, selfeval};
+use common::{findings, repack, sample, scratch, selfeval};
 use reqwest::StatusCode;
 use serde_json::Value;
 use web::{TestServer, client, form, small_limits};
@@ -453,6 +453,49 @@ fn the_batch_download_is_a_zip_of_corrected_copies_and_the_summary() {
     let mut copy = open_workbook_auto(dir.join(&names[0])).expect("copy opens");
     let sheet = copy.worksheet_range("自评表").expect("sheet");
     assert_eq!(sheet.get_value((37, 7)), Some(&Data::Float(99.97)), "H38");
+}
+
+/// A form with a cell longer than Excel allows (another program filled it) once made the
+/// summary refuse its row, and the whole batch answered 500.
+#[test]
+fn a_batch_with_an_overlong_cell_still_gets_its_summary() {
+    let dir = scratch("serve-long-cell");
+    let long = dir.join("long.xlsx");
+    repack(&sample("xlsx"), &long, "xl/sharedStrings.xml", |body| {
+        let text = String::from_utf8(body).expect("utf-8 part");
+        let project = format!("金融发展服务工作经费{}", "长".repeat(40_000));
+        text.replacen("金融发展服务工作经费", &project, 1)
+            .into_bytes()
+    });
+    let server = TestServer::start(small_limits());
+    let response = post(
+        &server,
+        "/api/batch",
+        &[
+            ("long.xlsx", std::fs::read(&long).expect("long")),
+            (SAMPLE, sample_bytes("xlsx")),
+        ],
+    );
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.bytes().expect("body");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("zip");
+    let mut summary = Vec::new();
+    zip.by_name("汇总.xlsx")
+        .expect("the summary")
+        .read_to_end(&mut summary)
+        .expect("read");
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(summary)).expect("summary opens");
+    let range = book.worksheet_range("汇总").expect("汇总");
+    let project = range
+        .get_value((1, 2))
+        .expect("the long form's project")
+        .to_string();
+    assert_eq!(project.encode_utf16().count(), 32_767);
+    assert!(project.starts_with("金融发展服务工作经费长长"));
+    assert_eq!(
+        range.get_value((2, 2)),
+        Some(&Data::String("金融发展服务工作经费".into()))
+    );
 }
 
 #[test]
