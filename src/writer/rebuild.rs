@@ -22,7 +22,7 @@ use crate::reader::{Merge, RawBook, RawCell, RawSheet, RawValue};
 const ERROR_FILL: u32 = 0xFFC7CE;
 const WARNING_FILL: u32 = 0xFFEB9C;
 const FINDINGS_WIDTHS: [f64; 7] = [12.0, 10.0, 18.0, 8.0, 14.0, 14.0, 80.0];
-/// Excel's limits: cells beyond them cannot be stored, longer strings are refused.
+/// Excel's last row and column (0-based): cells beyond them cannot be stored.
 const MAX_ROW: u32 = 1_048_575;
 const MAX_COL: u32 = 16_383;
 const MAX_BORDERED: u64 = 100_000;
