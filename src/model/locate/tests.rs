@@ -159,6 +159,19 @@ const SPLIT_HEADER: [&str; 9] = [
     "得分",
 ];
 
+/// An indicator row under a header split over three columns: `≥` | `1000` | `人次`.
+const TRAINING: [&str; 9] = [
+    "产出指标",
+    "数量指标",
+    "培训人次",
+    "≥",
+    "#1000",
+    "人次",
+    "#1200",
+    "#10",
+    "#10",
+];
+
 #[test]
 fn a_header_on_two_rows_takes_the_labels_below_a_merged_one() {
     let mut s = sheet(&[
@@ -174,17 +187,7 @@ fn a_header_on_two_rows_takes_the_labels_below_a_merged_one() {
             "得分",
         ],
         &["", "", "", "指标性质", "指标值", "度量单位"],
-        &[
-            "产出指标",
-            "数量指标",
-            "培训人次",
-            "≥",
-            "#1000",
-            "人次",
-            "#1200",
-            "#10",
-            "#10",
-        ],
+        &TRAINING,
         &[
             "",
             "质量指标",
@@ -318,17 +321,7 @@ fn the_year_may_stand_in_its_own_row() {
         &["州本级项目支出绩效自评表"],
         &["（2023年度）"],
         &SPLIT_HEADER,
-        &[
-            "产出指标",
-            "数量指标",
-            "培训人次",
-            "≥",
-            "#1000",
-            "人次",
-            "#1200",
-            "#10",
-            "#10",
-        ],
+        &TRAINING,
     ]);
     assert_eq!(form(&s).year, Some(2023));
 }
