@@ -5,6 +5,7 @@
 //! file is reported; only the counts for 统计 and each copy's link are kept, never the
 //! workbooks or the rows.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -13,8 +14,10 @@ use rust_xlsxwriter::{
     XlsxError,
 };
 
+use crate::cell::Pos;
 use crate::check::BookCheck;
 use crate::finding::Severity;
+use crate::model::Located;
 use crate::number::fixed;
 use crate::scorer::Rules;
 use crate::writer::fit_cell;
@@ -37,38 +40,38 @@ impl Status {
     }
 }
 
-/// One row of 汇总.
-struct FormRow {
-    file: String,
-    sheet: String,
-    project: String,
-    department: String,
-    unit: String,
+/// One row of 汇总, borrowed from the check it reports.
+struct FormRow<'a> {
+    file: &'a str,
+    sheet: &'a str,
+    project: &'a str,
+    department: &'a str,
+    unit: &'a str,
     year: Option<i32>,
     claimed_total: Option<Decimal>,
     total: Option<Decimal>,
-    claimed_grade: String,
-    grade: String,
+    claimed_grade: &'a str,
+    grade: &'a str,
     errors: usize,
     warnings: usize,
     status: Status,
     /// The corrected copy, relative to the summary workbook's folder.
-    link: Option<String>,
+    link: Option<&'a str>,
     /// Why the file could not be read or written.
-    reason: String,
+    reason: Cow<'a, str>,
 }
 
-/// One row of 问题清单.
-struct IssueRow {
-    file: String,
-    sheet: String,
-    cell: String,
-    indicator: String,
+/// One row of 问题清单, borrowed from the finding it lists.
+struct IssueRow<'a> {
+    file: &'a str,
+    sheet: &'a str,
+    cell: Pos,
+    indicator: &'a str,
     code: &'static str,
     severity: Severity,
-    claimed: String,
-    expected: String,
-    message: String,
+    claimed: &'a str,
+    expected: &'a str,
+    message: &'a str,
 }
 
 /// Where the two long sheets keep their rows while the workbook is written.
@@ -261,21 +264,18 @@ impl Summary {
         };
         for s in &check.forms {
             let f = &s.form;
-            let text = |l: &Option<crate::model::Located<String>>| {
-                l.as_ref().map(|l| l.value.clone()).unwrap_or_default()
-            };
             let errors = s.count(Severity::Error);
             self.form_row(&FormRow {
-                file: file.to_string(),
-                sheet: f.sheet.to_string(),
-                project: text(&f.project),
-                department: text(&f.department),
-                unit: text(&f.unit),
+                file,
+                sheet: &f.sheet,
+                project: text_of(&f.project),
+                department: text_of(&f.department),
+                unit: text_of(&f.unit),
                 year: f.year,
                 claimed_total: s.claimed_total.map(|t| t.value),
                 total: Some(s.total),
-                claimed_grade: s.claimed_grade.clone().unwrap_or_default(),
-                grade: s.grade.clone(),
+                claimed_grade: s.claimed_grade.as_deref().unwrap_or_default(),
+                grade: &s.grade,
                 errors,
                 warnings: s.count(Severity::Warning),
                 status: if errors > 0 {
@@ -283,28 +283,26 @@ impl Summary {
                 } else {
                     Status::Passed
                 },
-                link: link.map(str::to_string),
+                link,
                 reason: write_error
-                    .map(|e| format!("更正副本未写出：{e}"))
-                    .unwrap_or_default(),
+                    .map_or(Cow::Borrowed(""), |e| format!("更正副本未写出：{e}").into()),
             })?;
             for x in &s.findings {
                 let indicator = f
                     .indicators
                     .iter()
                     .find(|i| i.name.cell.pos.row == x.cell.pos.row)
-                    .map(|i| i.name.value.clone())
-                    .unwrap_or_default();
+                    .map_or("", |i| i.name.value.as_str());
                 self.issue_row(&IssueRow {
-                    file: file.to_string(),
-                    sheet: x.cell.sheet.to_string(),
-                    cell: x.cell.a1(),
+                    file,
+                    sheet: &x.cell.sheet,
+                    cell: x.cell.pos,
                     indicator,
                     code: x.code.as_str(),
                     severity: x.severity,
-                    claimed: x.claimed.clone().unwrap_or_default(),
-                    expected: x.expected.clone().unwrap_or_default(),
-                    message: x.message.clone(),
+                    claimed: x.claimed.as_deref().unwrap_or_default(),
+                    expected: x.expected.as_deref().unwrap_or_default(),
+                    message: &x.message,
                 })?;
             }
         }
@@ -316,7 +314,7 @@ impl Summary {
         let dept = if r.department.is_empty() {
             "（未填）"
         } else {
-            &r.department
+            r.department
         };
         let d = match self.by_dept.get_mut(dept) {
             Some(d) => d,
@@ -332,7 +330,7 @@ impl Summary {
         }
         let formats = &self.formats;
         let ws = self.wb.worksheet_from_index(sheet)?;
-        for (col, text) in [&r.file, &r.sheet, &r.project, &r.department, &r.unit]
+        for (col, text) in [r.file, r.sheet, r.project, r.department, r.unit]
             .into_iter()
             .enumerate()
         {
@@ -352,14 +350,14 @@ impl Summary {
         num(6, r.claimed_total)?;
         num(7, r.total)?;
         num(8, r.claimed_total.zip(r.total).map(|(c, t)| c - t))?;
-        write_text(ws, row, 9, &r.claimed_grade)?;
-        write_text(ws, row, 10, &r.grade)?;
+        write_text(ws, row, 9, r.claimed_grade)?;
+        write_text(ws, row, 10, r.grade)?;
         if r.status != Status::Unreadable {
             ws.write_number(row, 11, r.errors as u32)?;
             ws.write_number(row, 12, r.warnings as u32)?;
         }
         ws.write_string(row, 13, r.status.label())?;
-        if let Some(link) = &r.link {
+        if let Some(link) = r.link {
             // Past Excel's limits (a sheet's links, a link's length) the path shows as text.
             let url = Url::new(format!("file:///{}", escape_link(link))).set_text("打开");
             let linked = self.links < MAX_LINKS
@@ -381,16 +379,17 @@ impl Summary {
         *self.by_code.entry((r.code, r.severity)).or_default() += 1;
         let (sheet, row) = self.issues.next_row(&mut self.wb, &self.formats.header)?;
         let ws = self.wb.worksheet_from_index(sheet)?;
+        let cell = r.cell.to_string();
         let texts = [
-            &r.file,
-            &r.sheet,
-            &r.cell,
-            &r.indicator,
+            r.file,
+            r.sheet,
+            &cell,
+            r.indicator,
             r.code,
             r.severity.label(),
-            &r.claimed,
-            &r.expected,
-            &r.message,
+            r.claimed,
+            r.expected,
+            r.message,
         ];
         for (col, text) in texts.into_iter().enumerate() {
             write_text(ws, row, col as u16, text)?;
@@ -479,23 +478,28 @@ fn stats_sheet(
     Ok(())
 }
 
-fn unreadable(file: &str, reason: &str) -> FormRow {
+/// A labelled value of the form, or nothing when the form lacks it.
+fn text_of(l: &Option<Located<String>>) -> &str {
+    l.as_ref().map_or("", |l| l.value.as_str())
+}
+
+fn unreadable<'a>(file: &'a str, reason: &'a str) -> FormRow<'a> {
     FormRow {
-        file: file.to_string(),
-        sheet: String::new(),
-        project: String::new(),
-        department: String::new(),
-        unit: String::new(),
+        file,
+        sheet: "",
+        project: "",
+        department: "",
+        unit: "",
         year: None,
         claimed_total: None,
         total: None,
-        claimed_grade: String::new(),
-        grade: String::new(),
+        claimed_grade: "",
+        grade: "",
         errors: 0,
         warnings: 0,
         status: Status::Unreadable,
         link: None,
-        reason: reason.to_string(),
+        reason: Cow::Borrowed(reason),
     }
 }
 
@@ -590,7 +594,7 @@ mod tests {
         (read.sheets[0].1.clone(), links)
     }
 
-    fn linked(file: &str, link: String) -> FormRow {
+    fn linked<'a>(file: &'a str, link: &'a str) -> FormRow<'a> {
         FormRow {
             link: Some(link),
             status: Status::Passed,
@@ -601,10 +605,11 @@ mod tests {
     #[test]
     fn text_past_a_cells_limit_is_cut_to_it() {
         let project = format!("金融发展服务工作经费{}", "长".repeat(40_000));
+        let department = format!("黔南{}", "𠀀".repeat(20_000));
         let row = FormRow {
-            project: project.clone(),
-            department: format!("黔南{}", "𠀀".repeat(20_000)),
-            ..linked("a.xlsx", "核查/a.checked.xlsx".into())
+            project: &project,
+            department: &department,
+            ..linked("a.xlsx", "核查/a.checked.xlsx")
         };
         let (cells, _) = written(&[row]);
         let units = |s: &str| s.encode_utf16().count();
@@ -620,8 +625,8 @@ mod tests {
     fn a_link_past_excels_limits_shows_its_path_as_text() {
         let long = format!("核查/{}.checked.xlsx", "深".repeat(2_100));
         let (cells, links) = written(&[
-            linked("a.xlsx", "核查/a.checked.xlsx".into()),
-            linked("b.xlsx", long.clone()),
+            linked("a.xlsx", "核查/a.checked.xlsx"),
+            linked("b.xlsx", &long),
         ]);
         assert_eq!(cells[1][14], "打开");
         assert_eq!(cells[2][14], long);
@@ -630,9 +635,10 @@ mod tests {
 
     #[test]
     fn links_stop_at_excels_limit_for_one_sheet() {
-        let rows: Vec<FormRow> = (0..MAX_LINKS + 2)
-            .map(|i| linked("f.xlsx", format!("核查/{i}.checked.xlsx")))
+        let links: Vec<String> = (0..MAX_LINKS + 2)
+            .map(|i| format!("核查/{i}.checked.xlsx"))
             .collect();
+        let rows: Vec<FormRow> = links.iter().map(|l| linked("f.xlsx", l)).collect();
         let (cells, links) = written(&rows);
         assert_eq!(links, MAX_LINKS as usize);
         let last_linked = MAX_LINKS as usize;
@@ -650,20 +656,21 @@ mod tests {
         summary.forms.limit = 2;
         summary.issues.limit = 2;
         for i in 0..5 {
-            let row = linked(&format!("{i}.xlsx"), format!("核查/{i}.checked.xlsx"));
-            summary.form_row(&row).expect("form row");
+            let (file, link) = (format!("{i}.xlsx"), format!("核查/{i}.checked.xlsx"));
+            summary.form_row(&linked(&file, &link)).expect("form row");
         }
         for i in 0..3 {
+            let file = format!("{i}.xlsx");
             let issue = IssueRow {
-                file: format!("{i}.xlsx"),
-                sheet: "自评表".into(),
-                cell: "H29".into(),
-                indicator: String::new(),
+                file: &file,
+                sheet: "自评表",
+                cell: Pos::new(28, 7),
+                indicator: "",
                 code: "total-sum",
                 severity: Severity::Error,
-                claimed: "1".into(),
-                expected: "2".into(),
-                message: "总分不等于各项得分之和".into(),
+                claimed: "1",
+                expected: "2",
+                message: "总分不等于各项得分之和",
             };
             summary.issue_row(&issue).expect("issue row");
         }
