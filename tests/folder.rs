@@ -373,12 +373,6 @@ fn summary_of_a_clean_folder_passes() {
     );
 }
 
-// ---------------------------------------------------------------------------------------
-// Hostile folders: links that loop, unreadable entries, odd names, colliding names, an
-// output folder inside the input, and an output folder that cannot be written.
-// ---------------------------------------------------------------------------------------
-
-/// `check INPUT --out-dir OUT --summary SUMMARY --format json`, the bureau's whole run.
 /// A form's cell past Excel's 32 767 units (another program wrote it) is cut to fit in the
 /// summary: rust_xlsxwriter refuses the whole text, and that once cost the folder its summary.
 #[test]
@@ -425,6 +419,12 @@ fn a_cell_longer_than_excel_allows_is_cut_in_the_summary() {
     assert!(out.join("b-clean.checked.xlsx").is_file());
 }
 
+// ---------------------------------------------------------------------------------------
+// Hostile folders: links that loop, unreadable entries, odd names, colliding names, an
+// output folder inside the input, and an output folder that cannot be written.
+// ---------------------------------------------------------------------------------------
+
+/// `check INPUT --out-dir OUT --summary SUMMARY --format json`, the bureau's whole run.
 fn check_json(input: &Path, out: &Path, summary: &Path) -> common::Run {
     selfeval(&check_json_args(input, out, summary))
 }
