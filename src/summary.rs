@@ -358,14 +358,19 @@ impl Summary {
         }
         ws.write_string(row, 13, r.status.label())?;
         if let Some(link) = r.link {
-            // Past Excel's limits (a sheet's links, a link's length) the path shows as text.
-            let url = Url::new(format!("file:///{}", escape_link(link))).set_text("打开");
-            let linked = self.links < MAX_LINKS
-                && match ws.write_url_with_format(row, 14, url, &formats.link) {
-                    Ok(_) => true,
-                    Err(XlsxError::MaxUrlLengthExceeded) => false,
-                    Err(e) => return Err(e),
-                };
+            // A link that cannot be stored right, or past Excel's limits (a sheet's links, a
+            // link's length), shows the path as text.
+            let linked = match link_target(link) {
+                Some(target) if self.links < MAX_LINKS => {
+                    let url = Url::new(target).set_text("打开");
+                    match ws.write_url_with_format(row, 14, url, &formats.link) {
+                        Ok(_) => true,
+                        Err(XlsxError::MaxUrlLengthExceeded) => false,
+                        Err(e) => return Err(e),
+                    }
+                }
+                _ => false,
+            };
             match linked {
                 true => self.links += 1,
                 false => write_text(ws, row, 14, link)?,
@@ -522,16 +527,27 @@ fn write_header(
     Ok(())
 }
 
+/// The link to a copy at the relative `path`, or `None` when rust_xlsxwriter cannot store it
+/// right. The writer takes a link holding any escape of its own (`%20`, `%25`, `%22`…) as
+/// escaped already, and escapes every other link again; a name whose only escapes are ours
+/// (`#`, `\`, a control character) would then be stored as `%2523` and open no file.
+fn link_target(path: &str) -> Option<String> {
+    let ours_only = |c: char| c == '#' || c == '\\' || c.is_ascii_control();
+    let its_own = |c: char| "%\" <>[]^`{}".contains(c);
+    let stored_right = !path.chars().any(ours_only) || path.chars().any(its_own);
+    stored_right.then(|| format!("file:///{}", escape_link(path)))
+}
+
 /// A relative path as a link target. Escaped here in full, since the writer would read `#` as
 /// the start of a cell location and leave a name holding `%20` as already escaped.
 fn escape_link(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
-        match c {
-            '%' | '#' | ' ' | '"' | '<' | '>' | '\\' | '[' | ']' | '`' | '^' | '{' | '}' => {
-                out.push_str(&format!("%{:02X}", u32::from(c)));
-            }
-            c => out.push(c),
+        // A file name may also hold a tab or a line break; a link cannot.
+        if c.is_ascii_control() || "%# \"<>\\[]`^{}".contains(c) {
+            out.push_str(&format!("%{:02X}", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
     out
@@ -552,10 +568,11 @@ mod tests {
     }
 
     /// A finished summary read back: its sheets, with their cells as text, and each sheet's
-    /// part, to count its hyperlinks.
+    /// part and relationships, for its hyperlinks.
     struct Read {
         sheets: Vec<(String, Vec<Vec<String>>)>,
         parts: Vec<String>,
+        rels: Vec<String>,
     }
 
     fn read_back(summary: Summary) -> Read {
@@ -566,6 +583,7 @@ mod tests {
         let mut read = Read {
             sheets: Vec::new(),
             parts: Vec::new(),
+            rels: Vec::new(),
         };
         for (i, name) in book.sheet_names().into_iter().enumerate() {
             let range = book.worksheet_range(&name).expect("sheet");
@@ -579,6 +597,12 @@ mod tests {
             std::io::Read::read_to_string(&mut zip.by_name(&path).expect("part"), &mut part)
                 .expect("sheet xml");
             read.parts.push(part);
+            let mut rels = String::new();
+            let path = format!("xl/worksheets/_rels/sheet{}.xml.rels", i + 1);
+            if let Ok(mut file) = zip.by_name(&path) {
+                std::io::Read::read_to_string(&mut file, &mut rels).expect("rels xml");
+            }
+            read.rels.push(rels);
         }
         read
     }
@@ -631,6 +655,38 @@ mod tests {
         assert_eq!(cells[1][14], "打开");
         assert_eq!(cells[2][14], long);
         assert_eq!(links, 1);
+    }
+
+    #[test]
+    fn a_name_the_writer_would_escape_twice_shows_as_text() {
+        let names = [
+            "核查/第#1号.checked.xlsx",
+            "核查/第#1号 终稿.checked.xlsx",
+            "核查/a\tb.checked.xlsx",
+            "核查/a\tb c.checked.xlsx",
+        ];
+        let mut summary = summary();
+        for name in names {
+            summary.form_row(&linked("f.xlsx", name)).expect("row");
+        }
+        let read = read_back(summary);
+        let cells = &read.sheets[0].1;
+        assert_eq!(cells[1][14], names[0]);
+        assert_eq!(cells[2][14], "打开");
+        assert_eq!(cells[3][14], names[2]);
+        assert_eq!(cells[4][14], "打开");
+        let targets: Vec<&str> = read.rels[0]
+            .split("Target=\"")
+            .skip(1)
+            .filter_map(|t| t.split('"').next())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "核查/第%231号%20终稿.checked.xlsx",
+                "核查/a%09b%20c.checked.xlsx"
+            ]
+        );
     }
 
     #[test]
@@ -717,5 +773,6 @@ mod tests {
             escape_link("核查/第#1号 (终稿) 100%20.checked.xlsx"),
             "核查/第%231号%20(终稿)%20100%2520.checked.xlsx"
         );
+        assert_eq!(escape_link("核查/a\nb\t.xlsx"), "核查/a%0Ab%09.xlsx");
     }
 }
