@@ -20,7 +20,7 @@ use crate::finding::Severity;
 use crate::model::Located;
 use crate::number::fixed;
 use crate::scorer::Rules;
-use crate::writer::fit_cell;
+use crate::writer::{LAST_ROW, fit_cell};
 
 /// How a form (or an unreadable file) came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,9 +114,6 @@ struct DeptCount {
 /// Excel's most hyperlinks on one worksheet: past them a copy's path is written as text.
 const MAX_LINKS: u32 = 65_530;
 
-/// Excel's rows on one worksheet, less the header.
-const MAX_DATA_ROWS: u32 = 1_048_575;
-
 /// A long sheet (汇总, 问题清单) and its continuations 汇总(2), 汇总(3)…: a worksheet ends at
 /// Excel's last row, and a folder of any size still gets its summary.
 struct Long {
@@ -142,7 +139,8 @@ impl Long {
             name,
             columns,
             storage,
-            limit: MAX_DATA_ROWS,
+            // Below the header, every row to Excel's last.
+            limit: LAST_ROW,
             sheets: Vec::new(),
         };
         long.add_sheet(wb, header)?;

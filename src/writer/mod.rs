@@ -114,6 +114,10 @@ pub struct Corrections {
     pub findings: Vec<FindingRow>,
 }
 
+/// Excel's last row and column, 0-based: a sheet holds no cell beyond them.
+pub const LAST_ROW: u32 = 1_048_575;
+pub const LAST_COL: u32 = 16_383;
+
 /// Excel's longest text in a cell, in UTF-16 units: it refuses a workbook holding a longer one,
 /// and rust_xlsxwriter refuses to write one.
 pub const MAX_CELL_UNITS: usize = 32_767;

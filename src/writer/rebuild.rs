@@ -14,7 +14,7 @@ use rust_xlsxwriter::{
 };
 
 use super::{CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FindingRow, Mark};
-use super::{MAX_NOTE_UNITS, NewValue, WriteError, clip_units, fit_cell};
+use super::{LAST_COL, LAST_ROW, MAX_NOTE_UNITS, NewValue, WriteError, clip_units, fit_cell};
 use crate::cell::Pos;
 use crate::number::Shown;
 use crate::reader::{Merge, RawBook, RawCell, RawSheet, RawValue};
@@ -22,9 +22,6 @@ use crate::reader::{Merge, RawBook, RawCell, RawSheet, RawValue};
 const ERROR_FILL: u32 = 0xFFC7CE;
 const WARNING_FILL: u32 = 0xFFEB9C;
 const FINDINGS_WIDTHS: [f64; 7] = [12.0, 10.0, 18.0, 8.0, 14.0, 14.0, 80.0];
-/// Excel's last row and column (0-based): cells beyond them cannot be stored.
-const MAX_ROW: u32 = 1_048_575;
-const MAX_COL: u32 = 16_383;
 const MAX_BORDERED: u64 = 100_000;
 /// Points per wrapped line at the default 11pt font, and Excel's tallest row.
 const LINE_HEIGHT: f64 = 15.0;
@@ -153,7 +150,7 @@ fn print_setup(ws: &mut Worksheet) {
 }
 
 fn fits(pos: Pos) -> bool {
-    pos.row <= MAX_ROW && pos.col <= MAX_COL
+    pos.row <= LAST_ROW && pos.col <= LAST_COL
 }
 
 /// Merges Excel accepts: ordered, more than one cell, in bounds, not overlapping a kept one.
@@ -360,7 +357,7 @@ fn write_findings(
         ws.write_string_with_format(0, col as u16, *header, &bold)?;
         ws.set_column_width(col as u16, width)?;
     }
-    let findings = &findings[..findings.len().min(MAX_ROW as usize)];
+    let findings = &findings[..findings.len().min(LAST_ROW as usize)];
     for (row, f) in (1..).zip(findings) {
         let sheet = names.get(f.cell.sheet.as_ref());
         let sheet_name = sheet.map_or(f.cell.sheet.as_ref(), String::as_str);

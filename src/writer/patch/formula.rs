@@ -5,9 +5,11 @@
 //! own copy of the formula, with relative references shifted by their distance from it.
 
 use crate::cell::col_letters;
+use crate::writer::{LAST_COL, LAST_ROW};
 
-const MAX_ROW: i64 = 1_048_576;
-const MAX_COL: i64 = 16_384;
+/// Rows and columns counted from 1, as references write them.
+const MAX_ROW: i64 = LAST_ROW as i64 + 1;
+const MAX_COL: i64 = LAST_COL as i64 + 1;
 
 /// `formula` as written in a cell `rows` below and `cols` right of the cell it was written
 /// for. References that fall off the sheet become `#REF!`.
