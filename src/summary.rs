@@ -530,10 +530,18 @@ fn write_header(
 /// escaped already, and escapes every other link again; a name whose only escapes are ours
 /// (`#`, `\`, a control character) would then be stored as `%2523` and open no file.
 fn link_target(path: &str) -> Option<String> {
-    let ours_only = |c: char| c == '#' || c == '\\' || c.is_ascii_control();
-    let its_own = |c: char| "%\" <>[]^`{}".contains(c);
-    let stored_right = !path.chars().any(ours_only) || path.chars().any(its_own);
+    let stored_right =
+        !path.chars().any(only_we_escape) || path.chars().any(|c| WRITER_ESCAPES.contains(c));
     stored_right.then(|| format!("file:///{}", escape_link(path)))
+}
+
+/// What rust_xlsxwriter escapes in a link itself.
+const WRITER_ESCAPES: &str = "%\" <>[]^`{}";
+
+/// What a link must not hold that rust_xlsxwriter leaves as it is: `#` would start a cell
+/// location, `\` a folder, and a file name may hold a tab or a line break.
+fn only_we_escape(c: char) -> bool {
+    c == '#' || c == '\\' || c.is_ascii_control()
 }
 
 /// A relative path as a link target. Escaped here in full, since the writer would read `#` as
@@ -541,8 +549,7 @@ fn link_target(path: &str) -> Option<String> {
 fn escape_link(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
-        // A file name may also hold a tab or a line break; a link cannot.
-        if c.is_ascii_control() || "%# \"<>\\[]`^{}".contains(c) {
+        if only_we_escape(c) || WRITER_ESCAPES.contains(c) {
             out.push_str(&format!("%{:02X}", u32::from(c)));
         } else {
             out.push(c);
