@@ -9,7 +9,8 @@ use calamine::{Data, Reader, open_workbook_auto};
 #[cfg(unix)]
 use common::Unprivileged;
 use common::{
-    clean, file_entry, n, repack, sample, scratch, selfeval, selfeval_within, t, write_book,
+    SAMPLE_PROJECT, clean, file_entry, n, sample, sample_with_project, scratch, selfeval,
+    selfeval_within, t, write_book,
 };
 
 /// A folder of four forms in two subfolders, one with mistakes, one workbook of two forms,
@@ -380,21 +381,8 @@ fn a_cell_longer_than_excel_allows_is_cut_in_the_summary() {
     let base = scratch("folder-long-cell");
     let input = base.join("收件箱");
     std::fs::create_dir_all(&input).expect("dir");
-    let long = format!("金融发展服务工作经费{}", "长".repeat(40_000));
-    let long_book = input.join("a-long.xlsx");
-    repack(
-        &sample("xlsx"),
-        &long_book,
-        "xl/sharedStrings.xml",
-        |body| {
-            let text = String::from_utf8(body).expect("utf-8 part");
-            assert!(
-                text.contains("金融发展服务工作经费"),
-                "the sample names its project"
-            );
-            text.replacen("金融发展服务工作经费", &long, 1).into_bytes()
-        },
-    );
+    let long = format!("{SAMPLE_PROJECT}{}", "长".repeat(40_000));
+    sample_with_project(&input.join("a-long.xlsx"), &long);
     write_book(&input.join("b-clean.xlsx"), &[clean()], false);
     let (out, summary) = (base.join("核查"), base.join("汇总.xlsx"));
     let run = check_json(&input, &out, &summary);

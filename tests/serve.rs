@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, open_workbook_auto};
-use common::{findings, repack, sample, scratch, selfeval};
+use common::{SAMPLE_PROJECT, findings, sample, sample_with_project, scratch, selfeval};
 use reqwest::StatusCode;
 use serde_json::Value;
 use web::{TestServer, client, form, small_limits};
@@ -461,12 +461,7 @@ fn the_batch_download_is_a_zip_of_corrected_copies_and_the_summary() {
 fn a_batch_with_an_overlong_cell_still_gets_its_summary() {
     let dir = scratch("serve-long-cell");
     let long = dir.join("long.xlsx");
-    repack(&sample("xlsx"), &long, "xl/sharedStrings.xml", |body| {
-        let text = String::from_utf8(body).expect("utf-8 part");
-        let project = format!("金融发展服务工作经费{}", "长".repeat(40_000));
-        text.replacen("金融发展服务工作经费", &project, 1)
-            .into_bytes()
-    });
+    sample_with_project(&long, &format!("{SAMPLE_PROJECT}{}", "长".repeat(40_000)));
     let server = TestServer::start(small_limits());
     let response = post(
         &server,
@@ -491,10 +486,10 @@ fn a_batch_with_an_overlong_cell_still_gets_its_summary() {
         .expect("the long form's project")
         .to_string();
     assert_eq!(project.encode_utf16().count(), 32_767);
-    assert!(project.starts_with("金融发展服务工作经费长长"));
+    assert!(project.starts_with(&format!("{SAMPLE_PROJECT}长长")));
     assert_eq!(
         range.get_value((2, 2)),
-        Some(&Data::String("金融发展服务工作经费".into()))
+        Some(&Data::String(SAMPLE_PROJECT.into()))
     );
 }
 

@@ -411,6 +411,21 @@ pub fn repack(from: &Path, to: &Path, part_name: &str, edit: impl Fn(Vec<u8>) ->
     zip.finish().expect("finish");
 }
 
+/// The sample's project name, and the `.xlsx` sample at `to` with that name as `project`
+/// (written into the shared strings, where no spreadsheet writer would put a text that long).
+pub const SAMPLE_PROJECT: &str = "金融发展服务工作经费";
+
+pub fn sample_with_project(to: &Path, project: &str) {
+    repack(&sample("xlsx"), to, "xl/sharedStrings.xml", |body| {
+        let text = String::from_utf8(body).expect("utf-8 part");
+        assert!(
+            text.contains(SAMPLE_PROJECT),
+            "the sample names its project"
+        );
+        text.replacen(SAMPLE_PROJECT, project, 1).into_bytes()
+    });
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
