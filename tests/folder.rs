@@ -283,9 +283,7 @@ fn folder_json_is_one_document_and_jsonl_is_one_line_per_form() {
 fn a_failed_write_leaves_no_partial_file() {
     let dir = scratch("folder-interrupted");
     let input = dir.join("in");
-    std::fs::create_dir_all(&input).expect("dir");
-    write_book(&input.join("a.xlsx"), &[clean()], false);
-    write_book(&input.join("b.xlsx"), &[clean()], false);
+    lay_out(&input, &["a.xlsx", "b.xlsx"]);
     // The corrected copy's name is taken by a folder: the rename must fail.
     let out = dir.join("out");
     std::fs::create_dir_all(out.join("a.checked.xlsx")).expect("dir");
@@ -309,21 +307,14 @@ fn a_failed_write_leaves_no_partial_file() {
         out.join("b.checked.xlsx").is_file(),
         "the other file is still written"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
 }
 
 #[test]
 fn a_summary_that_cannot_be_written_fails_the_run_after_every_copy() {
     let dir = scratch("folder-summary-blocked");
     let input = dir.join("in");
-    std::fs::create_dir_all(&input).expect("dir");
-    write_book(&input.join("a.xlsx"), &[clean()], false);
-    write_book(&input.join("b.xlsx"), &[clean()], false);
+    lay_out(&input, &["a.xlsx", "b.xlsx"]);
     // The summary's name is taken by a folder: its rename must fail, after every file.
     let summary = dir.join("汇总.xlsx");
     std::fs::create_dir_all(&summary).expect("dir");
