@@ -323,6 +323,7 @@ impl Summary {
         d.errors += r.errors as u32;
         d.warnings += r.warnings as u32;
         let (sheet, row) = self.forms.next_row(&mut self.wb, &self.formats.header)?;
+        // Excel's limit on links is per sheet: a continuation starts its own count.
         if row == 1 {
             self.links = 0;
         }
