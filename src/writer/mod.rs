@@ -162,6 +162,8 @@ pub enum WriteError {
     MissingPart(String),
     #[error("工作簿包的部件 {0} 解压后过大 (the package part {0} is too large)")]
     TooLarge(String),
+    #[error("无法复制部件 {part} (cannot copy part {part}): {reason}")]
+    Copy { part: String, reason: String },
     #[error("无法解析部件 {part} (cannot parse part {part}): {reason}")]
     Xml { part: String, reason: String },
     #[error("工作簿中没有工作表“{0}” (no sheet named {0})")]

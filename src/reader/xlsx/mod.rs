@@ -14,7 +14,7 @@ use std::io::Cursor;
 use super::format::NumberShape;
 use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
 use crate::intake::limits::MAX_HELD_PART_BYTES;
-use crate::opc::{Inflated, WORKBOOK, part_key};
+use crate::opc::{Inflated, RawEntry, WORKBOOK, part_key};
 use crate::scan::{self, ScanError, attr_text, next_tag};
 
 type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
@@ -147,6 +147,7 @@ fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
 /// The zip, with its part names looked up the way OOXML means them: ignoring case, with `\`
 /// read as `/` (some exporters write either).
 struct Package<'b> {
+    bytes: &'b [u8],
     zip: Zip<'b>,
     names: HashMap<String, usize>,
     /// The parts read whole that the writer rewrites, when a copy is to be written.
@@ -179,6 +180,7 @@ impl<'b> Package<'b> {
             }
         }
         Ok(Self {
+            bytes,
             zip,
             names,
             kept: Inflated::default(),
@@ -201,6 +203,13 @@ impl<'b> Package<'b> {
         Ok(Some(file))
     }
 
+    /// Part `name` inflated in one call, when it is a plain entry that declares at most `cap`
+    /// bytes and holds what it declares ([`RawEntry::inflate`]).
+    fn at_once(&mut self, name: &str, cap: u64) -> Option<Vec<u8>> {
+        let &index = self.names.get(&part_key(name))?;
+        RawEntry::of(self.bytes, &mut self.zip, index)?.inflate(cap)
+    }
+
     /// Runs `parse` over part `name`, read whole (at most [`MAX_HELD_PART_BYTES`], where
     /// the package's other parts are streamed); `None` when the package has no such part.
     fn parse<T>(
@@ -209,11 +218,18 @@ impl<'b> Package<'b> {
         keep: Keep,
         parse: impl FnOnce(&[u8]) -> Result<T, ScanError>,
     ) -> Result<Option<T>, ReadError> {
-        let Some(file) = self.stream(name)? else {
-            return Ok(None);
+        let read = match self.at_once(name, MAX_HELD_PART_BYTES) {
+            Some(bytes) => Ok(Some(bytes)),
+            // Streamed, a damaged or oversized part fails with the zip crate's reason.
+            None => {
+                let Some(file) = self.stream(name)? else {
+                    return Ok(None);
+                };
+                let declared = file.size();
+                crate::opc::read_whole(file, declared, MAX_HELD_PART_BYTES)
+            }
         };
-        let declared = file.size();
-        let bytes = match crate::opc::read_whole(file, declared, MAX_HELD_PART_BYTES) {
+        let bytes = match read {
             Err(e) => return Err(ReadError::Damaged(format!("{name}: {e}"))),
             Ok(None) => {
                 return Err(ReadError::Oversized {
@@ -235,6 +251,9 @@ impl<'b> Package<'b> {
     fn whole(&mut self, name: &str, cap: u64) -> Option<Vec<u8>> {
         if cap == 0 {
             return None;
+        }
+        if let Some(bytes) = self.at_once(name, cap) {
+            return Some(bytes);
         }
         let file = self.stream(name).ok()??;
         let declared = file.size();

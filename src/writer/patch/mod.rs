@@ -5,6 +5,7 @@
 //! original compressed bytes, so layout, print setup, validations, macros and anything this
 //! crate does not understand come through untouched.
 
+mod archive;
 mod comments;
 mod findings;
 mod formula;

@@ -2,15 +2,15 @@
 //! untouched entry copied as its original compressed bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
 use quick_xml::events::Event;
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+use zip::ZipArchive;
 
 use super::super::WriteError;
+use super::archive::Archive;
 use super::xml::{DECL, XmlIn, XmlOut, attr, esc, name_of, xml_error};
-use crate::opc::{Inflated, relative_target, rels_part_for};
+use crate::opc::{Inflated, RawEntry, relative_target, rels_part_for};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -46,6 +46,7 @@ struct TypesEdit {
 }
 
 pub struct Package<'a> {
+    input: &'a [u8],
     archive: ZipArchive<Cursor<&'a [u8]>>,
     /// Parts the reader inflated, taken instead of the archive's.
     inflated: &'a Inflated,
@@ -73,6 +74,7 @@ impl<'a> Package<'a> {
             }
         }
         Ok(Self {
+            input,
             archive,
             inflated,
             names,
@@ -113,14 +115,21 @@ impl<'a> Package<'a> {
         if let Some(bytes) = self.inflated.get(&name) {
             return Ok(Some(bytes.to_vec()));
         }
-        let file = self.archive.by_name(&name)?;
-        let declared = file.size();
         // The parts intake lets be held whole are capped as the reader caps them; the others
         // as any part is.
         let cap = match crate::intake::is_held_whole(&name) {
             true => crate::intake::limits::MAX_HELD_PART_BYTES,
             false => crate::intake::limits::MAX_ENTRY_BYTES,
         };
+        // In one call when it can be; streamed otherwise, where a damaged part fails with the
+        // zip crate's reason.
+        let index = self.archive.index_for_name(&name);
+        let whole = index.and_then(|i| RawEntry::of(self.input, &mut self.archive, i));
+        if let Some(bytes) = whole.and_then(|e| e.inflate(cap)) {
+            return Ok(Some(bytes));
+        }
+        let file = self.archive.by_name(&name)?;
+        let declared = file.size();
         let bytes = crate::opc::read_whole(file, declared, cap)?
             .ok_or_else(|| WriteError::TooLarge(name.clone()))?;
         Ok(Some(bytes))
@@ -243,35 +252,36 @@ impl<'a> Package<'a> {
         self.types.removed.push(format!("/{part}"));
     }
 
-    /// Writes the package: original entries in their order (copied raw unless changed),
-    /// then the added ones.
+    /// Writes the package: original entries in their order (copied as stored unless
+    /// changed), then the added ones.
     pub fn finish(mut self) -> Result<Vec<u8>, WriteError> {
         self.apply_rels()?;
         self.apply_types()?;
-        let mut out = ZipWriter::new(Cursor::new(Vec::new()));
+        let mut out = Archive::with_capacity(self.input.len() + self.input.len() / 4);
         for (i, name) in self.names.iter().enumerate() {
             if self.removed.contains(name) {
                 continue;
             }
             match self.data.get(name) {
-                Some(bytes) => {
-                    out.start_file(name.as_str(), options_for(bytes))?;
-                    out.write_all(bytes)?;
+                Some(bytes) => out.add(name, bytes)?,
+                None => {
+                    let entry =
+                        RawEntry::of(self.input, &mut self.archive, i).ok_or_else(|| {
+                            WriteError::Copy {
+                                part: name.clone(),
+                                reason: "部件已加密或不完整 (encrypted or cut off)".to_string(),
+                            }
+                        })?;
+                    out.copy(&entry)?;
                 }
-                None => out.raw_copy_file(self.archive.by_index_raw(i)?)?,
             }
         }
         for name in &self.added {
             if let Some(bytes) = self.data.get(name) {
-                out.start_file(name.as_str(), options_for(bytes))?;
-                out.write_all(bytes)?;
+                out.add(name, bytes)?;
             }
         }
-        let comment = self.archive.comment().to_vec();
-        if !comment.is_empty() {
-            out.set_raw_comment(comment.into())?;
-        }
-        Ok(out.finish()?.into_inner())
+        out.finish(self.archive.comment())
     }
 
     fn apply_rels(&mut self) -> Result<(), WriteError> {
@@ -293,24 +303,6 @@ impl<'a> Package<'a> {
         let bytes = rewrite_types(&xml, &edit)?;
         self.put(CONTENT_TYPES, bytes);
         Ok(())
-    }
-}
-
-/// Parts below this size are stored, not deflated: starting a deflate stream clears its
-/// tables (about a fifth of a corrected copy's time over a few small parts), and a stored
-/// rels or content-types part costs a kilobyte or two.
-const STORE_BELOW: usize = 4 * 1024;
-
-/// How one rewritten part is written. The fastest deflate level: a bureau writes thousands of
-/// copies, and these parts are small.
-fn options_for(bytes: &[u8]) -> SimpleFileOptions {
-    let options = SimpleFileOptions::default().last_modified_time(DateTime::default());
-    if bytes.len() < STORE_BELOW {
-        options.compression_method(CompressionMethod::Stored)
-    } else {
-        options
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(1))
     }
 }
 
