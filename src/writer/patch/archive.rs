@@ -110,18 +110,10 @@ impl Archive {
             .ok_or_else(|| too_large(e.name))?;
         let name = e.name.as_bytes();
         let name_len = fits_u16(name.len(), e.name)?;
-        let flags = if e.name.is_ascii() { 0 } else { UTF8_NAME };
         let out = &mut self.out;
         put32(out, LOCAL_HEADER);
         put16(out, VERSION);
-        put16(out, flags);
-        put16(out, e.method);
-        put16(out, e.modified.timepart());
-        put16(out, e.modified.datepart());
-        put32(out, e.crc);
-        put32(out, e.packed);
-        put32(out, e.size);
-        put16(out, name_len);
+        put_described(out, e, name_len);
         put16(out, 0); // extra field length
         out.extend_from_slice(name);
         out.extend_from_slice(data);
@@ -130,14 +122,7 @@ impl Archive {
         put32(c, CENTRAL_HEADER);
         put16(c, VERSION); // made by
         put16(c, VERSION); // needed to extract
-        put16(c, flags);
-        put16(c, e.method);
-        put16(c, e.modified.timepart());
-        put16(c, e.modified.datepart());
-        put32(c, e.crc);
-        put32(c, e.packed);
-        put32(c, e.size);
-        put16(c, name_len);
+        put_described(c, e, name_len);
         for _ in 0..3 {
             put16(c, 0); // extra field, comment, disk number
         }
@@ -201,6 +186,20 @@ fn fits_u16(n: usize, what: &str) -> Result<u16, WriteError> {
 
 fn too_large(what: &str) -> WriteError {
     WriteError::TooLarge(what.to_string())
+}
+
+/// The fields a local and a central header share, in the order both hold them: flags,
+/// method, time, date, checksum, both sizes and the name's length.
+fn put_described(out: &mut Vec<u8>, e: &Entry, name_len: u16) {
+    let flags = if e.name.is_ascii() { 0 } else { UTF8_NAME };
+    put16(out, flags);
+    put16(out, e.method);
+    put16(out, e.modified.timepart());
+    put16(out, e.modified.datepart());
+    put32(out, e.crc);
+    put32(out, e.packed);
+    put32(out, e.size);
+    put16(out, name_len);
 }
 
 fn put16(out: &mut Vec<u8>, v: u16) {
