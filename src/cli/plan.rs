@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::CheckArgs;
-use crate::writer::free_copy_name;
+use crate::writer::{TakenNames, free_copy_name};
 
 /// One entry of the run, in report order.
 pub(super) enum Input {
@@ -169,7 +169,7 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     // Workbooks whose copy keeps their own extension (`a.xlsx`, `a.xlsm`) claim the plain
     // name first; a rebuilt `a.xls` or `a.ods` beside them yields `a.xls.checked.xlsx`.
     let out_dir = args.out_dir.as_deref();
-    let mut taken = BTreeSet::new();
+    let mut taken = TakenNames::default();
     let mut own: Vec<Option<PathBuf>> = found
         .iter()
         .map(|(f, root)| match f {
@@ -326,7 +326,7 @@ fn output_path(
     root: Option<&Path>,
     out_dir: Option<&Path>,
     rebuilt: bool,
-    taken: &mut BTreeSet<std::ffi::OsString>,
+    taken: &mut TakenNames,
 ) -> PathBuf {
     let dir = match (out_dir, root) {
         (Some(out), Some(root)) => {
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn outputs_mirror_the_folder_and_never_collide() {
-        let mut taken = BTreeSet::new();
+        let mut taken = TakenNames::default();
         let root = Path::new("/in");
         let out = Some(Path::new("/out"));
         let mut name = |p: &str, rebuilt: bool| {
@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn names_that_are_not_utf8_keep_their_bytes() {
         use std::os::unix::ffi::OsStrExt;
-        let mut taken = BTreeSet::new();
+        let mut taken = TakenNames::default();
         let a = Path::new(std::ffi::OsStr::from_bytes(b"/in/\xff.xlsx"));
         let b = Path::new(std::ffi::OsStr::from_bytes(b"/in/\xfe.xlsx"));
         let c = Path::new(std::ffi::OsStr::from_bytes(b"/in/\xfd.xlsx"));

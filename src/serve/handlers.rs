@@ -2,7 +2,6 @@
 //! through the library (the same per-file function as every other front end) and answers;
 //! nothing outlives the request.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use super::upload::{
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonReport};
 use crate::summary::{RowStorage, Summary};
-use crate::writer::free_copy_name;
+use crate::writer::{TakenNames, free_copy_name};
 
 /// What the request log says about a request: put on the response by the handlers, taken
 /// off again by the log layer.
@@ -142,7 +141,11 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
         .map(|u| {
             let (mut o, _) = checking.check(&u.name, &u.bytes, false);
             if o.checked().is_ok() {
-                o.written = Some(checked_name(&u.name, format_of(&o), &mut BTreeSet::new()));
+                o.written = Some(checked_name(
+                    &u.name,
+                    format_of(&o),
+                    &mut TakenNames::default(),
+                ));
             }
             o
         })
@@ -167,7 +170,7 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
             "未能写出更正后的工作簿 (not written): {e}"
         ))),
         (Some(bytes), None) => {
-            let name = checked_name(&upload.name, format, &mut BTreeSet::new());
+            let name = checked_name(&upload.name, format, &mut TakenNames::default());
             Ok(Answer::File {
                 content_type: content_type(&name),
                 name,
@@ -182,8 +185,8 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
 fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError> {
     let mut summary =
         Summary::new(checking.rules(), RowStorage::Memory).map_err(|_| ApiError::Internal)?;
-    // Keys are lower case: the summary's name is taken as `free_copy_name` compares names.
-    let mut taken = BTreeSet::from([std::ffi::OsString::from(SUMMARY_NAME.to_lowercase())]);
+    let mut taken = TakenNames::default();
+    taken.take(Path::new(SUMMARY_NAME));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // Workbooks are zip packages already: deflating them again costs time and saves nothing.
     let stored =
@@ -236,11 +239,7 @@ fn content_type(name: &str) -> &'static str {
 
 /// The corrected copy's name, by the rule every front end shares ([`free_copy_name`]): the
 /// first not yet `taken` in this answer.
-pub fn checked_name(
-    name: &str,
-    format: BookFormat,
-    taken: &mut BTreeSet<std::ffi::OsString>,
-) -> String {
+pub fn checked_name(name: &str, format: BookFormat, taken: &mut TakenNames) -> String {
     let (stem, ext) = match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => (stem, ext),
         _ => (name, ""),
@@ -288,7 +287,7 @@ mod tests {
 
     #[test]
     fn corrected_names_follow_the_command_line_and_never_collide() {
-        let mut taken = BTreeSet::new();
+        let mut taken = TakenNames::default();
         let x = BookFormat::Xlsx;
         assert_eq!(checked_name("a.xlsx", x, &mut taken), "a.checked.xlsx");
         assert_eq!(

@@ -43,23 +43,35 @@ fn copy_names(
     })
 }
 
-/// The first of [`copy_names`] in `dir` not yet in `taken`, which it joins. Names are
-/// compared ignoring case, as Windows and macOS file systems, and Windows unzipping, do; a
-/// name that is not UTF-8 is compared by its bytes, ASCII case folded.
+/// The names already given to outputs of one run or answer. Names are compared ignoring
+/// case, as Windows and macOS file systems, and Windows unzipping, do; a name that is not
+/// UTF-8 is compared by its bytes, ASCII case folded.
+#[derive(Debug, Default)]
+pub struct TakenNames(std::collections::BTreeSet<std::ffi::OsString>);
+
+impl TakenNames {
+    /// Takes `path` for an output; false when it, or a name differing only in case, was
+    /// taken already.
+    pub fn take(&mut self, path: &std::path::Path) -> bool {
+        let key = match path.to_str() {
+            Some(s) => s.to_lowercase().into(),
+            None => path.as_os_str().to_ascii_lowercase(),
+        };
+        self.0.insert(key)
+    }
+}
+
+/// The first of [`copy_names`] in `dir` not yet `taken`, which it takes.
 pub fn free_copy_name(
     dir: &std::path::Path,
     stem: &std::ffi::OsStr,
     ext: &str,
     rebuilt: bool,
-    taken: &mut std::collections::BTreeSet<std::ffi::OsString>,
+    taken: &mut TakenNames,
 ) -> std::path::PathBuf {
-    let key = |p: &std::path::Path| match p.to_str() {
-        Some(s) => s.to_lowercase().into(),
-        None => p.as_os_str().to_ascii_lowercase(),
-    };
     copy_names(stem, ext, rebuilt)
         .map(|name| dir.join(name))
-        .find(|candidate| taken.insert(key(candidate)))
+        .find(|candidate| taken.take(candidate))
         .expect("the names never run out")
 }
 
