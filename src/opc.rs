@@ -129,9 +129,8 @@ pub fn read_whole(
 }
 
 /// One entry's bytes as stored in its package, and what its central directory declares.
+/// Its name is the caller's: both callers have it already.
 pub struct RawEntry<'a> {
-    /// The entry's name as the package's readers see it.
-    pub name: String,
     pub method: zip::CompressionMethod,
     pub stored: &'a [u8],
     pub crc: u32,
@@ -154,7 +153,6 @@ impl<'a> RawEntry<'a> {
         let start = usize::try_from(f.data_start()?).ok()?;
         let packed = usize::try_from(f.compressed_size()).ok()?;
         Some(RawEntry {
-            name: f.name().ok()?.into_owned(),
             method: f.compression(),
             stored: input.get(start..)?.get(..packed)?,
             crc: f.crc32(),

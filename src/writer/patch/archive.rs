@@ -56,26 +56,26 @@ impl Archive {
         }
     }
 
-    /// Copies an entry of the input package as it was stored.
-    pub fn copy(&mut self, entry: &RawEntry) -> Result<(), WriteError> {
+    /// Copies the input package's entry `name` as it was stored.
+    pub fn copy(&mut self, name: &str, entry: &RawEntry) -> Result<(), WriteError> {
         let method = match entry.method {
             zip::CompressionMethod::Stored => STORED,
             zip::CompressionMethod::Deflated => DEFLATED,
             other => {
                 return Err(WriteError::Copy {
-                    part: entry.name.clone(),
+                    part: name.to_string(),
                     reason: format!("不支持的压缩方式 (unsupported compression method) {other}"),
                 });
             }
         };
         let head = Entry {
-            name: &entry.name,
+            name,
             method,
             modified: entry.modified,
             crc: entry.crc,
-            packed: fits(entry.stored.len() as u64, &entry.name)?,
-            size: fits(entry.size, &entry.name)?,
-            offset: fits(self.out.len() as u64, &entry.name)?,
+            packed: fits(entry.stored.len() as u64, name)?,
+            size: fits(entry.size, name)?,
+            offset: fits(self.out.len() as u64, name)?,
         };
         self.put(&head, entry.stored)
     }
@@ -262,8 +262,13 @@ mod tests {
         let mut out = Archive::with_capacity(0);
         out.add("[Content_Types].xml", b"<Types/>").unwrap();
         for i in 0..source.len() {
+            let name = source
+                .name_for_index(i)
+                .expect("entry")
+                .unwrap()
+                .into_owned();
             let entry = RawEntry::of(&input, &mut source, i).expect("plain entry");
-            out.copy(&entry).unwrap();
+            out.copy(&name, &entry).unwrap();
         }
         let big = sheet_xml(2000);
         out.add("xl/worksheets/sheet1.xml", &big).unwrap();
@@ -327,14 +332,15 @@ mod tests {
     #[test]
     fn an_entry_compressed_another_way_is_refused_by_name() {
         let entry = RawEntry {
-            name: "xl/worksheets/sheet9.xml".into(),
             method: CompressionMethod::BZIP2,
             stored: b"BZh9",
             crc: 0,
             size: 4,
             modified: DateTime::default(),
         };
-        let err = Archive::with_capacity(0).copy(&entry).unwrap_err();
+        let err = Archive::with_capacity(0)
+            .copy("xl/worksheets/sheet9.xml", &entry)
+            .unwrap_err();
         assert!(
             matches!(err, WriteError::Copy { ref part, .. } if part == "xl/worksheets/sheet9.xml")
         );

@@ -272,7 +272,7 @@ impl<'a> Package<'a> {
                                 reason: "部件已加密或不完整 (encrypted or cut off)".to_string(),
                             }
                         })?;
-                    out.copy(&entry)?;
+                    out.copy(name, &entry)?;
                 }
             }
         }
