@@ -166,6 +166,10 @@ pub const FINDINGS_SHEET: &str = "核查结果";
 pub const FINDINGS_HEADERS: [&str; 7] =
     ["工作表", "单元格", "代码", "级别", "原填报", "应为", "说明"];
 
+/// Column widths of the findings sheet, in characters, for [`FINDINGS_HEADERS`]: the patched
+/// copy and the rebuilt one lay it out alike.
+pub const FINDINGS_WIDTHS: [u32; 7] = [12, 10, 18, 8, 14, 14, 80];
+
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     #[error("无法读取工作簿包 (cannot read the workbook package): {0}")]

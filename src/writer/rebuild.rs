@@ -13,7 +13,9 @@ use rust_xlsxwriter::{
     Workbook, Worksheet, XlsxError,
 };
 
-use super::{CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FindingRow, Mark};
+use super::{
+    CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FINDINGS_WIDTHS, FindingRow, Mark,
+};
 use super::{LAST_COL, LAST_ROW, MAX_NOTE_UNITS, NewValue, WriteError, clip_units, fit_cell};
 use crate::cell::Pos;
 use crate::number::Shown;
@@ -21,7 +23,6 @@ use crate::reader::{Merge, RawBook, RawCell, RawSheet, RawValue};
 
 const ERROR_FILL: u32 = 0xFFC7CE;
 const WARNING_FILL: u32 = 0xFFEB9C;
-const FINDINGS_WIDTHS: [f64; 7] = [12.0, 10.0, 18.0, 8.0, 14.0, 14.0, 80.0];
 const MAX_BORDERED: u64 = 100_000;
 /// Points per wrapped line at the default 11pt font, and Excel's tallest row.
 const LINE_HEIGHT: f64 = 15.0;
@@ -353,7 +354,11 @@ fn write_findings(
     let wrap = Format::new()
         .set_text_wrap()
         .set_align(FormatAlign::VerticalCenter);
-    for (col, (header, width)) in FINDINGS_HEADERS.iter().zip(FINDINGS_WIDTHS).enumerate() {
+    for (col, (header, width)) in FINDINGS_HEADERS
+        .iter()
+        .zip(FINDINGS_WIDTHS.map(f64::from))
+        .enumerate()
+    {
         ws.write_string_with_format(0, col as u16, *header, &bold)?;
         ws.set_column_width(col as u16, width)?;
     }

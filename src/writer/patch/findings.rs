@@ -1,14 +1,11 @@
 //! The 核查结果 sheet: one row per finding, each with a link to its cell.
 
-use super::super::{FINDINGS_HEADERS, FindingRow};
+use super::super::{FINDINGS_HEADERS, FINDINGS_WIDTHS, FindingRow};
 use std::fmt::Write;
 
 use super::xml::{DECL, MAIN_NS, REL_NS, push_esc, push_text_element};
 use crate::cell::{Pos, col_letters};
 use crate::writer::fit_cell;
-
-/// Column widths, in characters, for the columns of [`FINDINGS_HEADERS`].
-const WIDTHS: [u32; 7] = [12, 10, 18, 8, 14, 14, 80];
 
 /// `'自评表'!H29`: always quoted, so any sheet name works.
 fn location(row: &FindingRow) -> String {
@@ -48,7 +45,7 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
         last_col = last_col,
         last_row = last_row,
     );
-    for (i, w) in WIDTHS.iter().enumerate() {
+    for (i, w) in FINDINGS_WIDTHS.iter().enumerate() {
         let _ = write!(
             out,
             "<col min=\"{n}\" max=\"{n}\" width=\"{w}\" customWidth=\"1\"/>",
