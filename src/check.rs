@@ -94,8 +94,10 @@ pub fn corrections(check: &BookCheck) -> Corrections {
     Corrections { edits, findings }
 }
 
-/// `原填报 X；应为 Y；依据 …`, one paragraph per finding on the cell.
-/// The writer adds the formula an error value overwrites.
+/// `原填报 X；应为 Y；依据 …`, one paragraph per finding on the cell. 应为 quotes the value
+/// the cell is corrected to, so a note never contradicts its cell; a finding that keeps the
+/// written value (a warning, or an error whose right value cannot be known) says what does
+/// not agree in its message instead. The writer adds the formula an error value overwrites.
 fn note_text(findings: &[&Finding]) -> String {
     let mut parts = Vec::new();
     for f in findings {
@@ -103,15 +105,10 @@ fn note_text(findings: &[&Finding]) -> String {
         if let Some(c) = &f.claimed {
             p.push_str(&format!("原填报 {c}；"));
         }
-        if let Some(e) = &f.expected {
-            p.push_str(&format!("应为 {e}；"));
+        if let Some(v) = &f.correction {
+            p.push_str(&format!("应为 {v}；"));
         }
-        p.push_str(&format!(
-            "{}。依据：{}（{}）",
-            f.message,
-            f.code.rule(),
-            f.code
-        ));
+        p.push_str(&format!("{}。依据：{}（{}）", f.message, f.rule, f.code));
         parts.push(p);
     }
     parts.join("\n")

@@ -1,5 +1,6 @@
 //! What the checker reports: a stable code, a severity, a cell, and a sentence in Chinese.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -76,7 +77,12 @@ codes! {
     ActualNotNumeric = "actual-not-numeric", Warning, "定量指标的实际完成值须为数值";
     SubrowScore = "subrow-score", Warning, "只有年度资金总额行计算分值和得分";
     GradeUnknown = "grade-unknown", Warning, "绩效结论须为优、良、中、差之一";
+    RoundedUp = "rounded-up", Warning, "得分按精确值计入核定总分，向上取整多得的分数不计";
+    RoundingGain = "rounding-gain", Warning, "核定总分按各项得分的精确值合计，逐项向上取整多得的分数不计";
     Rounding = "rounding", Note, "填报值与精确值的差异可由四舍五入解释";
+    RateUnchecked = "rate-unchecked", Note, "执行率 = 全年执行数 ÷ 全年预算数，缺一则无法核算";
+    BudgetFallback = "budget-fallback", Note, "执行率按规则所定的预算数列计算，表中无此列时改用另一列";
+    TotalCapped = "total-capped", Note, "执行率低于规定比例时，总分不超过规定上限";
     OpInferred = "op-inferred", Note, "未写明方向的成本指标按反向指标计算";
     QualUnknown = "qual-unknown", Note, "无法判断定性指标的完成档次，仅检查得分在 0 与分值之间";
     SeveralForms = "several-forms", Note, "一张工作表中有多张自评表时逐张核查";
@@ -110,6 +116,11 @@ pub struct Finding {
     /// The corrected value the writer puts in an error cell, when it changes one.
     #[serde(skip)]
     pub correction: Option<crate::writer::NewValue>,
+    /// The rule the note cites (依据): the code's own, or a narrower one for this finding
+    /// (a deadline row's rule rather than the ratio formula; the grade thresholds of the
+    /// profile in force).
+    #[serde(skip)]
+    pub rule: Cow<'static, str>,
 }
 
 impl Finding {
@@ -122,7 +133,13 @@ impl Finding {
             expected: None,
             message: message.into(),
             correction: None,
+            rule: Cow::Borrowed(code.rule()),
         }
+    }
+
+    pub fn rule(mut self, rule: impl Into<Cow<'static, str>>) -> Self {
+        self.rule = rule.into();
+        self
     }
 
     pub fn claimed(mut self, v: impl Into<String>) -> Self {

@@ -175,7 +175,7 @@ impl<'a> JsonForm<'a> {
                 }),
                 weight: e.weight.normalize().to_string(),
                 claimed_score: num(f.total.score.as_ref()),
-                score: fixed(e.score, rules.profile.scoring.score_decimals),
+                score: fixed(e.score.recomputed, rules.profile.scoring.score_decimals),
             });
         Self {
             sheet: &form.sheet,
@@ -205,7 +205,7 @@ impl<'a> JsonForm<'a> {
                     claimed_score: num(Some(&i.score)),
                     rule: r.rule,
                     expected: r.expected.show(rules),
-                    score: fixed(r.score, rules.profile.scoring.score_decimals),
+                    score: fixed(r.score.recomputed, rules.profile.scoring.score_decimals),
                 })
                 .collect(),
             findings: s.findings.iter().map(JsonFinding::of).collect(),

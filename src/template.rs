@@ -9,7 +9,7 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::number::fold_char;
+use crate::number::{fold_char, fold_width};
 
 const LAYOUT: &str = include_str!("../templates/layout.toml");
 const NATIONAL: &str = include_str!("../templates/national.toml");
@@ -62,16 +62,84 @@ impl Aliases {
         self.0.iter().map(String::as_str)
     }
 
+    /// Whether a normalised header is one of these labels cut short: a proper beginning of one
+    /// of them, at least [`SHORTEST_CUT`] characters long (`全年执行` of `全年执行数`). Whether
+    /// it may stand for the field is the header row's to judge: it must begin no other
+    /// field's label there.
+    pub fn cut_short(&self, n: &str) -> bool {
+        n.chars().count() >= SHORTEST_CUT
+            && self.0.iter().any(|a| a.len() > n.len() && a.starts_with(n))
+    }
+
     /// A human list for messages: `总分、合计`.
     pub fn list(&self) -> String {
         self.0.join("、")
     }
 }
 
-/// Words, not labels: kept as written, searched inside texts.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(transparent)]
+/// The fewest characters a header cut short keeps to match the label it begins: `全年执行`
+/// stands for `全年执行数`, but `全年` begins 全年预算数 and 全年执行数 alike and `执行` both
+/// 执行数 and 执行率.
+pub const SHORTEST_CUT: usize = 3;
+
+/// Words, not labels: searched inside texts, which are folded ([`fold_width`]) before they
+/// are searched, so the words are folded alike when loaded.
+#[derive(Debug, Clone, Default)]
 pub struct Words(Vec<String>);
+
+impl<'de> Deserialize<'de> for Words {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Vec::<String>::deserialize(d)?;
+        let mut words: Vec<String> = Vec::with_capacity(raw.len());
+        for w in raw.iter().map(|w| fold_width(w)) {
+            if !w.is_empty() && !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        Ok(Self(words))
+    }
+}
+
+/// The `[lookalikes]` table of the bundled layout: a character typed for another (`≧` for
+/// `≥`), replaced wherever a label or a value is read (see [`crate::number::fold_char`]).
+/// Read apart from [`Layout`], whose aliases are folded through it while they load.
+#[derive(Deserialize)]
+struct LookalikeTable {
+    lookalikes: BTreeMap<String, String>,
+}
+
+/// The look-alike pairs, sorted by the character typed.
+fn lookalikes() -> &'static [(char, char)] {
+    use std::sync::OnceLock;
+    static PAIRS: OnceLock<Vec<(char, char)>> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        let table: LookalikeTable =
+            toml::from_str(LAYOUT).unwrap_or_else(|e| panic!("templates/layout.toml: {e}"));
+        let one = |s: &str| {
+            let mut chars = s.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => c,
+                _ => panic!("templates/layout.toml [lookalikes]: “{s}” is not one character"),
+            }
+        };
+        let mut pairs: Vec<(char, char)> = table
+            .lookalikes
+            .iter()
+            .map(|(from, to)| (one(from), one(to)))
+            .collect();
+        pairs.sort_unstable();
+        pairs
+    })
+}
+
+/// The character `c` is typed for, where the layout lists it as a look-alike.
+pub fn lookalike(c: char) -> Option<char> {
+    let pairs = lookalikes();
+    pairs
+        .binary_search_by_key(&c, |p| p.0)
+        .ok()
+        .map(|i| pairs[i].1)
+}
 
 impl Words {
     pub fn iter(&self) -> impl Iterator<Item = &str> {
@@ -355,6 +423,28 @@ impl Profile {
             .min_by_key(|c| c.max_total)
     }
 
+    /// T4 in words, from this profile's thresholds, as the grade's note cites it:
+    /// `绩效等级：90 分（含）以上为优，80 分（含）至 90 分为良，…，60 分以下为差`.
+    pub fn grade_rule(&self) -> String {
+        let n = self.grades.len();
+        let parts: Vec<String> = self
+            .grades
+            .iter()
+            .enumerate()
+            .map(|(i, g)| match i.checked_sub(1).map(|p| &self.grades[p]) {
+                None => format!("{} 分（含）以上为{}", g.min.normalize(), g.name),
+                Some(prev) if i + 1 == n => format!("{} 分以下为{}", prev.min.normalize(), g.name),
+                Some(prev) => format!(
+                    "{} 分（含）至 {} 分为{}",
+                    g.min.normalize(),
+                    prev.min.normalize(),
+                    g.name
+                ),
+            })
+            .collect();
+        format!("绩效等级：{}", parts.join("，"))
+    }
+
     /// The grade a total earns (T4).
     pub fn grade_for(&self, total: Decimal) -> &str {
         self.grades
@@ -402,6 +492,58 @@ mod tests {
         assert_eq!(p.grade_for("89.99".parse().unwrap()), "良");
         assert_eq!(p.grade_for(Decimal::from(60)), "中");
         assert_eq!(p.grade_for("59.99".parse().unwrap()), "差");
+        assert_eq!(
+            p.grade_rule(),
+            "绩效等级：90 分（含）以上为优，80 分（含）至 90 分为良，60 分（含）至 80 分为中，60 分以下为差"
+        );
+    }
+
+    #[test]
+    fn lookalikes_are_single_characters_that_fold_to_a_final_form() {
+        assert_eq!(lookalike('≧'), Some('≥'));
+        assert_eq!(lookalike('≦'), Some('≤'));
+        assert_eq!(lookalike('═'), Some('='));
+        assert_eq!(lookalike('。'), Some('.'));
+        assert_eq!(lookalike('≥'), None);
+        assert_eq!(lookalike('a'), None);
+        for &(from, to) in lookalikes() {
+            // Applied once: what a look-alike becomes is not itself one.
+            assert_eq!(lookalike(to), None, "{from} → {to}");
+            assert_ne!(from, to);
+        }
+    }
+
+    #[test]
+    fn labels_fold_lookalikes_and_word_lists_alike() {
+        let layout = Layout::bundled();
+        assert_eq!(normalize_label("全年执行数（B）"), "全年执行数");
+        assert!(layout.funding.rate.matches("预算执行率（B/A×100%）"));
+        assert!(layout.indicators.level3.matches("指标名称（三级指标）"));
+        assert!(layout.indicators.actual.matches("年终完成值"));
+        assert!(layout.totals.row.matches("总\u{ad}分"));
+        // Words are folded as the texts they are searched in: `无。` is searched as `无.`.
+        assert!(
+            layout
+                .words
+                .blank_reason
+                .contains_exact(&fold_width("无。"))
+        );
+        assert!(layout.words.range_sep.iter().all(|w| w == fold_width(w)));
+    }
+
+    #[test]
+    fn a_header_cut_short_begins_one_label_and_keeps_three_characters() {
+        let f = &Layout::bundled().funding;
+        assert!(f.executed.cut_short("全年执行"));
+        assert!(f.executed.cut_short("全年实际执行"));
+        assert!(f.budget.cut_short("全年预"));
+        // Too short to tell 全年预算数 from 全年执行数, or 执行数 from 执行率.
+        assert!(!f.executed.cut_short("全年"));
+        assert!(!f.executed.cut_short("执行"));
+        // A label whole, or longer than it, is not cut short.
+        assert!(!f.executed.cut_short("全年执行数"));
+        assert!(!f.executed.cut_short("全年执行数据"));
+        assert!(!f.budget.cut_short("全年执行"));
     }
 
     #[test]
@@ -417,6 +559,7 @@ mod tests {
         }
         let platform = Profile::load("platform-penalties").unwrap();
         assert_eq!(platform.grade_for(Decimal::from(80)), "优");
+        assert!(platform.grade_rule().starts_with("绩效等级：80 分（含）以上为优，70 分（含）至 80 分为良"));
         let cap = |r: &str| platform.cap_for(r.parse().unwrap()).map(|c| c.max_total);
         assert_eq!(cap("0.65"), Some(Decimal::from(79)));
         assert_eq!(cap("0.55"), Some(Decimal::from(69)));

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{ExecResult, Recomputed, Rules, Span, check_value, num_shown};
+use super::{ExecResult, Part, Recomputed, Rules, Span, Valued, check_value, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::{Funding, Num};
 use crate::number::{Shown, fixed};
@@ -17,9 +17,17 @@ struct Amount {
     hi: Decimal,
 }
 
+/// Money is read to at least this many decimals of its unit (§4): `13` stands for
+/// [12.995, 13.005], not [12.5, 13.5], whether it is a number cell or text.
+const MONEY_DECIMALS: u32 = 2;
+
 impl Amount {
     fn of(s: Shown) -> Self {
-        let (lo, hi) = s.interval();
+        let (lo, hi) = Shown {
+            decimals: s.decimals.max(MONEY_DECIMALS),
+            ..s
+        }
+        .interval();
         Self {
             point: s.value,
             lo,
@@ -31,14 +39,10 @@ impl Amount {
 pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> ExecResult {
     let budget = column_total(f, |r| r.budget.as_ref(), "全年预算数", findings);
     let adjusted = column_total(f, |r| r.adjusted_budget.as_ref(), "调整后预算数", findings);
-    // A in B/A: the profile's column where the form has it, else the other one.
-    let budget = match rules.profile.execution.budget_column {
-        BudgetColumn::Budget => budget.or(adjusted),
-        BudgetColumn::Adjusted => adjusted.or(budget),
-    };
     let executed = column_total(f, |r| r.executed.as_ref(), "全年执行数", findings);
     column_total(f, |r| r.initial_budget.as_ref(), "年初预算数", findings);
     subrow_scores(f, findings);
+    let budget = budget_for_rate(f, budget, adjusted, rules, findings);
 
     let weight = f
         .total
@@ -51,16 +55,26 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         weight,
         rate: None,
         expected: None,
-        score: written_score.map_or(Decimal::ZERO, |s| s.value),
-    };
-    let (Some(a), Some(b)) = (budget, executed) else {
-        return unscored;
+        score: Part::same(written_score.map_or(Decimal::ZERO, |s| s.value)),
     };
     let rate_cell = f
         .total
         .rate
         .as_ref()
         .map_or(&f.total.label.cell, |r| &r.cell);
+    let (Some(a), Some(b)) = (budget, executed) else {
+        let missing = if budget.is_none() {
+            "全年预算数"
+        } else {
+            "全年执行数"
+        };
+        findings.push(Finding::new(
+            Code::RateUnchecked,
+            rate_cell.clone(),
+            format!("年度资金总额的{missing}未填写，执行率和执行率得分无法核算，请补填后再核"),
+        ));
+        return unscored;
+    };
     if a.point.is_zero() {
         if b.point > Decimal::ZERO {
             findings.push(
@@ -136,6 +150,7 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                     decimals: rules.profile.scoring.rate_decimals,
                 },
             },
+            Valued::Rate,
             (Code::ExecRate, || {
                 format!(
                     "执行率应为 {} ÷ {} = {}",
@@ -164,6 +179,7 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                     shown: rules.show(expected),
                     correction: rules.score_value(expected),
                 },
+                Valued::Score("执行率得分"),
                 (Code::ExecScore, || {
                     format!(
                         "执行率得分应为 min({}, 100%) × {} = {}",
@@ -174,10 +190,13 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                 }),
                 findings,
             );
-            if stands {
-                written.value
-            } else {
-                round(expected, rules)
+            Part {
+                consistent: if stands {
+                    written.value
+                } else {
+                    round(expected, rules)
+                },
+                recomputed: round(expected, rules),
             }
         }
         (Some(num), None) if num.is_absent() => {
@@ -186,9 +205,9 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                     .expected(rules.show(expected))
                     .correct_to(rules.score_value(expected)),
             );
-            round(expected, rules)
+            Part::same(round(expected, rules))
         }
-        _ => round(expected, rules),
+        _ => Part::same(round(expected, rules)),
     };
     ExecResult {
         weight,
@@ -256,47 +275,97 @@ fn column_total<'f>(
     if agrees && !blank {
         return total;
     }
-    let message = if blank {
-        format!(
-            "年度资金总额的{label}未填或为 0，而各资金来源合计 {}",
-            fixed(sum.point, decimals)
-        )
-    } else {
-        format!(
-            "年度资金总额的{label}应等于各资金来源之和 {}",
-            fixed(sum.point, decimals)
-        )
-    };
-    findings.push(
-        Finding::new(Code::FundingSum, num.cell.clone(), message)
+    let sum_shown = fixed(sum.point, decimals);
+    if blank {
+        // The one case where the sources are known right: a total never filled in.
+        findings.push(
+            Finding::new(
+                Code::FundingSum,
+                num.cell.clone(),
+                format!("年度资金总额的{label}未填或为 0，按各资金来源合计应为 {sum_shown}"),
+            )
             .claimed(num_shown(num))
-            .expected(fixed(sum.point, decimals))
+            .expected(sum_shown.clone())
             .correct_to(NewValue::Number {
                 value: sum.point,
                 decimals,
             }),
+        );
+        return Some(sum);
+    }
+    // Which of them is wrong cannot be known: the total stands as written (F3), and the
+    // finding asks to check rather than claiming a value.
+    findings.push(
+        Finding::new(
+            Code::FundingSum,
+            num.cell.clone(),
+            format!(
+                "年度资金总额的{label} {} 与各资金来源之和 {sum_shown} 不一致，请核对总额与各来源金额；执行率按总额行填报的金额核算",
+                num_shown(num)
+            ),
+        )
+        .claimed(num_shown(num)),
     );
-    Some(sum)
+    total
 }
 
-/// F6: only the total row carries 分值, 执行率 and 得分.
+/// A in B/A: the profile's column where the form has it, else the other one, said in a
+/// note so that a rate computed from another column is not taken for the profile's.
+fn budget_for_rate(
+    f: &Funding,
+    budget: Option<Amount>,
+    adjusted: Option<Amount>,
+    rules: Rules,
+    findings: &mut Vec<Finding>,
+) -> Option<Amount> {
+    let (wanted, other, wanted_label, other_label) = match rules.profile.execution.budget_column {
+        BudgetColumn::Budget => (budget, adjusted, "全年预算数", "调整后预算数"),
+        BudgetColumn::Adjusted => (adjusted, budget, "调整后预算数", "全年预算数"),
+    };
+    if wanted.is_some() || other.is_none() {
+        return wanted;
+    }
+    let cell = f
+        .total
+        .rate
+        .as_ref()
+        .map_or(&f.total.label.cell, |r| &r.cell);
+    findings.push(Finding::new(
+        Code::BudgetFallback,
+        cell.clone(),
+        format!(
+            "规则“{}”按{wanted_label}计算执行率，表中没有{wanted_label}，改按{other_label}计算",
+            rules.profile.title
+        ),
+    ));
+    other
+}
+
+/// F6: only the total row carries 分值 and 得分. A source row showing its own rate only
+/// informs; one that carries points gets one warning, whichever of its cells hold them.
 fn subrow_scores(f: &Funding, findings: &mut Vec<Finding>) {
     for row in &f.sources {
-        for num in [&row.weight, &row.rate, &row.score].into_iter().flatten() {
-            if num.number().is_some() {
-                findings.push(
-                    Finding::new(
-                        Code::SubrowScore,
-                        num.cell.clone(),
-                        format!(
-                            "资金来源行“{}”不应填写分值、执行率或得分，只有年度资金总额行计分",
-                            row.label.value
-                        ),
-                    )
-                    .claimed(num_shown(num)),
-                );
-            }
-        }
+        let scored: Vec<&Num> = [&row.weight, &row.score]
+            .into_iter()
+            .flatten()
+            .filter(|n| n.number().is_some())
+            .collect();
+        let Some(first) = scored.first() else {
+            continue;
+        };
+        let cells: Vec<String> = scored.iter().map(|n| n.cell.pos.to_string()).collect();
+        findings.push(
+            Finding::new(
+                Code::SubrowScore,
+                first.cell.clone(),
+                format!(
+                    "资金来源行“{}”填写了分值或得分（{}），只有年度资金总额行计分，这些数不计入总分",
+                    row.label.value,
+                    cells.join("、")
+                ),
+            )
+            .claimed(num_shown(first)),
+        );
     }
 }
 

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{IndicatorResult, Recomputed, Rules, Span, check_value, num_shown};
+use super::{IndicatorResult, Part, Recomputed, Rules, Span, Valued, check_value, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::Indicator;
 use crate::model::target::{Actual, Direction, Quantity, Target, align};
@@ -184,10 +184,10 @@ pub(super) fn score(
         Some(w) => expect(ind, &target, &actual, w, rules, findings),
         None => ("unknown", Expected::Unknown),
     };
-    let final_score = judge_score(ind, weight, &expected, rules, findings);
+    let part = judge_score(ind, weight, &expected, rule, rules, findings);
 
     if let (Some(w), Some(reason)) = (weight, &ind.reason)
-        && final_score < w
+        && part.recomputed < w
         && reason_blank(&reason.value, rules)
     {
         let mut f = Finding::new(
@@ -196,7 +196,7 @@ pub(super) fn score(
             format!(
                 "“{}”得分 {} 低于分值 {}，须说明偏差原因及改进措施",
                 ind.name.value,
-                rules.show(final_score),
+                rules.show(part.recomputed),
                 w
             ),
         );
@@ -210,7 +210,7 @@ pub(super) fn score(
         rule,
         direction: target.direction(),
         expected,
-        score: final_score,
+        score: part,
     }
 }
 
@@ -244,7 +244,7 @@ fn expect(
         lo: Decimal::ZERO,
         hi: p.scoring.late_below * w,
         closed: false,
-        why: "未按期完成",
+        why: "逾期完成",
         code: Code::ScoreFormula,
     };
     match target {
@@ -412,13 +412,9 @@ fn numeric_span(
         };
         share.max(Decimal::ZERO).min(Decimal::ONE) * w
     };
-    // Counts and amounts written without decimals are exact; others were rounded for display.
-    let interval = if b.shown.decimals == 0 && !b.shown.percent {
-        (b.base(), b.base())
-    } else {
-        b.base_interval()
-    };
-    Span::over(interval, b.base(), &[t, upper], f)
+    // The actual is taken as written (§4): the department scores what it wrote, so only
+    // the score's own rounding is allowed for.
+    Span::exact(f(b.base()))
 }
 
 fn unit_mismatch(ind: &Indicator, a: &Quantity, b: &Quantity, findings: &mut Vec<Finding>) {
@@ -464,27 +460,31 @@ fn qual_unknown(ind: &Indicator, findings: &mut Vec<Finding>) {
     );
 }
 
-/// Checks the written score; returns the score that enters the recomputed total.
+/// Checks the written score; returns its part in the totals.
 fn judge_score(
     ind: &Indicator,
     weight: Option<Decimal>,
     expected: &Expected,
+    rule: &'static str,
     rules: Rules,
     findings: &mut Vec<Finding>,
-) -> Decimal {
+) -> Part {
     let num = &ind.score;
     let name = &ind.name.value;
+    // The note of a deadline row cites the deadline rule, not the ratio formula.
+    let cite = |f: Finding| match rule {
+        "deadline" => f.rule(deadline_rule(rules)),
+        _ => f,
+    };
     let written = match &num.value {
         NumText::Number(s) => *s,
         NumText::Absent => {
             let Some(w) = weight else {
-                return Decimal::ZERO;
+                return Part::default();
             };
-            let fill = round(expected.nearest(Decimal::ZERO, rules).min(w), rules);
-            let fill = if matches!(expected, Expected::Unknown) {
-                Decimal::ZERO
-            } else {
-                fill
+            let fill = match expected {
+                Expected::Unknown => Decimal::ZERO,
+                _ => round(expected.nearest(Decimal::ZERO, rules).min(w), rules),
             };
             let mut f = Finding::new(
                 Code::ScoreMissing,
@@ -494,23 +494,26 @@ fn judge_score(
             if let Some(e) = expected.show(rules) {
                 f = f.expected(e).correct_to(rules.score_value(fill));
             }
-            findings.push(f);
-            return fill;
+            findings.push(cite(f));
+            return Part::same(fill);
         }
-        NumText::Invalid(_) => return round(expected.nearest(Decimal::ZERO, rules), rules),
+        NumText::Invalid(_) => {
+            return Part::same(round(expected.nearest(Decimal::ZERO, rules), rules));
+        }
     };
     let s = written.value;
     let Some(w) = weight else {
-        return s;
+        return Part::same(s);
     };
     let bound = |code: Code, message: String, to: Decimal, findings: &mut Vec<Finding>| {
-        findings.push(
+        let to = round(to, rules);
+        findings.push(cite(
             Finding::new(code, num.cell.clone(), message)
                 .claimed(num_shown(num))
                 .expected(expected.show(rules).unwrap_or_else(|| rules.show(to)))
                 .correct_to(rules.score_value(to)),
-        );
-        round(to, rules)
+        ));
+        Part::same(to)
     };
     if s < Decimal::ZERO {
         let to = expected.nearest(Decimal::ZERO, rules);
@@ -532,6 +535,8 @@ fn judge_score(
     }
     match expected {
         Expected::Point(span, working) => {
+            let point = round(span.point, rules);
+            let mut found = Vec::new();
             let stands = check_value(
                 num,
                 written,
@@ -541,12 +546,17 @@ fn judge_score(
                     shown: rules.show(span.point),
                     correction: rules.score_value(span.point),
                 },
+                Valued::Score(&format!("“{name}”得分")),
                 (Code::ScoreFormula, || {
                     format!("“{name}”得分应为{}", working.words(span.point, rules))
                 }),
-                findings,
+                &mut found,
             );
-            if stands { s } else { round(span.point, rules) }
+            findings.extend(found.into_iter().map(cite));
+            Part {
+                consistent: if stands { s } else { point },
+                recomputed: point,
+            }
         }
         Expected::Band {
             lo,
@@ -557,27 +567,70 @@ fn judge_score(
         } => {
             let inside = s >= *lo && (s < *hi || (*closed && s == *hi));
             if inside {
-                return s;
+                return Part::same(s);
             }
-            let to = expected.nearest(s, rules);
-            let shown = expected.show(rules).unwrap_or_default();
-            findings.push(
+            let to = round(expected.nearest(s, rules), rules);
+            findings.push(cite(
                 Finding::new(
                     *code,
                     num.cell.clone(),
                     format!(
-                        "“{name}”{why}，得分须在 {shown} 之间，取区间内最接近的 {}",
+                        "“{name}”{why}，{}，已按 {} 分计",
+                        band_words(*lo, *hi, *closed, w, rules),
                         rules.show(to)
                     ),
                 )
                 .claimed(num_shown(num))
-                .expected(shown)
+                .expected(expected.show(rules).unwrap_or_default())
                 .correct_to(rules.score_value(to)),
-            );
-            round(to, rules)
+            ));
+            Part::same(to)
         }
-        Expected::Unknown => s,
+        Expected::Unknown => Part::same(s),
     }
+}
+
+/// A band in words a clerk reads: `得分应低于 4.80 分（分值 6 分的 80%）`.
+fn band_words(lo: Decimal, hi: Decimal, closed: bool, w: Decimal, rules: Rules) -> String {
+    let share = |v: Decimal| {
+        v.checked_div(w)
+            .map_or_else(String::new, |r| format!("{}%", (r * Decimal::ONE_HUNDRED).normalize()))
+    };
+    let w_shown = w.normalize();
+    match (lo.is_zero(), closed) {
+        (true, false) => format!(
+            "得分应低于 {} 分（分值 {w_shown} 分的 {}）",
+            rules.show(hi),
+            share(hi)
+        ),
+        (true, true) => format!(
+            "得分不应高于 {} 分（分值 {w_shown} 分的 {}）",
+            rules.show(hi),
+            share(hi)
+        ),
+        (false, true) => format!(
+            "得分应在 {} 分至 {} 分之间（分值 {w_shown} 分的 {} 至 {}）",
+            rules.show(lo),
+            rules.show(hi),
+            share(lo),
+            share(hi)
+        ),
+        (false, false) => format!(
+            "得分应不低于 {} 分且低于 {} 分（分值 {w_shown} 分的 {} 至 {}）",
+            rules.show(lo),
+            rules.show(hi),
+            share(lo),
+            share(hi)
+        ),
+    }
+}
+
+/// I7 in words, with the profile's share: the rule a deadline row's note cites.
+fn deadline_rule(rules: Rules) -> String {
+    format!(
+        "按期完成的得满分；未按期完成的，得分应低于分值的 {}%",
+        (rules.profile.scoring.late_below * Decimal::ONE_HUNDRED).normalize()
+    )
 }
 
 fn round(v: Decimal, rules: Rules) -> Decimal {
@@ -689,15 +742,15 @@ mod tests {
     }
 
     #[test]
-    fn rounded_actuals_widen_the_span_but_counts_do_not() {
+    fn actuals_are_taken_as_written() {
         let l = Layout::bundled();
         let a = Quantity::parse("95%", l).unwrap();
         let b = Quantity::parse("92%", l).unwrap();
         let s = numeric_span(Direction::AtLeast, &a, &b, None, d("10"));
-        assert!(s.lo < s.point && s.point < s.hi);
+        assert_eq!((s.lo, s.hi), (s.point, s.point));
         let a = Quantity::parse("4次", l).unwrap();
         let b = Quantity::parse("3次", l).unwrap();
         let s = numeric_span(Direction::AtLeast, &a, &b, None, d("2"));
-        assert_eq!((s.lo, s.hi), (d("1.5"), d("1.5")));
+        assert_eq!((s.lo, s.point, s.hi), (d("1.5"), d("1.5"), d("1.5")));
     }
 }

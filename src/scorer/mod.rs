@@ -52,8 +52,28 @@ pub struct IndicatorResult {
     pub rule: &'static str,
     pub direction: Option<Direction>,
     pub expected: Expected,
-    /// The score that enters the recomputed total.
-    pub score: Decimal,
+    /// The part this row has in the total.
+    pub score: Part,
+}
+
+/// A score's part in the two totals of T1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Part {
+    /// The written score where it is consistent (§4), else its correction: what a
+    /// correct 总分 adds up to.
+    pub consistent: Decimal,
+    /// The point value where the score can be recomputed, else the written score (a
+    /// qualitative score inside its band) or its correction: what enters 核定总分.
+    pub recomputed: Decimal,
+}
+
+impl Part {
+    pub fn same(v: Decimal) -> Self {
+        Self {
+            consistent: v,
+            recomputed: v,
+        }
+    }
 }
 
 /// The execution score's part in the total.
@@ -62,7 +82,7 @@ pub struct ExecResult {
     pub weight: Decimal,
     pub rate: Option<Decimal>,
     pub expected: Option<Decimal>,
-    pub score: Decimal,
+    pub score: Part,
 }
 
 /// A scored form: the model, every finding, and the recomputed figures.
@@ -128,31 +148,54 @@ struct Recomputed {
     correction: NewValue,
 }
 
+/// What a checked value is: a score's rounding up gains points that are not the
+/// department's (§4), a rate's or an amount's only shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Valued<'a> {
+    /// A score, named for the messages: `“办公费”得分`.
+    Score(&'a str),
+    Rate,
+}
+
 /// Reports a written value against its recomputed one, or nothing when it is exact.
 /// `display` is the precision the profile shows. Returns whether the written value stands
-/// (exact or explained by rounding).
+/// (exact, or explained by rounding).
 fn check_value(
     num: &Num,
     written: Shown,
     display: u32,
     recomputed: Recomputed,
+    valued: Valued,
     wrong: (Code, impl FnOnce() -> String),
     findings: &mut Vec<Finding>,
 ) -> bool {
     match judge(written, recomputed.span, display) {
         Verdict::Exact => true,
         Verdict::Rounding => {
-            findings.push(
-                Finding::new(
+            let point = crate::number::round_half_away(recomputed.span.point, display);
+            let finding = match valued {
+                Valued::Score(subject) if written.value > point => Finding::new(
+                    Code::RoundedUp,
+                    num.cell.clone(),
+                    format!(
+                        "{subject}填报 {written}，精确值为 {}，系向上取整，多出的 {} 分不计入核定总分",
+                        recomputed.shown,
+                        fixed(written.value - point, display)
+                    ),
+                ),
+                _ => Finding::new(
                     Code::Rounding,
                     num.cell.clone(),
                     format!(
                         "填报值 {} 与精确值 {} 的差异可由四舍五入解释",
                         written, recomputed.shown
                     ),
-                )
-                .claimed(written.to_string())
-                .expected(recomputed.shown),
+                ),
+            };
+            findings.push(
+                finding
+                    .claimed(written.to_string())
+                    .expected(recomputed.shown),
             );
             true
         }

@@ -25,38 +25,73 @@ pub(super) fn score(
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) -> TotalsResult {
-    let written: Vec<Shown> = form
+    let written: Vec<(&Num, Shown)> = form
         .funding
         .as_ref()
         .and_then(|f| f.total.score.as_ref())
-        .and_then(Num::number)
         .into_iter()
-        .chain(form.indicators.iter().filter_map(|i| i.score.number()))
+        .chain(form.indicators.iter().map(|i| &i.score))
+        .filter_map(|n| n.number().map(|s| (n, s)))
         .collect();
-    let written_sum = written.iter().map(|s| s.value).sum::<Decimal>();
-    // A score shown with two decimals may be a longer value (a formula's result) rounded
-    // for display; a sum of n of them may differ from the shown total by n half-cents.
+    let written_sum = written.iter().map(|(_, s)| s.value).sum::<Decimal>();
+    // A score cell shown with two decimals may hold a longer value (a formula's result)
+    // rounded for display; a sum of n of them may differ from the shown total by n
+    // half-cents.
     let slack: Decimal = written
         .iter()
-        .filter(|s| s.decimals >= 2)
-        .map(|s| s.interval().1 - s.value)
+        .filter(|(n, s)| n.number_cell && s.decimals >= 2)
+        .map(|(_, s)| s.interval().1 - s.value)
         .sum();
-    let total = round_half_away(
-        exec.map_or(Decimal::ZERO, |e| e.score)
-            + indicators.iter().map(|r| r.score).sum::<Decimal>(),
-        rules.score_decimals(),
-    );
+    let score_cells = form
+        .funding
+        .as_ref()
+        .map(|f| f.total.score.as_ref())
+        .filter(|_| exec.is_some())
+        .into_iter()
+        .chain(form.indicators.iter().map(|i| Some(&i.score)));
+    let parts = exec
+        .map(|e| e.score)
+        .into_iter()
+        .chain(indicators.iter().map(|r| r.score));
+    // The score cells the consistent total corrects: a total that only follows them says so.
+    let corrected: Vec<String> = score_cells
+        .zip(parts.clone())
+        .filter_map(|(num, p)| {
+            let num = num?;
+            (num.number().map(|s| s.value) != Some(p.consistent)).then(|| num.cell.pos.to_string())
+        })
+        .collect();
+    let (consistent, recomputed) = parts.fold((Decimal::ZERO, Decimal::ZERO), |(c, k), p| {
+        (c + p.consistent, k + p.recomputed)
+    });
+    let round = |v| round_half_away(v, rules.score_decimals());
 
     // Some platforms cap the total when execution falls short.
     let cap = exec
         .and_then(|e| e.rate)
-        .and_then(|r| rules.profile.cap_for(r));
-    let total = cap.map_or(total, |c| total.min(c.max_total));
+        .and_then(|r| rules.profile.cap_for(r))
+        .filter(|c| round(recomputed) > c.max_total);
+    let capped = |v: Decimal| cap.map_or(v, |c| v.min(c.max_total));
+    let sums = Sums {
+        written: written_sum,
+        slack,
+        consistent: capped(round(consistent)),
+        uncapped: round(consistent),
+        recomputed: capped(round(recomputed)),
+        corrected,
+    };
+    // 核定总分 needs both scored blocks; without one, only the addition can be checked (T1).
+    let complete = form.funding.is_some() && !form.indicators.is_empty();
+    let total = sums.recomputed;
 
     let claimed_total = form.totals.as_ref().and_then(|t| t.score.number());
     if let Some(t) = &form.totals {
-        check_total(&t.score, (written_sum, slack), total, cap, rules, findings);
-        check_weights(form, exec, &t.weight, rules, findings);
+        if complete {
+            check_total(&t.score, &sums, cap, rules, findings);
+            check_weights(form, exec, &t.weight, rules, findings);
+        } else {
+            check_addition(&t.score, &sums, rules, findings);
+        }
     }
     level1_weights(form, exec, rules, findings);
 
@@ -67,6 +102,8 @@ pub(super) fn score(
         .map(|c| c.value.clone())
         .filter(|c| !c.is_empty());
     match &form.conclusion {
+        // Without 核定总分 the grade cannot be judged.
+        Some(_) if !complete => {}
         Some(c) if !c.value.is_empty() => check_grade(c, &grade, total, rules, findings),
         Some(c) if rules.profile.conclusion.required => findings.push(
             Finding::new(
@@ -86,71 +123,153 @@ pub(super) fn score(
     }
 }
 
-/// T1: against the sum of the written scores (an addition slip) and against the recomputed
-/// total. When the written scores all stand the two are the same check, reported once.
+/// The sums a written 总分 is held against (T1).
+struct Sums {
+    /// Σ the written scores.
+    written: Decimal,
+    /// How far formula results shown rounded may move that sum.
+    slack: Decimal,
+    /// Σ the written scores where consistent, corrections elsewhere; capped where the
+    /// profile caps the total.
+    consistent: Decimal,
+    /// The same before the cap.
+    uncapped: Decimal,
+    /// 核定总分: Σ point values, capped.
+    recomputed: Decimal,
+    /// The score cells whose corrections the consistent total takes, by address.
+    corrected: Vec<String>,
+}
+
+impl Sums {
+    /// Whether a written total shows `v`, at its own precision and within the slack.
+    fn shows(&self, written: Shown, v: Decimal) -> bool {
+        let d = written.decimals;
+        round_half_away(v - self.slack, d) <= written.value
+            && written.value <= round_half_away(v + self.slack, d)
+    }
+}
+
+/// T1: the written 总分 gets one finding, against the consistent total and 核定总分.
 fn check_total(
     num: &Num,
-    (written_sum, slack): (Decimal, Decimal),
-    total: Decimal,
+    sums: &Sums,
     cap: Option<&TotalCap>,
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) {
+    let k = sums.recomputed;
     let Some(written) = num.number() else {
         if num.is_absent() {
             findings.push(
                 Finding::new(Code::ScoreMissing, num.cell.clone(), "总分未填写")
-                    .expected(rules.show(total))
-                    .correct_to(rules.score_value(total)),
+                    .expected(rules.show(k))
+                    .correct_to(rules.score_value(k)),
             );
         }
         return;
     };
-    let d = written.decimals;
-    let matches = |v: Decimal| {
-        round_half_away(v - slack, d) <= written.value
-            && written.value <= round_half_away(v + slack, d)
-    };
-    let correction = rules.score_value(total);
-    // Adding up correctly and then applying the cap (or not) is no addition slip.
-    let capped_sum = cap.map_or(written_sum, |c| written_sum.min(c.max_total));
-    let slip = !matches(written_sum) && !matches(capped_sum);
-    if slip {
-        findings.push(
+    if sums.shows(written, k) {
+        if let Some(c) = cap {
+            findings.push(
+                Finding::new(
+                    Code::TotalCapped,
+                    num.cell.clone(),
+                    format!(
+                        "执行率低于 {}%，按规则“{}”总分不超过 {} 分，填报总分已按此封顶",
+                        (c.rate_below * Decimal::ONE_HUNDRED).normalize(),
+                        rules.profile.title,
+                        c.max_total.normalize()
+                    ),
+                )
+                .claimed(num_shown(num)),
+            );
+        }
+        return;
+    }
+    if sums.shows(written, sums.consistent) {
+        // Only rounding separates the written total from 核定总分.
+        let gain = written.value > k;
+        let finding = if gain {
             Finding::new(
-                Code::TotalSum,
+                Code::RoundingGain,
                 num.cell.clone(),
                 format!(
-                    "总分 {} 不等于表中各项得分之和 {}",
-                    written,
-                    rules.show(written_sum)
+                    "总分 {written} 是各项填报得分之和，但其中有得分向上取整；按各项精确值，核定总分为 {}，多出的分数不计，绩效等级按核定总分评定",
+                    rules.show(k)
                 ),
             )
-            .claimed(num_shown(num))
-            .expected(rules.show(written_sum))
-            .correct_to(correction.clone()),
-        );
-    }
-    if !matches(total) && (!slip || capped_sum != total) {
-        findings.push(
+        } else {
             Finding::new(
-                Code::TotalScore,
+                Code::Rounding,
                 num.cell.clone(),
-                match cap {
-                    Some(c) => format!(
-                        "按更正后的各项得分，且执行率低于 {}% 时总分不超过 {}，总分应为 {}",
-                        (c.rate_below * Decimal::ONE_HUNDRED).normalize(),
-                        c.max_total.normalize(),
-                        rules.show(total)
-                    ),
-                    None => format!("按更正后的各项得分，总分应为 {}", rules.show(total)),
-                },
+                format!(
+                    "总分 {written} 与按各项精确值合计的核定总分 {} 的差异由各项得分的四舍五入造成",
+                    rules.show(k)
+                ),
             )
-            .claimed(num_shown(num))
-            .expected(rules.show(total))
-            .correct_to(correction),
-        );
+        };
+        findings.push(finding.claimed(num_shown(num)).expected(rules.show(k)));
+        return;
     }
+    let why = if sums.shows(written, sums.written) && !sums.corrected.is_empty() {
+        format!(
+            "总分是各项填报得分之和，随 {} 的更正而变",
+            sums.corrected.join("、")
+        )
+    } else {
+        format!(
+            "总分不等于各项填报得分之和 {}（加总有误）",
+            rules.show(sums.written)
+        )
+    };
+    let message = match cap {
+        Some(c) if sums.shows(written, sums.uncapped) => format!(
+            "执行率低于 {}% 时总分不超过 {} 分（规则“{}”），总分应为 {}",
+            (c.rate_below * Decimal::ONE_HUNDRED).normalize(),
+            c.max_total.normalize(),
+            rules.profile.title,
+            rules.show(k)
+        ),
+        Some(c) => format!(
+            "{why}；按更正后的各项得分，且执行率低于 {}% 时总分不超过 {} 分，总分应为 {}",
+            (c.rate_below * Decimal::ONE_HUNDRED).normalize(),
+            c.max_total.normalize(),
+            rules.show(k)
+        ),
+        None => format!("{why}；按更正后的各项得分，总分应为 {}", rules.show(k)),
+    };
+    let mut f = Finding::new(Code::TotalScore, num.cell.clone(), message)
+        .claimed(num_shown(num))
+        .expected(rules.show(k))
+        .correct_to(rules.score_value(k));
+    if cap.is_some() {
+        f = f.rule(Code::TotalCapped.rule());
+    }
+    findings.push(f);
+}
+
+/// T1 where no 核定总分 can be formed (a scored block is missing): only the addition.
+fn check_addition(num: &Num, sums: &Sums, rules: Rules, findings: &mut Vec<Finding>) {
+    let Some(written) = num.number() else {
+        return;
+    };
+    if sums.shows(written, sums.written) {
+        return;
+    }
+    findings.push(
+        Finding::new(
+            Code::TotalSum,
+            num.cell.clone(),
+            format!(
+                "总分 {} 不等于表中各项得分之和 {}",
+                written,
+                rules.show(sums.written)
+            ),
+        )
+        .claimed(num_shown(num))
+        .expected(rules.show(sums.written))
+        .correct_to(rules.score_value(sums.written)),
+    );
 }
 
 /// T2: Σ weights = 100, and = the 分值 written on the totals row.
@@ -173,19 +292,21 @@ fn check_weights(
     let sum = exec.map_or(Decimal::ZERO, |e| e.weight) + weights.iter().sum::<Decimal>();
     let full = rules.profile.weights.total;
     if sum != full {
-        findings.push(
-            Finding::new(
-                Code::WeightSum,
-                written.cell.clone(),
-                format!(
-                    "预算执行率与各指标分值之和为 {}，应为 {}",
-                    sum.normalize(),
-                    full.normalize()
-                ),
-            )
-            .claimed(sum.normalize().to_string())
-            .expected(full.normalize().to_string()),
+        // Which weight is wrong cannot be known: the total's cell keeps its value and the
+        // finding says what does not agree.
+        let mut f = Finding::new(
+            Code::WeightSum,
+            written.cell.clone(),
+            format!(
+                "预算执行率与各指标分值之和为 {}，不等于 {} 分，请核对各项分值",
+                sum.normalize(),
+                full.normalize()
+            ),
         );
+        if written.number().is_some() {
+            f = f.claimed(num_shown(written));
+        }
+        findings.push(f);
     } else if let Some(w) = written.number()
         && w.value != sum
     {
@@ -221,10 +342,14 @@ fn level1_weights(
             .and_modify(|(sum, _)| *sum += w)
             .or_insert((w, ind));
     }
-    for (sum, first) in groups.values() {
+    // A label whose stated points its rows miss gets l1-points; the split it then shows
+    // is the same fact, not a second one.
+    let mut stated_wrong = Vec::new();
+    for (key, (sum, first)) in &groups {
         if let Some(points) = first.level1_points
             && points != *sum
         {
+            stated_wrong.push(key.clone());
             findings.push(
                 Finding::new(
                     Code::L1Points,
@@ -241,6 +366,12 @@ fn level1_weights(
             );
         }
     }
+    // Weights that do not add up are weight-sum's finding; a split of them is no split.
+    let all = exec.map_or(Decimal::ZERO, |e| e.weight)
+        + groups.values().map(|(w, _)| *w).sum::<Decimal>();
+    if all != rules.profile.weights.total {
+        return;
+    }
     // A profile entry may join several level-1 names: `效益指标+满意度指标` = 40.
     for (name, want) in &rules.profile.weights.level1 {
         let stems: Vec<&str> = name
@@ -251,7 +382,9 @@ fn level1_weights(
             .iter()
             .filter(|(key, _)| {
                 let key = key.trim_end_matches("指标");
-                !key.is_empty() && stems.iter().any(|s| key.contains(s) || s.contains(key))
+                !stated_wrong.iter().any(|w| w.trim_end_matches("指标") == key)
+                    && !key.is_empty()
+                    && stems.iter().any(|s| key.contains(s) || s.contains(key))
             })
             .map(|(_, g)| g)
             .collect();
@@ -326,7 +459,8 @@ fn check_grade(
             )
             .claimed(cell.value.clone())
             .expected(grade)
-            .correct_to(NewValue::Text(grade.to_string())),
+            .correct_to(NewValue::Text(grade.to_string()))
+            .rule(rules.profile.grade_rule()),
         ),
         None => findings.push(
             Finding::new(

@@ -5,6 +5,7 @@
 
 mod patch;
 mod rebuild;
+mod recalc;
 
 pub use patch::{patch_inflated, patch_xlsx};
 pub use rebuild::rebuild_xlsx;
@@ -100,7 +101,10 @@ pub enum NewValue {
 pub struct CellEdit {
     pub cell: CellRef,
     pub mark: Mark,
-    /// `None` keeps the written value (warnings).
+    /// `None` keeps the written value (warnings). A formula in the cell stays where it
+    /// recalculates to the new value from the corrected cells, its cached value updated, and
+    /// is replaced and quoted in the note elsewhere (SPEC §6). The writer decides, because
+    /// only it reads the formulas of an `.xlsx` (see `recalc`).
     pub value: Option<NewValue>,
     /// The note text: `原填报 X；应为 Y；依据 …`. Several findings on one cell are joined
     /// by the caller into one note.
@@ -199,9 +203,26 @@ pub fn write_corrected(
     corrections: &Corrections,
 ) -> Result<Vec<u8>, WriteError> {
     match book.format {
-        crate::reader::BookFormat::Xlsx => patch_inflated(input, inflated, corrections),
+        crate::reader::BookFormat::Xlsx => patch_inflated(input, inflated, book, corrections),
         crate::reader::BookFormat::Xls | crate::reader::BookFormat::Ods => {
             rebuild_xlsx(book, corrections)
+        }
+    }
+}
+
+impl std::fmt::Display for NewValue {
+    /// The value as the corrected cell shows it: what a note's 应为 quotes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NewValue::Number { value, decimals } => {
+                f.write_str(&crate::number::fixed(*value, *decimals))
+            }
+            NewValue::Percent { fraction, decimals } => write!(
+                f,
+                "{}%",
+                crate::number::fixed(*fraction * Decimal::ONE_HUNDRED, *decimals)
+            ),
+            NewValue::Text(t) => f.write_str(t),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 #[cfg(unix)]
 pub mod measure;
+pub mod notes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
