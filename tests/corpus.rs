@@ -19,7 +19,7 @@ use wait_timeout::ChildExt;
 
 use form::{Rng, Spot};
 use selfeval::cell::Pos;
-use selfeval::check::check_bytes;
+use selfeval::check::check_upload;
 use selfeval::finding::Severity;
 use selfeval::scorer::Rules;
 use selfeval::template::{Layout, Profile};
@@ -145,6 +145,8 @@ struct Tally {
     with_code: usize,
     clean: usize,
     clean_with_errors: usize,
+    /// Corrected copies read back note by note.
+    copies: usize,
     problems: Vec<String>,
 }
 
@@ -157,10 +159,29 @@ fn check(book: &Book, rules: Rules, t: &mut Tally) {
         .unwrap_or("?")
         .to_string();
     let mut problem = |s: String| t.problems.push(format!("{name}: {s}"));
-    let result = match check_bytes(&std::fs::read(&book.file).expect("workbook"), rules) {
-        Ok((_, result)) => result,
+    let bytes = std::fs::read(&book.file).expect("workbook");
+    let (outcome, copy) = check_upload(&name, &bytes, rules, true, None);
+    let result = match outcome.result {
+        Ok(result) => result,
         Err(e) => return problem(format!("unreadable: {e}")),
     };
+    // The copy agrees with itself: every 应为 is what its cell holds, and no cell has two
+    // findings of one cause.
+    match (copy, outcome.write_error) {
+        (Some(copy), _) => {
+            for d in common::notes::disagreements(&copy) {
+                problem(format!("copy: {d}"));
+            }
+            t.copies += 1;
+        }
+        (None, e) => problem(format!("no corrected copy: {e:?}")),
+    }
+    let mut causes = BTreeSet::new();
+    for f in result.findings() {
+        if !causes.insert((f.cell.clone(), f.code)) {
+            problem(format!("{} has two {} findings", f.cell, f.code));
+        }
+    }
     t.books += 1;
     let skipped: BTreeSet<String> = result.skipped.iter().map(|s| s.0.to_string()).collect();
     if skipped != book.skipped || result.forms.len() != book.forms.len() {
@@ -416,6 +437,7 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
         mistakes,
         at_cell,
         with_code,
+        copies,
         ..
     } = t;
     let (xlsx, legacy, clean, dirty) = (books.len(), legacy.len(), t.clean, t.clean_with_errors);
@@ -425,7 +447,7 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
         "corpus seed {seed}: {read} workbooks ({xlsx} xlsx/xlsm, {legacy} xls/ods), {forms} forms, \
          {indicators} indicators read; {mistakes} injected mistakes, {at_cell} found at their cell \
          ({hit:.1}%), {with_code} with the expected code; {clean} clean forms, {dirty} with an error \
-         finding; generated in {made:.1}s, converted in {:.1}s, {total:.1}s in all; files in {}",
+         finding; {copies} corrected copies whose notes agree with their cells; generated in {made:.1}s, converted in {:.1}s, {total:.1}s in all; files in {}",
         converted.as_secs_f64(),
         dir.display()
     );

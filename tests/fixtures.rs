@@ -60,14 +60,18 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
         let name = input.file_name().unwrap().to_string_lossy().into_owned();
         let dir = scratch(&format!("fixtures-{name}"));
         let before = std::fs::read(&input).expect("fixture");
-        let run = selfeval(&[
+        let mut args = vec![
             "check",
             input.to_str().unwrap(),
             "--format",
             "json",
             "--out-dir",
             dir.to_str().unwrap(),
-        ]);
+        ];
+        if let Some(profile) = expected["profile"].as_str() {
+            args.extend(["--profile", profile]);
+        }
+        let run = selfeval(&args);
         let report = run.json();
         let (severities, want) = listed(&expected);
         let got: Vec<common::Found> = findings(&report)
@@ -76,6 +80,18 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
             .collect();
         if got != want {
             problems.push(format!("{name}: findings\n  got  {got:?}\n  want {want:?}"));
+        }
+        // A message the file quotes is compared too: the words are what a clerk reads.
+        let messages = report["files"][0]["forms"][0]["findings"].as_array().cloned();
+        for want in expected["findings"].as_array().into_iter().flatten() {
+            let Some(message) = want.get("message") else {
+                continue;
+            };
+            let same = |f: &&serde_json::Value| f["cell"] == want["cell"] && f["code"] == want["code"];
+            let got = messages.iter().flatten().find(same).map(|f| &f["message"]);
+            if got != Some(message) {
+                problems.push(format!("{name}: message {got:?}, want {message}"));
+            }
         }
         let has_error = findings(&report).iter().any(|f| f.2 == "error");
         if run.code != i32::from(has_error) {
@@ -95,6 +111,16 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
         match report["files"][0]["output"].as_str() {
             Some(out) => {
                 let copy = std::fs::read(out).expect("copy");
+                let notes = common::notes::notes(&copy);
+                for (cell, parts) in expected["notes"].as_object().into_iter().flatten() {
+                    let text = notes.iter().find(|n| n.cell == *cell).map(|n| n.text.as_str());
+                    for part in parts.as_array().into_iter().flatten() {
+                        let part = part.as_str().unwrap_or_default();
+                        if !text.is_some_and(|t| t.contains(part)) {
+                            problems.push(format!("{name}: note on {cell} {text:?} lacks {part}"));
+                        }
+                    }
+                }
                 problems.extend(
                     common::notes::disagreements(&copy)
                         .into_iter()
