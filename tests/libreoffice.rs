@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{clean, n, sample, scratch, selfeval, t, write_book};
+use common::{clean, n, repack, sample, scratch, selfeval, t, write_book};
 
 fn soffice() -> Option<PathBuf> {
     ["soffice", "libreoffice"].iter().find_map(|name| {
@@ -102,4 +102,89 @@ fn libreoffice_opens_every_corrected_workbook() {
         );
         assert!(row("总分").contains("99.97"), "{name} H38: {}", row("总分"));
     }
+}
+
+/// Has the LibreOffice profile that [`convert`] uses for `out` recalculate every formula of an
+/// `.xlsx` when it loads one. By default it trusts the cached results, so a converted copy
+/// would only show what the tool wrote, not what the formula computes.
+fn recalculate_on_load(out: &Path) {
+    let user = out.join("lo-profile").join("user");
+    std::fs::create_dir_all(&user).expect("profile dir");
+    let settings = concat!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+        "<oor:items xmlns:oor=\"http://openoffice.org/2001/registry\" ",
+        "xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" ",
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n",
+        "<item oor:path=\"/org.openoffice.Office.Calc/Formula/Load\">",
+        "<prop oor:name=\"OOXMLRecalcMode\" oor:op=\"fuse\"><value>0</value></prop></item>\n",
+        "</oor:items>\n"
+    );
+    std::fs::write(user.join("registrymodifications.xcu"), settings).expect("profile settings");
+}
+
+/// SPEC §6: the fixture's 总分 `=H5+SUM(H11:H37)` is right, so the copy keeps it (caching the
+/// corrected 99.97), and recalculated from the corrected H29 it gives 99.97.
+#[test]
+fn a_kept_total_formula_recalculates_from_the_corrected_cells() {
+    let Some(soffice) = soffice() else {
+        eprintln!(
+            "SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it from Debian's libreoffice-calc"
+        );
+        return;
+    };
+    let dir = scratch("libreoffice-formula");
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).expect("dir");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/total-formula.xlsx");
+    std::fs::copy(fixture, inputs.join("total-formula.xlsx")).expect("copy");
+    let out = dir.join("out");
+    let run = selfeval(&[
+        "check",
+        inputs.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let copy = out.join("total-formula.checked.xlsx");
+
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(&copy).expect("open the copy");
+    let formulas = book.worksheet_formula("自评表").expect("formulas");
+    assert_eq!(
+        formulas.get_value((37, 7)).map(String::as_str),
+        Some("H5+SUM(H11:H37)")
+    );
+    let values = book.worksheet_range("自评表").expect("values");
+    assert_eq!(values.get_value((37, 7)), Some(&Data::Float(99.97)));
+
+    // The cached total wiped, so that only recalculating can show 99.97 (and the uncorrected
+    // H29, 1.98, would give 99.95).
+    let stale = dir.join("stale.xlsx");
+    repack(&copy, &stale, "xl/worksheets/sheet1.xml", |body| {
+        let xml = String::from_utf8(body).expect("utf-8 sheet");
+        let kept = "<f>H5+SUM(H11:H37)</f><v>99.97</v>";
+        assert!(xml.contains(kept), "the copy keeps the formula");
+        xml.replace(kept, "<f>H5+SUM(H11:H37)</f><v>0</v>")
+            .into_bytes()
+    });
+    recalculate_on_load(&dir);
+    let csv = convert(
+        &soffice,
+        &stale,
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
+        &dir,
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let row = |label: &str| {
+        text.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("总分").contains(",99.97,"), "H38: {}", row("总分"));
+    assert!(
+        row(",办公费,").contains(",2.00,"),
+        "H29: {}",
+        row(",办公费,")
+    );
 }

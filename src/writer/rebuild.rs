@@ -13,6 +13,7 @@ use rust_xlsxwriter::{
     Workbook, Worksheet, XlsxError,
 };
 
+use super::recalc::{self, FormulaFate};
 use super::{
     CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FINDINGS_WIDTHS, FindingRow, Mark,
 };
@@ -112,16 +113,36 @@ fn write_sheet(
     for (pos, cell) in sheet.cells().filter(|(p, _)| !edits.contains_key(p)) {
         write_raw(ws, pos, cell, &table)?;
     }
+    // The copy's cells once every edit is made: what a kept formula recalculates from.
+    let corrected = recalc::corrected(Some(sheet), |p| edits.get(&p).and_then(|e| e.value));
     for (&pos, edit) in edits.iter().filter(|(p, _)| fits(**p)) {
+        let formula = sheet
+            .own(pos)
+            .formula
+            .as_deref()
+            .filter(|f| !f.trim().is_empty());
+        // As the patch writer does for .xlsx: a formula that recalculates to the new value
+        // stays, with the value as its cached result.
+        let fate = match (edit.value, formula) {
+            (Some(value), Some(f)) => recalc::fate(f, pos, value, &corrected),
+            _ => FormulaFate::Replaced,
+        };
         // A warning keeps the cell as it was, formula included.
-        let cell = edit.value.map_or_else(|| sheet.own(pos).clone(), raw_cell);
+        let cell = match edit.value {
+            None => sheet.own(pos).clone(),
+            Some(value) => RawCell {
+                formula: formula
+                    .filter(|_| fate == FormulaFate::Kept)
+                    .map(str::to_string),
+                ..raw_cell(value)
+            },
+        };
         let fill = if edit.error { ERROR_FILL } else { WARNING_FILL };
         let format = table.clone().set_background_color(Color::RGB(fill));
         write_raw(ws, pos, &cell, &format)?;
         let mut text = edit.notes.join("\n");
-        // An overwritten formula is quoted so that the author can restore it (as the patch
-        // writer does for .xlsx).
-        if let (Some(_), Some(f)) = (edit.value, sheet.own(pos).formula.as_deref()) {
+        // An overwritten formula is quoted so that the author can restore it.
+        if let (Some(_), Some(f), FormulaFate::Replaced) = (edit.value, formula, fate) {
             text.push_str(&format!("\n原公式 ={f}"));
         }
         let text = clip_units(&text, MAX_NOTE_UNITS).to_string();
@@ -468,6 +489,50 @@ mod tests {
         let comments = part(&bytes, "xl/comments1.xml");
         assert!(comments.contains("原公式 =C2/2"), "{comments}");
         assert!(!part(&bytes, "xl/worksheets/sheet1.xml").contains("<f>"));
+    }
+
+    #[test]
+    fn a_formula_that_recalculates_to_its_new_value_stays() {
+        let mut s = RawSheet::new("表", 6, 3);
+        put(&mut s, "A1", RawValue::Number(num("1.5", 2)), None);
+        put(&mut s, "A2", RawValue::Number(num("1.98", 2)), None);
+        // Right once A2 is corrected; wrong whatever A2 holds.
+        put(
+            &mut s,
+            "A3",
+            RawValue::Number(num("3.48", 2)),
+            Some("A1+SUM(A2:A2)"),
+        );
+        put(&mut s, "A4", RawValue::Number(num("7.5", 2)), Some("A1*5"));
+        let book = RawBook {
+            format: BookFormat::Xls,
+            sheets: vec![s],
+        };
+        let two = |v: &str| {
+            Some(NewValue::Number {
+                value: v.parse().unwrap(),
+                decimals: 2,
+            })
+        };
+        let corrections = Corrections {
+            edits: vec![
+                edit("表", "A2", two("2.00"), "应为 2.00"),
+                edit("表", "A3", two("3.50"), "应为 3.50"),
+                edit("表", "A4", two("9.00"), "应为 9.00"),
+            ],
+            findings: vec![],
+        };
+        let bytes = rebuild_xlsx(&book, &corrections).expect("rebuild");
+        let sheet = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(sheet.contains("<f>A1+SUM(A2:A2)</f><v>3.5</v>"), "{sheet}");
+        assert!(!sheet.contains("A1*5"), "{sheet}");
+        let comments = part(&bytes, "xl/comments1.xml");
+        assert!(comments.contains("原公式 =A1*5"), "{comments}");
+        assert!(!comments.contains("原公式 =A1+"), "{comments}");
+        let mut xlsx: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(&bytes)).expect("open");
+        let range = xlsx.worksheet_range("表").expect("sheet");
+        assert_eq!(range.get_value((2, 0)), Some(&Data::Float(3.5)));
+        assert_eq!(range.get_value((3, 0)), Some(&Data::Float(9.0)));
     }
 
     #[test]

@@ -19,9 +19,11 @@ mod xml;
 
 use std::collections::BTreeMap;
 
+use super::recalc::{self, FormulaFate};
 use super::{CellEdit, Corrections, FINDINGS_SHEET, Mark, NewValue, WriteError};
 use crate::cell::Pos;
 use crate::opc::{Inflated, resolve_target};
+use crate::reader::{BookFormat, RawBook, RawSheet};
 use package::{Package, Rel};
 use sheet::CellPatch;
 use styles::Styles;
@@ -37,15 +39,26 @@ const STYLES_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreads
 
 /// Returns the corrected package for the `.xlsx`/`.xlsm` bytes `input`: every edit applied
 /// with its fill and note, the sheet 核查结果 listing the findings, and the workbook set to
-/// recalculate when opened.
+/// recalculate when opened. The values that tell whether a formula stays are read from
+/// `input`; where it cannot be read, every formula that an edit overwrites is replaced.
 pub fn patch_xlsx(input: &[u8], corrections: &Corrections) -> Result<Vec<u8>, WriteError> {
-    patch_inflated(input, &Inflated::default(), corrections)
+    let (book, inflated) =
+        crate::reader::read_package(input, BookFormat::Xlsx).unwrap_or_else(|_| {
+            let unread = RawBook {
+                format: BookFormat::Xlsx,
+                sheets: Vec::new(),
+            };
+            (unread, Inflated::default())
+        });
+    patch_inflated(input, &inflated, &book, corrections)
 }
 
-/// [`patch_xlsx`], taking the parts in `inflated` instead of inflating them again.
+/// [`patch_xlsx`], taking the parts in `inflated` instead of inflating them again, and the
+/// cell values from `read`, the workbook as read.
 pub fn patch_inflated(
     input: &[u8],
     inflated: &Inflated,
+    read: &RawBook,
     corrections: &Corrections,
 ) -> Result<Vec<u8>, WriteError> {
     let mut pkg = Package::open(input, inflated)?;
@@ -58,12 +71,13 @@ pub fn patch_inflated(
     let groups = group_edits(&corrections.edits);
     let mut targets = Vec::with_capacity(groups.len());
     for (name, cells) in &groups {
-        targets.push((sheet_part(&book, &wb_rels, wb_part, name)?, cells));
+        let values = read.sheets.iter().find(|s| *s.name == **name);
+        targets.push((sheet_part(&book, &wb_rels, wb_part, name)?, cells, values));
     }
 
     let (mut styles, styles_part) = load_styles(&mut pkg, wb_part, &wb_rels)?;
-    for (part, cells) in targets {
-        patch_sheet(&mut pkg, &mut styles, &part, cells)?;
+    for (part, cells, values) in targets {
+        patch_sheet(&mut pkg, &mut styles, &part, cells, values)?;
     }
     let new_sheet = put_findings(&mut pkg, &mut styles, &book, &wb_rels, wb_part, corrections)?;
     pkg.put(&styles_part, styles.finish()?);
@@ -156,29 +170,39 @@ fn load_styles(
     Ok((Styles::parse(xml, &part)?, part))
 }
 
+/// Patches one sheet; `values` are its cells as read, which tell whether a formula stays.
 fn patch_sheet(
     pkg: &mut Package<'_>,
     styles: &mut Styles,
     part: &str,
     cells: &BTreeMap<Pos, CellChange>,
+    values: Option<&RawSheet>,
 ) -> Result<(), WriteError> {
     let xml = pkg.read(part)?;
     let scan = sheet::scan(&xml, part, cells)?;
+    // The copy's cells once every change is made: what a kept formula would recalculate from.
+    let corrected = recalc::corrected(values, |p| cells.get(&p).and_then(|c| c.value.as_ref()));
     let mut patches = BTreeMap::new();
     let mut notes = BTreeMap::new();
     for (pos, change) in cells {
         let base = scan.styles.get(pos).copied().unwrap_or(0);
         let xf = styles.mark_xf(base, change.mark, change.value.as_ref())?;
+        let formula = match (&change.value, scan.formulas.get(pos)) {
+            (Some(value), Some(f)) => recalc::fate(f, *pos, value, &corrected),
+            _ => FormulaFate::Replaced,
+        };
         patches.insert(
             *pos,
             CellPatch {
                 xf,
                 value: change.value.clone(),
+                formula,
             },
         );
         let mut note = change.notes.join("\n");
         // An overwritten formula is quoted so that the author can restore it.
-        if let (Some(_), Some(f)) = (&change.value, scan.formulas.get(pos))
+        if let (Some(_), Some(f), FormulaFate::Replaced) =
+            (&change.value, scan.formulas.get(pos), formula)
             && !note.contains(f.as_str())
         {
             if !note.is_empty() {

@@ -703,7 +703,7 @@ fn corrects_the_sample() {
 #[test]
 fn the_parts_the_reader_inflated_are_taken_as_they_were() {
     let format = crate::reader::BookFormat::Xlsx;
-    let (_, inflated) = crate::reader::read_package(SAMPLE, format).unwrap();
+    let (read, inflated) = crate::reader::read_package(SAMPLE, format).unwrap();
     // The reader keeps the parts a copy rewrites, exactly as the package holds them, and
     // not the shared strings, which no copy rewrites.
     for name in [
@@ -719,7 +719,7 @@ fn the_parts_the_reader_inflated_are_taken_as_they_were() {
         );
     }
     assert_eq!(inflated.get("xl/sharedStrings.xml"), None);
-    let copy = super::patch_inflated(SAMPLE, &inflated, &sample_corrections()).unwrap();
+    let copy = super::patch_inflated(SAMPLE, &inflated, &read, &sample_corrections()).unwrap();
     assert_eq!(copy, patch_xlsx(SAMPLE, &sample_corrections()).unwrap());
 
     // The writer takes a kept part instead of the package's.
@@ -728,7 +728,7 @@ fn the_parts_the_reader_inflated_are_taken_as_they_were() {
     let marked = sheet.replace("defaultRowHeight=\"15\"", "defaultRowHeight=\"16\"");
     assert_ne!(marked, sheet);
     doctored.keep("xl/worksheets/sheet1.xml", marked.into_bytes());
-    let copy = super::patch_inflated(SAMPLE, &doctored, &sample_corrections()).unwrap();
+    let copy = super::patch_inflated(SAMPLE, &doctored, &read, &sample_corrections()).unwrap();
     assert!(part(&copy, "xl/worksheets/sheet1.xml").contains("defaultRowHeight=\"16\""));
 }
 
@@ -975,4 +975,158 @@ fn a_sheet_whose_tags_do_not_match_is_an_error_not_a_damaged_copy() {
             result.map(|_| "a copy")
         );
     }
+}
+
+// --- A correct formula stays a formula (SPEC §6).
+
+const TOTAL_FORMULA: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/total-formula.xlsx"
+));
+
+/// A copy of the package `input` with one part's text changed by `edit`.
+fn with_part(input: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut zip = ZipArchive::new(Cursor::new(input)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let entry_name = entry.name().unwrap().to_string();
+        let mut body = Vec::new();
+        entry.read_to_end(&mut body).unwrap();
+        if entry_name == name {
+            body = edit(std::str::from_utf8(&body).unwrap()).into_bytes();
+        }
+        out.start_file(entry_name, SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&body).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// The note on `a1` in the copy's first comments part.
+fn note_on(bytes: &[u8], a1: &str) -> String {
+    let comments = part(bytes, "xl/comments1.xml");
+    let start = format!("ref=\"{a1}\"");
+    comments
+        .split("<comment ")
+        .find(|c| c.starts_with(&start))
+        .unwrap_or_else(|| panic!("no note on {a1}: {comments}"))
+        .to_string()
+}
+
+#[test]
+fn a_correct_total_formula_stays_and_caches_the_corrected_total() {
+    let output = patch_xlsx(TOTAL_FORMULA, &sample_corrections()).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    let h38 = sheet.split("<c r=\"H38\"").nth(1).unwrap();
+    let h38 = &h38[..h38.find("</c>").unwrap()];
+    assert!(
+        h38.ends_with("><f>H5+SUM(H11:H37)</f><v>99.97</v>"),
+        "H38 is{h38}"
+    );
+    let mut book = open(&output);
+    let formulas = book.worksheet_formula(FORM).unwrap();
+    assert_eq!(
+        formulas.get_value((37, 7)).map(String::as_str),
+        Some("H5+SUM(H11:H37)")
+    );
+    assert_eq!(value(&output, FORM, "H38"), Data::Float(99.97));
+    assert_eq!(value(&output, FORM, "H29"), Data::Float(2.0));
+    // Kept, the formula is not quoted as if it were lost.
+    let note = note_on(&output, "H38");
+    assert!(note.contains("原填报 99.95；应为 99.97"), "{note}");
+    assert!(!note.contains("原公式"), "{note}");
+}
+
+#[test]
+fn a_wrong_total_formula_is_replaced_by_the_value_and_quoted() {
+    let wrong = with_part(TOTAL_FORMULA, "xl/worksheets/sheet1.xml", |xml| {
+        assert!(xml.contains("<f>H5+SUM(H11:H37)</f>"));
+        xml.replace("<f>H5+SUM(H11:H37)</f>", "<f>SUM(H11:H36)</f>")
+    });
+    let output = patch_xlsx(&wrong, &sample_corrections()).unwrap();
+    let sheet = part(&output, "xl/worksheets/sheet1.xml");
+    assert!(!sheet.contains("<f>"), "{sheet}");
+    assert_eq!(value(&output, FORM, "H38"), Data::Float(99.97));
+    let note = note_on(&output, "H38");
+    assert!(note.contains("原公式 =SUM(H11:H36)"), "{note}");
+}
+
+#[test]
+fn the_whole_check_keeps_the_total_formula_of_the_fixture() {
+    let profile = crate::template::Profile::national();
+    let rules = crate::scorer::Rules {
+        profile: &profile,
+        layout: crate::template::Layout::bundled(),
+    };
+    let (outcome, copy) =
+        crate::check::check_upload("total-formula.xlsx", TOTAL_FORMULA, rules, true, None);
+    assert_eq!(outcome.write_error, None);
+    let copy = copy.expect("a corrected copy");
+    let mut book = open(&copy);
+    let formulas = book.worksheet_formula(FORM).unwrap();
+    assert_eq!(
+        formulas.get_value((37, 7)).map(String::as_str),
+        Some("H5+SUM(H11:H37)")
+    );
+    assert_eq!(value(&copy, FORM, "H38"), Data::Float(99.97));
+    assert_eq!(value(&copy, FORM, "H29"), Data::Float(2.0));
+    assert!(!note_on(&copy, "H38").contains("原公式"));
+}
+
+#[test]
+fn a_kept_formula_keeps_its_part_in_a_shared_formula() {
+    // Column B is `A*2`, shared from B1. A2 becomes 5, so B2's 10 is what its formula gives.
+    let on = |a1: &str, v: &str| CellEdit {
+        cell: cell("Data", a1),
+        mark: Mark::Error,
+        value: number(v, 0),
+        note: format!("应为 {v}"),
+    };
+    let patch = |edits: Vec<CellEdit>| {
+        let corrections = Corrections {
+            edits,
+            findings: Vec::new(),
+        };
+        let output = patch_xlsx(&package(&[]), &corrections).unwrap();
+        (part(&output, "xl/worksheets/sheet1.xml"), output)
+    };
+
+    // A pointer that stays points on.
+    let (sheet, output) = patch(vec![on("A2", "5"), on("B2", "10")]);
+    assert!(
+        sheet.contains(r#"<x:c r="B2" s="1"><x:f t="shared" si="0"/><x:v>10</x:v></x:c>"#),
+        "{sheet}"
+    );
+    assert!(!part(&output, "xl/comments1.xml").contains("原公式"));
+    let mut book = open(&output);
+    let formulas = book.worksheet_formula("Data").unwrap();
+    assert_eq!(formulas.get_value((1, 1)), Some(&"A2*2".to_string()));
+
+    // Its anchor overwritten (42 is no A1*2), a kept pointer gets its own formula.
+    let (sheet, output) = patch(vec![on("B1", "42"), on("A2", "5"), on("B2", "10")]);
+    assert!(
+        sheet.contains(r#"<x:c r="B1" s="1"><x:v>42</x:v></x:c>"#),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains(r#"<x:c r="B2" s="1"><x:f>A2*2</x:f><x:v>10</x:v></x:c>"#),
+        "{sheet}"
+    );
+    assert!(
+        sheet.contains(r#"<x:c r="B3"><x:f>A3*2</x:f><x:v>6</x:v></x:c>"#),
+        "{sheet}"
+    );
+    assert!(note_on(&output, "B1").contains("原公式 =A1*2"));
+    assert!(!note_on(&output, "B2").contains("原公式"));
+
+    // A kept anchor stays the anchor, and its pointers are left as they were.
+    let (sheet, _) = patch(vec![on("A1", "3"), on("B1", "6")]);
+    assert!(
+        sheet.contains(concat!(
+            r#"<x:c r="B1" s="1"><x:f t="shared" ref="B1:B4" si="0">A1*2</x:f><x:v>6</x:v></x:c>"#,
+            r#"</x:row><x:row r="2"><x:c r="A2"><x:v>2</x:v></x:c><x:c r="B2"><x:f t="shared" si="0"/><x:v>4</x:v></x:c>"#
+        )),
+        "{sheet}"
+    );
 }

@@ -13,6 +13,7 @@ mod walk;
 use std::collections::BTreeMap;
 
 use super::super::NewValue;
+use super::super::recalc::FormulaFate;
 use super::formula;
 use crate::cell::Pos;
 
@@ -25,6 +26,9 @@ pub struct CellPatch {
     pub xf: u32,
     /// `None` keeps the value (and formula) the cell has.
     pub value: Option<NewValue>,
+    /// With a value: whether a formula the cell holds stays, the value becoming its cached
+    /// result, or goes.
+    pub formula: FormulaFate,
 }
 
 /// What the patch needs to know about a sheet before rewriting it.
@@ -58,6 +62,8 @@ struct Sites {
     rows: Vec<RowSite>,
     /// Each edited cell that exists: from its `<` to just after its end.
     cells: BTreeMap<Pos, (usize, usize)>,
+    /// The `<f>` element of each edited cell that has one, which a kept formula keeps.
+    formulas: BTreeMap<Pos, FormulaSite>,
     /// Shared formulas anchored in an edited cell, by `si`.
     anchored: BTreeMap<String, Anchor>,
     /// Later cells' pointers to those shared formulas.
@@ -93,6 +99,13 @@ impl Anchor {
         let cols = i64::from(pos.col) - i64::from(self.pos.col);
         formula::shift(&self.formula, rows, cols)
     }
+}
+
+/// An edited cell's `<f>`, from its `<` to just after its end, and the `si` of the shared
+/// formula it points to, when that is all it holds.
+struct FormulaSite {
+    span: (usize, usize),
+    pointer: Option<String>,
 }
 
 /// `<f t="shared" si="…"/>` in the cell at `pos`, from its `<` to just after its end.

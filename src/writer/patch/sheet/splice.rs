@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
+use super::super::super::recalc::FormulaFate;
 use super::super::xml::{REL_NS, esc, free_rel_prefix, retag, text_element, xml_error};
 use super::{CellPatch, RowSite, SheetScan, Sites};
 use crate::cell::Pos;
@@ -22,7 +23,15 @@ struct Rewrite<'a> {
     xml: &'a [u8],
     part: &'a str,
     p: &'a str,
+    patches: &'a BTreeMap<Pos, CellPatch>,
     splices: Vec<Splice>,
+}
+
+/// Whether the cell at `pos` takes a value in place of its formula.
+fn replaced(patches: &BTreeMap<Pos, CellPatch>, pos: Pos) -> bool {
+    patches
+        .get(&pos)
+        .is_some_and(|p| p.value.is_some() && p.formula == FormulaFate::Replaced)
 }
 
 /// Rewrites a sheet with `patches` applied; `legacy_rid` adds a `legacyDrawing` element.
@@ -38,6 +47,7 @@ pub fn rewrite(
         xml,
         part,
         p: &s.prefix,
+        patches,
         splices: Vec::new(),
     };
     if let Some(start) = s.dimension {
@@ -74,16 +84,14 @@ pub fn rewrite(
         }
     }
     for ptr in &s.pointers {
-        let overwritten = |pos| patches.get(pos).is_some_and(|p| p.value.is_some());
-        if overwritten(&ptr.pos) {
+        // A cell that takes a value is written whole, its formula with it (`formula_markup`).
+        if patches.get(&ptr.pos).is_some_and(|p| p.value.is_some()) {
             continue;
         }
         if let Some(a) = s.anchored.get(&ptr.si)
-            && overwritten(&a.pos)
+            && replaced(patches, a.pos)
         {
-            let f = a.moved_to(ptr.pos);
-            let p = w.p;
-            let markup = format!("<{p}f>{}</{p}f>", esc(&f)).into_bytes();
+            let markup = w.own_formula(&a.moved_to(ptr.pos));
             w.put(ptr.span.0, ptr.span.1, markup);
         }
     }
@@ -188,7 +196,7 @@ impl<'a> Rewrite<'a> {
         for (r, cells) in rows {
             let mut markup = format!("<{p}row r=\"{}\">", u64::from(r) + 1).into_bytes();
             for (col, patch) in cells {
-                markup.extend(self.new_cell(Pos::new(r, col), patch, None)?);
+                markup.extend(self.new_cell(Pos::new(r, col), patch, None, None)?);
             }
             markup.extend(format!("</{p}row>").into_bytes());
             self.put(at, at, markup);
@@ -217,7 +225,8 @@ impl<'a> Rewrite<'a> {
                 Some(&(start, after)) => {
                     let original = self.tag_at(start)?;
                     if patch.value.is_some() {
-                        let markup = self.new_cell(pos, patch, Some(&original))?;
+                        let formula = self.formula_markup(s, pos, patch);
+                        let markup = self.new_cell(pos, patch, Some(&original), formula)?;
                         self.put(start, after, markup);
                     } else {
                         let xf = patch.xf.to_string();
@@ -233,7 +242,7 @@ impl<'a> Rewrite<'a> {
                         .iter()
                         .find(|(c, _)| *c > col)
                         .map_or(end, |(_, start)| *start);
-                    let markup = self.new_cell(pos, patch, None)?;
+                    let markup = self.new_cell(pos, patch, None, None)?;
                     self.put(at, at, markup);
                 }
             }
@@ -265,12 +274,37 @@ impl<'a> Rewrite<'a> {
         self.put(at, at, markup);
     }
 
-    /// A whole cell holding the patch; `original` supplies the attributes to keep.
+    /// `<f>formula</f>` in the sheet's prefix.
+    fn own_formula(&self, formula: &str) -> Vec<u8> {
+        let p = self.p;
+        format!("<{p}f>{}</{p}f>", esc(formula)).into_bytes()
+    }
+
+    /// The `<f>` a cell whose formula is kept goes on holding: its own, as written, unless it
+    /// only points to a shared formula whose anchor loses it, when it gets its own copy.
+    fn formula_markup(&self, s: &Sites, pos: Pos, patch: &CellPatch) -> Option<Vec<u8>> {
+        if patch.formula != FormulaFate::Kept {
+            return None;
+        }
+        let site = s.formulas.get(&pos)?;
+        if let Some(si) = &site.pointer
+            && let Some(a) = s.anchored.get(si)
+            && a.pos != pos
+            && replaced(self.patches, a.pos)
+        {
+            return Some(self.own_formula(&a.moved_to(pos)));
+        }
+        self.xml.get(site.span.0..site.span.1).map(<[u8]>::to_vec)
+    }
+
+    /// A whole cell holding the patch; `original` supplies the attributes to keep, `formula`
+    /// the `<f>` element it keeps.
     fn new_cell(
         &self,
         pos: Pos,
         patch: &CellPatch,
         original: Option<&Tag<'_>>,
+        formula: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, WriteError> {
         let p = self.p;
         let xf = patch.xf.to_string();
@@ -300,6 +334,7 @@ impl<'a> Rewrite<'a> {
             }
         };
         let mut markup = retag(qname, attrs, &set, drop, false, self.part)?;
+        markup.extend(formula.unwrap_or_default());
         markup.extend_from_slice(content.as_bytes());
         markup.extend_from_slice(b"</");
         markup.extend_from_slice(qname);

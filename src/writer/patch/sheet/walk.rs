@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use memchr::memmem;
 
 use super::super::xml::{self, prefix_of, xml_error};
-use super::{Anchor, Pointer, RowSite, SheetDataSite, SheetScan, Sites};
+use super::{Anchor, FormulaSite, Pointer, RowSite, SheetDataSite, SheetScan, Sites};
 use crate::cell::{Placement, Pos};
 use crate::scan::{self, ScanError, Tag};
 use crate::writer::WriteError;
@@ -238,8 +238,17 @@ impl<'x, T> Walk<'_, 'x, T> {
                 span: (tag.start, after),
             });
         }
-        let text = as_written(pos, text, &shared, &self.anchors);
         let target = self.targets.contains_key(&pos);
+        if target {
+            // A pointer with text of its own holds that formula, as [`as_written`] reads it.
+            let pointer = match (&shared, text.is_empty()) {
+                (Some(Shared::Pointer(si)), true) => Some(si.clone()),
+                _ => None,
+            };
+            let span = (tag.start, after);
+            s.formulas.insert(pos, FormulaSite { span, pointer });
+        }
+        let text = as_written(pos, text, &shared, &self.anchors);
         if let (Some(text), Some(Shared::Anchor(si))) = (&text, shared) {
             let anchor = Anchor {
                 pos,
