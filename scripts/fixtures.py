@@ -3,9 +3,11 @@
 
 Each `fixtures/edits/NAME.toml` names cells of the sample's 自评表 and what they hold
 instead; this script writes `fixtures/NAME.xlsx` from `fixtures/qiannan-finance-2023.xlsx`
-(or the spec's `base`), every other byte of every part as the sample has it. The expected
-findings beside each fixture (`NAME.xlsx.expected.json`) are written by hand, from the
-rules, never by this script or by selfeval.
+(or the spec's `base`), every other byte of every part as the sample has it. A spec with
+`to_xls = true` makes a legacy fixture instead: the edited workbook is converted by
+LibreOffice (`soffice --headless --convert-to xls`) and only `fixtures/NAME.xls` is kept. The
+expected findings beside each fixture (`NAME.xlsx.expected.json`, `NAME.xls.expected.json`)
+are written by hand, from the rules, never by this script or by selfeval.
 
 A cell's new content is one of:
   H38 = "99.97"                                  text (a shared string)
@@ -14,12 +16,16 @@ A cell's new content is one of:
   H38 = { formula = "H5+SUM(H11:H37)", value = 99.97 }   a formula and its cached result
   H38 = { blank = true }                         an empty cell
 
-Run: python3 scripts/fixtures.py   (standard library only; rewrites every fixture)
+Run: python3 scripts/fixtures.py [NAME...]   (standard library only, and LibreOffice for
+`to_xls`; rewrites the named fixtures, or every one)
 """
 
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import tomllib
 import zipfile
 from xml.sax.saxutils import escape
@@ -58,7 +64,8 @@ class Book:
             return self.formats[key]
         styles = self.parts[STYLES].decode()
         xfs = re.search(r"<cellXfs count=\"(\d+)\">(.*?)</cellXfs>", styles, re.S)
-        xf_list = re.findall(r"<xf .*?(?:/>|</xf>)", xfs.group(2), re.S)
+        # An xf is empty (`<xf .../>`) or holds children such as `<alignment .../>`.
+        xf_list = re.findall(r"<xf\b[^>]*?(?:/>|>.*?</xf>)", xfs.group(2), re.S)
         fmt_id = 164 + len(self.formats)
         numfmt = f'<numFmt numFmtId="{fmt_id}" formatCode="{escape(fmt)}"/>'
         if "<numFmts" in styles:
@@ -136,18 +143,53 @@ def build(spec_path):
     for ref, content in spec["cells"].items():
         book.set(ref, content)
     book.finish()
-    out = FIXTURES / f"{spec_path.stem}.xlsx"
+    if not spec.get("to_xls"):
+        out = FIXTURES / f"{spec_path.stem}.xlsx"
+        write_package(out, infos, parts)
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        edited = pathlib.Path(tmp) / f"{spec_path.stem}.xlsx"
+        write_package(edited, infos, parts)
+        converted = to_xls(edited, pathlib.Path(tmp))
+        out = FIXTURES / f"{spec_path.stem}.xls"
+        shutil.copyfile(converted, out)
+    return out
+
+
+def write_package(out, infos, parts):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for info in infos:
             entry = zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0))
             entry.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(entry, parts[info.filename])
-    return out
+
+
+def to_xls(xlsx, tmp):
+    """`xlsx` as legacy BIFF8 `.xls`, by LibreOffice with a profile of its own (so that it
+    runs beside an open LibreOffice); the path of the converted file."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        sys.exit(f"{xlsx.name}: to_xls needs LibreOffice (soffice) on the PATH")
+    outdir = tmp / "xls"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp / 'lo-profile').as_uri()}", "--headless",
+         "--convert-to", "xls", "--outdir", str(outdir), str(xlsx)],
+        check=True, stdout=subprocess.DEVNULL, timeout=300)
+    converted = outdir / f"{xlsx.stem}.xls"
+    if not converted.is_file():
+        sys.exit(f"{xlsx.name}: LibreOffice wrote no .xls")
+    return converted
 
 
 def main():
-    for spec in sorted((FIXTURES / "edits").glob("*.toml")):
-        print(build(spec).relative_to(ROOT))
+    specs = sorted((FIXTURES / "edits").glob("*.toml"))
+    names = set(sys.argv[1:])
+    unknown = names - {spec.stem for spec in specs}
+    if unknown:
+        sys.exit(f"no such spec in fixtures/edits: {', '.join(sorted(unknown))}")
+    for spec in specs:
+        if not names or spec.stem in names:
+            print(build(spec).relative_to(ROOT))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 //! precision, formulas and merged ranges. Knows nothing of the form.
 //!
 //! `.xlsx` is read straight from its package ([`xlsx`]), once per part; `.xls` and `.ods`
-//! through calamine, in a child process first (`sandbox`).
+//! through calamine, in a child process first (`sandbox`), with the number formats of an
+//! `.xls` read from its records ([`xls`]).
 
 mod format;
+mod xls;
 mod xlsx;
 
 use std::collections::HashSet;
@@ -108,8 +110,9 @@ pub struct Merge {
 pub struct RawSheet {
     pub name: Arc<str>,
     pub hidden: bool,
-    /// Whether number formats were read. calamine reports none for `.xls` and `.ods`, so
-    /// there a percentage typed as `95%` arrives as a bare 0.95.
+    /// Whether number formats were read: for `.xlsx` and BIFF8 `.xls`, not for `.ods` (calamine
+    /// reports none) nor an older `.xls`, where a percentage typed as `95%` arrives as a
+    /// bare 0.95.
     pub formats: bool,
     /// Row count and column count of the grid, which starts at A1.
     pub rows: u32,
@@ -247,7 +250,8 @@ impl RawSheet {
     }
 
     /// Whether a number format rounds what `pos` shows to fixed decimals. Without one (General,
-    /// or `.xls`/`.ods` whose formats are not read) a number cell shows its value in full.
+    /// or an `.ods` or pre-BIFF8 `.xls`, whose formats are not read) a number cell shows its
+    /// value in full.
     pub fn format_fixes_decimals(&self, pos: Pos) -> bool {
         self.fixed_decimals.contains(&pos)
     }
@@ -374,7 +378,11 @@ fn read_with(
                 calamine::XlsError::Password => ReadError::Password,
                 other => ReadError::Damaged(other.to_string()),
             })?;
-            read_sheets(&mut wb, format, |wb, name| {
+            // Aligned with calamine's list of sheets, or not used at all.
+            let shapes = xls::read(bytes, &LIMITS)
+                .filter(|s| s.len() == wb.sheets_metadata().len())
+                .unwrap_or_default();
+            read_sheets(&mut wb, format, shapes, |wb, name| {
                 let merges = wb
                     .merge_cells_by_sheet_name(name)
                     .map_err(|e| e.to_string())?;
@@ -389,7 +397,7 @@ fn read_with(
             })?;
             // calamine does not report merged ranges for ODS; the model tolerates
             // level-1/level-2 labels written once with blanks below.
-            read_sheets(&mut wb, format, |_, _| Ok(Vec::new())).map(legacy)
+            read_sheets(&mut wb, format, Vec::new(), |_, _| Ok(Vec::new())).map(legacy)
         }
     }
 }
@@ -424,19 +432,23 @@ pub(crate) const LIMITS: Limits = Limits {
     sheets: 256,
 };
 
-/// The worksheets (not chart sheets) in workbook order, each with whether it is hidden.
-fn worksheets(meta: &[calamine::Sheet]) -> Vec<(String, bool)> {
+/// The worksheets (not chart sheets) in workbook order, each with its place in the list of
+/// all sheets and whether it is hidden.
+fn worksheets(meta: &[calamine::Sheet]) -> Vec<(usize, String, bool)> {
     meta.iter()
-        .filter(|s| s.typ == calamine::SheetType::WorkSheet)
-        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+        .enumerate()
+        .filter(|(_, s)| s.typ == calamine::SheetType::WorkSheet)
+        .map(|(i, s)| (i, s.name.clone(), s.visible != SheetVisible::Visible))
         .collect()
 }
 
 /// `.xls` and `.ods`: values and formulas through calamine's ranges, merged ranges from
-/// `merges`. calamine reads no number formats for these, so `formats` stays false.
+/// `merges`, and number formats from `shapes`, by the sheet's place in calamine's list of
+/// all sheets. A sheet without shapes (every `.ods` sheet) keeps `formats` false.
 fn read_sheets<R, RS>(
     wb: &mut R,
     format: BookFormat,
+    mut shapes: Vec<Option<xls::Shapes>>,
     merges: impl Fn(&mut R, &str) -> Result<Vec<calamine::Dimensions>, String>,
 ) -> Result<RawBook, ReadError>
 where
@@ -446,7 +458,7 @@ where
 {
     let metas = worksheets(wb.sheets_metadata());
     let mut sheets = Vec::with_capacity(metas.len());
-    for (name, hidden) in metas {
+    for (index, name, hidden) in metas {
         let sheet_err = |reason: String| ReadError::Sheet {
             sheet: name.clone(),
             reason,
@@ -456,7 +468,8 @@ where
             .map_err(|e| sheet_err(e.to_string()))?;
         let formulas = wb.worksheet_formula(&name).ok();
         let merged = merges(wb, &name).map_err(sheet_err)?;
-        let mut sheet = build_sheet(&name, &range, formulas.as_ref());
+        let shapes = shapes.get_mut(index).and_then(Option::take);
+        let mut sheet = build_sheet(&name, &range, formulas.as_ref(), shapes.as_ref());
         sheet.hidden = hidden;
         for m in merged {
             sheet.add_merge(Merge {
@@ -473,18 +486,27 @@ fn build_sheet(
     name: &str,
     range: &calamine::Range<Data>,
     formulas: Option<&calamine::Range<String>>,
+    shapes: Option<&xls::Shapes>,
 ) -> RawSheet {
     let (rows, cols) = range.end().map_or((0, 0), |(r, c)| (r + 1, c + 1));
     let mut sheet = RawSheet::new(name, rows, cols);
+    sheet.formats = shapes.is_some();
     for (r, c, data) in range.used_cells() {
-        let (row, col) = match range.start() {
-            Some((r0, c0)) => (r0 + r as u32, c0 + c as u32),
+        let pos = match range.start() {
+            Some((r0, c0)) => Pos::new(r0 + r as u32, c0 + c as u32),
             None => continue,
         };
+        let shape = shapes
+            .and_then(|s| s.get(&pos))
+            .copied()
+            .unwrap_or_default();
+        if shape.decimals.is_some() && matches!(data, Data::Int(_) | Data::Float(_)) {
+            sheet.fix_decimals(pos);
+        }
         sheet.set(
-            Pos::new(row, col),
+            pos,
             RawCell {
-                value: convert(data.clone()),
+                value: convert(data.clone(), shape),
                 formula: None,
             },
         );
@@ -503,8 +525,9 @@ fn build_sheet(
     sheet
 }
 
-/// A value of an `.xls` or `.ods` cell, whose number formats calamine does not report.
-fn convert(data: Data) -> RawValue {
+/// A value of an `.xls` or `.ods` cell, a number as `shape` shows it (calamine has already
+/// made the dates it recognises dates).
+fn convert(data: Data, shape: NumberShape) -> RawValue {
     match data {
         Data::Empty => RawValue::Empty,
         // ODS gives dates as ISO text: kept as the date they are.
@@ -513,8 +536,9 @@ fn convert(data: Data) -> RawValue {
         Data::Bool(b) => RawValue::Bool(b),
         Data::Error(e) => RawValue::Error(e.to_string()),
         Data::DateTime(dt) => decimal_from_f64(dt.as_f64()).map_or(RawValue::Empty, RawValue::Date),
-        Data::Int(i) => number(Decimal::from(i), NumberShape::default()),
-        Data::Float(f) => float_value(f, NumberShape::default()),
+        Data::Int(i) if shape.date => RawValue::Date(Decimal::from(i)),
+        Data::Int(i) => number(Decimal::from(i), shape),
+        Data::Float(f) => float_value(f, shape),
     }
 }
 

@@ -31,7 +31,7 @@ fn calamine_book(bytes: &[u8]) -> Vec<Expected> {
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("calamine opens it");
     let metas = crate::reader::worksheets(wb.sheets_metadata());
     let mut out = Vec::new();
-    for (name, hidden) in metas {
+    for (_, name, hidden) in metas {
         let mut cells = Vec::new();
         let mut reader = wb.worksheet_cells_reader(&name).expect("sheet");
         let mut found = Vec::new();
