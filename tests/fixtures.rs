@@ -15,10 +15,14 @@ fn fixtures() -> Vec<(PathBuf, serde_json::Value)> {
         .flatten()
         .map(|e| e.path())
         .filter_map(|p| {
-            let name = p.file_name()?.to_str()?.strip_suffix(".expected.json")?.to_string();
+            let name = p
+                .file_name()?
+                .to_str()?
+                .strip_suffix(".expected.json")?
+                .to_string();
             let text = std::fs::read_to_string(&p).expect("expected.json");
-            let json = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let json =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             Some((dir.join(name), json))
         })
         .collect();
@@ -31,7 +35,11 @@ fn fixtures() -> Vec<(PathBuf, serde_json::Value)> {
 fn listed(expected: &serde_json::Value) -> (Vec<String>, Vec<common::Found>) {
     let severities: Vec<String> = expected["severities"]
         .as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_else(|| vec!["error".to_string()]);
     let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
     let list = expected["findings"]
@@ -54,7 +62,11 @@ fn listed(expected: &serde_json::Value) -> (Vec<String>, Vec<common::Found>) {
 #[test]
 fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
     let all = fixtures();
-    assert!(all.len() >= 8, "fixtures with expected findings: {}", all.len());
+    assert!(
+        all.len() >= 8,
+        "fixtures with expected findings: {}",
+        all.len()
+    );
     let mut problems = Vec::new();
     for (input, expected) in all {
         let name = input.file_name().unwrap().to_string_lossy().into_owned();
@@ -82,12 +94,15 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
             problems.push(format!("{name}: findings\n  got  {got:?}\n  want {want:?}"));
         }
         // A message the file quotes is compared too: the words are what a clerk reads.
-        let messages = report["files"][0]["forms"][0]["findings"].as_array().cloned();
+        let messages = report["files"][0]["forms"][0]["findings"]
+            .as_array()
+            .cloned();
         for want in expected["findings"].as_array().into_iter().flatten() {
             let Some(message) = want.get("message") else {
                 continue;
             };
-            let same = |f: &&serde_json::Value| f["cell"] == want["cell"] && f["code"] == want["code"];
+            let same =
+                |f: &&serde_json::Value| f["cell"] == want["cell"] && f["code"] == want["code"];
             let got = messages.iter().flatten().find(same).map(|f| &f["message"]);
             if got != Some(message) {
                 problems.push(format!("{name}: message {got:?}, want {message}"));
@@ -113,7 +128,10 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
                 let copy = std::fs::read(out).expect("copy");
                 let notes = common::notes::notes(&copy);
                 for (cell, parts) in expected["notes"].as_object().into_iter().flatten() {
-                    let text = notes.iter().find(|n| n.cell == *cell).map(|n| n.text.as_str());
+                    let text = notes
+                        .iter()
+                        .find(|n| n.cell == *cell)
+                        .map(|n| n.text.as_str());
                     for part in parts.as_array().into_iter().flatten() {
                         let part = part.as_str().unwrap_or_default();
                         if !text.is_some_and(|t| t.contains(part)) {

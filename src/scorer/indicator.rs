@@ -593,8 +593,9 @@ fn judge_score(
 /// A band in words a clerk reads: `得分应低于 4.80 分（分值 6 分的 80%）`.
 fn band_words(lo: Decimal, hi: Decimal, closed: bool, w: Decimal, rules: Rules) -> String {
     let share = |v: Decimal| {
-        v.checked_div(w)
-            .map_or_else(String::new, |r| format!("{}%", (r * Decimal::ONE_HUNDRED).normalize()))
+        v.checked_div(w).map_or_else(String::new, |r| {
+            format!("{}%", (r * Decimal::ONE_HUNDRED).normalize())
+        })
     };
     let w_shown = w.normalize();
     match (lo.is_zero(), closed) {

@@ -382,7 +382,9 @@ fn level1_weights(
             .iter()
             .filter(|(key, _)| {
                 let key = key.trim_end_matches("指标");
-                !stated_wrong.iter().any(|w| w.trim_end_matches("指标") == key)
+                !stated_wrong
+                    .iter()
+                    .any(|w| w.trim_end_matches("指标") == key)
                     && !key.is_empty()
                     && stems.iter().any(|s| key.contains(s) || s.contains(key))
             })

@@ -186,7 +186,10 @@ pub fn disagreements(copy: &[u8]) -> Vec<String> {
         let claims: Vec<&str> = note
             .text
             .lines()
-            .flat_map(|p| p.split('；').filter_map(|field| field.strip_prefix("应为 ")))
+            .flat_map(|p| {
+                p.split('；')
+                    .filter_map(|field| field.strip_prefix("应为 "))
+            })
             .collect();
         let Some(first) = claims.first() else {
             continue;

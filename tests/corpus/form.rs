@@ -473,7 +473,9 @@ pub fn inject(rng: &mut Rng, c: &mut Content) -> Vec<(Spot, &'static str)> {
     for (spot, code) in out.iter_mut().filter(|m| m.1.is_empty()) {
         if *spot == Spot::Total {
             c.total += Decimal::from(rng.pick(&[-3, -1, 1, 2]));
-            *code = "total-sum";
+            // An addition slip where 核定总分 can be formed: one total-score, whose message
+            // says the total was added up wrong (T1).
+            *code = "total-score";
         } else {
             // Two grades or more from the right one: correcting a score outside its band
             // takes the nearest value in the band (T1), which moves the recomputed total by
