@@ -1,5 +1,6 @@
 //! Numbers as the form shows them, and the one place where rounding happens.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -115,23 +116,50 @@ pub enum NumText {
     Invalid(String),
 }
 
-/// Folds full-width ASCII (`０-９`, `．`, `，`, `％`, `（）`, `＝≥`…) to half width and drops
-/// every kind of whitespace. Used on labels and on numbers alike.
+/// Folds full-width ASCII (`０-９`, `．`, `，`, `％`, `（）`, `＝`…) to half width, other
+/// compatibility forms by NFKC (`﹦` → `=`), look-alike characters as the layout's
+/// `[lookalikes]` table says (`≧` → `≥`, `。` → `.`), and drops every kind of whitespace.
+/// Used on labels and on values alike: the one place where characters are made comparable.
 pub fn fold_width(s: &str) -> String {
     s.chars().filter_map(fold_char).collect()
 }
 
 /// One character as [`fold_width`] folds it; `None` for whitespace and zero-width marks.
 pub fn fold_char(c: char) -> Option<char> {
-    if c.is_whitespace() || c == '\u{200b}' || c == '\u{feff}' {
+    if c.is_whitespace() || ZERO_WIDTH.contains(&c) {
         return None;
     }
-    Some(match c {
-        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-        '。' => '.',
-        '、' => ',',
-        _ => c,
-    })
+    // Most characters of a form are ASCII or CJK ideographs, which nothing below changes.
+    if c.is_ascii() || ('\u{4e00}'..='\u{9fff}').contains(&c) {
+        return Some(c);
+    }
+    let c = match c {
+        '\u{ff01}'..='\u{ff5e}' => return char::from_u32(c as u32 - 0xfee0),
+        _ => compatibility_form(c)?,
+    };
+    Some(crate::template::lookalike(c).unwrap_or(c))
+}
+
+/// Marks that take no room and mean nothing: zero-width space, non-joiner and joiner, word
+/// joiner, byte-order mark, soft hyphen.
+const ZERO_WIDTH: [char; 6] = [
+    '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
+];
+
+/// `c` by NFKC where that is one character (`﹦` → `=`, `⼀` → `一`); `None` where it is
+/// whitespace. A character whose NFKC is several (`㎡` → `m2`, `…` → `...`) or a digit it did
+/// not show (`²`, `①`) stays as written: a unit `m²` is not the number 2.
+fn compatibility_form(c: char) -> Option<char> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+    if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+        return Some(c);
+    }
+    let mut folded = std::iter::once(c).nfkc();
+    match (folded.next(), folded.next()) {
+        (Some(d), None) if d.is_whitespace() => None,
+        (Some(d), None) if !d.is_ascii_digit() => Some(d),
+        _ => Some(c),
+    }
 }
 
 const ABSENT: [&str; 8] = ["", "—", "-", "/", "无", "——", "--", "\\"];
@@ -151,6 +179,32 @@ pub fn parse_number_text(text: &str) -> NumText {
         Some(d) => NumText::Number(to_shown(d, percent)),
         None => NumText::Invalid(text.trim().to_string()),
     }
+}
+
+/// An amount written with its money unit (`4753.66万元`, `2.38 万元`, `300（万元）`): the number as
+/// shown, the unit (one of `money`'s names, the longest that ends the text) and its value in 元.
+/// `None` for anything else, a bare number included.
+pub fn parse_amount_with_unit<'u>(
+    text: &str,
+    money: &'u BTreeMap<String, Decimal>,
+) -> Option<(Shown, &'u str, Decimal)> {
+    let folded = fold_width(text);
+    let (inner, bracketed) = match folded.strip_suffix(')') {
+        Some(inner) => (inner, true),
+        None => (folded.as_str(), false),
+    };
+    let (unit, scale) = money
+        .iter()
+        .filter(|(unit, _)| inner.ends_with(unit.as_str()))
+        .max_by_key(|(unit, _)| unit.len())?;
+    let body = &inner[..inner.len() - unit.len()];
+    let body = if bracketed {
+        body.strip_suffix('(')?
+    } else {
+        body
+    };
+    let value = parse_plain(body)?;
+    Some((Shown::plain(value, value.scale()), unit.as_str(), *scale))
 }
 
 /// A bare decimal with optional sign and thousands separators; nothing else.
@@ -237,6 +291,68 @@ mod tests {
                 matches!(parse_number_text(bad), NumText::Invalid(_)),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn folds_lookalikes_and_compatibility_forms_but_keeps_units() {
+        for (raw, want) in [
+            ("≧4次", "≥4次"),
+            ("⩾4次", "≥4次"),
+            ("≦8.9万元", "≤8.9万元"),
+            ("⩽8.9万元", "≤8.9万元"),
+            ("═100%", "=100%"),
+            ("﹦100%", "=100%"),
+            ("＝100%", "=100%"),
+            ("＞＝95%", ">=95%"),
+            ("＜＝ 8.9万元", "<=8.9万元"),
+            ("90%〜95%", "90%~95%"),
+            ("25。48", "25.48"),
+            ("项目名称∶", "项目名称:"),
+            // Kangxi radical 目 (U+2F6C) copied out of a PDF.
+            ("项\u{2f6c}名称", "项目名称"),
+            ("总\u{200d}分\u{ad}", "总分"),
+            // NFKC would make these digits or several characters: they stay as written.
+            ("5000m²", "5000m²"),
+            ("5000㎡", "5000㎡"),
+            ("①培训", "①培训"),
+            ("……", "……"),
+        ] {
+            assert_eq!(fold_width(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn reads_amounts_that_carry_their_unit() {
+        let money = &crate::template::Layout::bundled().units.money;
+        let read = |s: &str| {
+            parse_amount_with_unit(s, money)
+                .map(|(sh, unit, scale)| (sh.value, sh.decimals, unit, scale))
+        };
+        let wan = dec("10000");
+        assert_eq!(read("4753.66万元"), Some((dec("4753.66"), 2, "万元", wan)));
+        assert_eq!(read("300万元"), Some((dec("300"), 0, "万元", wan)));
+        assert_eq!(read("2.38 万元"), Some((dec("2.38"), 2, "万元", wan)));
+        assert_eq!(read("２．３８万"), Some((dec("2.38"), 2, "万", wan)));
+        assert_eq!(read("300（万元）"), Some((dec("300"), 0, "万元", wan)));
+        assert_eq!(
+            read("1,850,000元"),
+            Some((dec("1850000"), 0, "元", Decimal::ONE))
+        );
+        assert_eq!(
+            read("1.2亿元"),
+            Some((dec("1.2"), 1, "亿元", dec("100000000")))
+        );
+        for not_an_amount in [
+            "25.48",
+            "万元",
+            "约300万元",
+            "300人次",
+            "95%万元",
+            "300万元整",
+            "",
+        ] {
+            assert_eq!(read(not_an_amount), None, "{not_an_amount}");
         }
     }
 

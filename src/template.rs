@@ -67,8 +67,9 @@ impl Aliases {
     /// it may stand for the field is the header row's to judge: it must begin no other
     /// field's label there.
     pub fn cut_short(&self, n: &str) -> bool {
-        n.chars().count() >= SHORTEST_CUT
-            && self.0.iter().any(|a| a.len() > n.len() && a.starts_with(n))
+        // Lengths first: most texts of a sheet are longer than any label, and fail at once.
+        self.0.iter().any(|a| a.len() > n.len() && a.starts_with(n))
+            && n.chars().count() >= SHORTEST_CUT
     }
 
     /// A human list for messages: `总分、合计`.

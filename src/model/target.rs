@@ -460,6 +460,49 @@ mod tests {
     }
 
     #[test]
+    fn lookalike_operators_read_as_the_sign_they_stand_for() {
+        let l = Layout::bundled();
+        for (text, dir) in [
+            ("≧1000人次", Direction::AtLeast),
+            ("⩾95%", Direction::AtLeast),
+            ("＞＝95%", Direction::AtLeast),
+            ("> =95%", Direction::AtLeast),
+            ("≮90%", Direction::AtLeast),
+            ("不小于90%", Direction::AtLeast),
+            ("≦50万元", Direction::AtMost),
+            ("⩽50万元", Direction::AtMost),
+            ("＜＝8.9万元", Direction::AtMost),
+            ("≯5%", Direction::AtMost),
+            ("不大于5%", Direction::AtMost),
+            ("═100%", Direction::Equal),
+            ("﹦100%", Direction::Equal),
+            ("＝100%", Direction::Equal),
+        ] {
+            // Under a level-2 成本指标 too: a written operator is never replaced by the inferred one.
+            for cost in [false, true] {
+                match Target::parse(text, cost, None, l) {
+                    Target::Numeric {
+                        direction,
+                        inferred,
+                        ..
+                    } => assert_eq!((direction, inferred), (dir, false), "{text}"),
+                    other => panic!("{text}: {other:?}"),
+                }
+            }
+        }
+        match Target::parse("≦8.9万元", false, None, l) {
+            Target::Numeric { value, .. } => assert_eq!(value.base(), d("89000")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(target("90%〜95%"), Target::Range { .. }));
+        assert!(matches!(target("90%–95%"), Target::Range { .. }));
+        match Actual::parse("≧266米", None, l) {
+            Actual::Number(q) => assert_eq!(q.base(), d("266")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn words_on_both_sides_leave_the_quantity() {
         let l = Layout::bundled();
         for (text, want) in [

@@ -10,7 +10,7 @@ use crate::finding::Finding;
 use crate::model::target::{Target, log_distance};
 use crate::model::{Indicator, Located, Num, Totals};
 use crate::number::{Shown, fold_width};
-use crate::template::{Aliases, Layout};
+use crate::template::Layout;
 
 /// The indicator header row and the column of each field.
 #[derive(Debug, Clone)]
@@ -49,26 +49,50 @@ pub(super) fn find_indicator_header(view: &View) -> Result<IndicatorHeader, Opti
         ];
         let two_rows = view.sheet.own(Pos::new(sub, p.col)).is_empty()
             && fields.iter().any(|a| view.find_in_row(sub, a).is_some());
-        let col = |a: &Aliases| {
-            let in_row = |r: u32| view.find_in_row(r, a).map(|q| q.col);
-            two_rows
-                .then(|| in_row(sub))
-                .flatten()
-                .or_else(|| in_row(p.row))
+        let columns = |row: u32| {
+            view.header_columns(
+                row,
+                [
+                    &l.level1,
+                    &l.level2,
+                    &l.level3,
+                    &l.target,
+                    &l.operator,
+                    &l.unit,
+                    &l.actual,
+                    &l.weight,
+                    &l.score,
+                    &l.reason,
+                ],
+            )
         };
+        let main = columns(p.row);
+        let below = if two_rows { columns(sub) } else { [None; 10] };
+        let [
+            level1,
+            level2,
+            _,
+            target,
+            operator,
+            unit,
+            actual,
+            weight,
+            score,
+            reason,
+        ] = std::array::from_fn(|k| below[k].or(main[k]));
         let header = IndicatorHeader {
             row: p.row,
             first_data: sub + u32::from(two_rows),
-            level1: col(&l.level1),
-            level2: col(&l.level2),
+            level1,
+            level2,
             level3: p.col,
-            target: col(&l.target),
-            operator: col(&l.operator),
-            unit: col(&l.unit),
-            actual: col(&l.actual),
-            weight: col(&l.weight),
-            score: col(&l.score),
-            reason: col(&l.reason),
+            target,
+            operator,
+            unit,
+            actual,
+            weight,
+            score,
+            reason,
         };
         if header.score.is_some() || header.weight.is_some() {
             return Ok(header);

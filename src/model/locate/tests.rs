@@ -392,3 +392,199 @@ fn finds_year_and_points() {
     assert_eq!(points_in("产出指标"), None);
     assert_eq!(unit_in_name("服务对象满意度（%）").as_deref(), Some("%"));
 }
+
+/// A funding header and its total row, then a split indicator header: the funding block as
+/// `header` names its columns, with the block label `block` at the left.
+fn funding_sheet(block: &str, header: [&str; 6], total: [&str; 4]) -> RawSheet {
+    let mut head = vec![block];
+    head.extend(header);
+    let mut row = vec!["", "年度资金总额"];
+    row.extend(total);
+    let totals = ["总分", "", "", "", "", "", "", "#10", "#10"];
+    sheet(&[&head, &row, &SPLIT_HEADER, &TRAINING, &totals])
+}
+
+const CUT_HEADER: [&str; 6] = [
+    "资金来源",
+    "年初预算",
+    "全年预算数（A）（万元）",
+    "全年执行",
+    "预算执行率（B/A×100%）",
+    "得分",
+];
+
+#[test]
+fn a_header_cut_short_or_extended_still_finds_its_column() {
+    let s = funding_sheet(
+        "项目资金（万元）",
+        CUT_HEADER,
+        ["#120", "#120", "#113.4", "94.50%"],
+    );
+    let f = form(&s);
+    assert!(
+        !f.findings.iter().any(|x| x.code == Code::MissingBlock),
+        "{:?}",
+        f.findings
+    );
+    let funding = f.funding.expect("funding");
+    let cell = |n: &Option<Num>| n.as_ref().map(|n| n.cell.a1()).unwrap_or_default();
+    assert_eq!(
+        [
+            cell(&funding.total.initial_budget),
+            cell(&funding.total.budget),
+            cell(&funding.total.executed),
+            cell(&funding.total.rate),
+        ],
+        ["C2", "D2", "E2", "F2"]
+    );
+
+    // The indicator header extended (`指标名称（三级指标）`), cut short (`年度指标`) or worded
+    // as some forms do (`年终完成值`).
+    let s = sheet(&[
+        &[
+            "一级指标",
+            "二级指标",
+            "指标名称（三级指标）",
+            "年度指标",
+            "年终完成值",
+            "分值",
+            "得分",
+        ],
+        &[
+            "产出指标",
+            "数量指标",
+            "培训人次",
+            "≧1000人次",
+            "1200人次",
+            "#10",
+            "#10",
+        ],
+    ]);
+    let f = form(&s);
+    let i = &f.indicators[0];
+    assert_eq!(
+        (i.target.cell.a1(), i.target.text(), i.actual.text()),
+        ("D2".to_string(), "≧1000人次", "1200人次")
+    );
+}
+
+#[test]
+fn a_header_cut_too_short_or_standing_for_two_columns_is_not_taken() {
+    // `全年` begins 全年预算数 and 全年执行数 alike: there is no 全年执行数 column.
+    let mut header = CUT_HEADER;
+    header[3] = "全年";
+    let s = funding_sheet("项目资金", header, ["#120", "#120", "#113.4", "94.50%"]);
+    assert!(form(&s).funding.is_none());
+
+    // Two headers cut from 全年执行数: which is the column cannot be told.
+    let mut header = CUT_HEADER;
+    header[4] = "全年执行";
+    let s = funding_sheet("项目资金", header, ["#120", "#120", "#113.4", "#113.4"]);
+    assert!(form(&s).funding.is_none());
+
+    // A header that begins the labels of two fields stands for neither.
+    let s = funding_sheet("项目资金", CUT_HEADER, ["#120", "#120", "#113.4", "94.50%"]);
+    let layout = Layout::bundled();
+    let view = View::new(&s, layout);
+    let rate_cut: Aliases = serde_json::from_str(r#"["全年执行率"]"#).unwrap();
+    let f = &layout.funding;
+    assert_eq!(
+        view.header_columns(0, [&f.budget, &f.executed, &rate_cut]),
+        [Some(3), None, None]
+    );
+    assert_eq!(
+        view.header_columns(0, [&f.budget, &f.executed]),
+        [Some(3), Some(4)]
+    );
+}
+
+/// What [`amounts_of`] reads: each amount's value and decimals, the block's unit, findings.
+type AmountsRead = (Vec<Option<(Decimal, u32)>>, Option<String>, Vec<String>);
+
+/// Amounts of the total row written as `total`, read in a block labelled `block`.
+fn amounts_of(block: &str, total: [&str; 3]) -> AmountsRead {
+    let s = funding_sheet(
+        block,
+        FUNDING_HEADER[..6].try_into().unwrap(),
+        [total[0], total[1], total[2], "#10"],
+    );
+    let f = form(&s);
+    let funding = f.funding.expect("funding");
+    let t = &funding.total;
+    let read = |n: &Option<Num>| {
+        n.as_ref()
+            .and_then(Num::number)
+            .map(|s| (s.value.normalize(), s.decimals))
+    };
+    let findings = f
+        .findings
+        .iter()
+        .map(|x| format!("{} {} {}", x.code, x.cell.a1(), x.message))
+        .collect();
+    (
+        vec![read(&t.initial_budget), read(&t.budget), read(&t.executed)],
+        funding.unit,
+        findings,
+    )
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+#[test]
+fn amounts_with_their_unit_in_the_cell_are_read_in_the_blocks_unit() {
+    // The unit the block states, written again in the cells.
+    let (read, unit, findings) =
+        amounts_of("项目资金（万元）", ["4753.66万元", "300万元", "2.38 万元"]);
+    assert_eq!(
+        read,
+        [
+            Some((dec("4753.66"), 2)),
+            Some((dec("300"), 0)),
+            Some((dec("2.38"), 2))
+        ]
+    );
+    assert_eq!(unit.as_deref(), Some("万元"));
+    assert!(findings.is_empty(), "{findings:?}");
+
+    // A smaller unit converts exactly, keeping what it showed: 300元 is 0.0300 万元.
+    let (read, _, findings) = amounts_of("项目资金（万元）", ["300元", "3千元", "#0.03"]);
+    assert_eq!(
+        read,
+        [
+            Some((dec("0.03"), 4)),
+            Some((dec("0.3"), 1)),
+            Some((dec("0.03"), 2))
+        ]
+    );
+    assert!(findings.is_empty(), "{findings:?}");
+
+    // No unit stated: the largest one written is the block's, and the others convert to it.
+    let (read, unit, _) = amounts_of("项目资金", ["300万元", "3000000元", "2.5万"]);
+    assert_eq!(
+        read,
+        [
+            Some((dec("300"), 0)),
+            Some((dec("300"), 4)),
+            Some((dec("2.5"), 1))
+        ]
+    );
+    assert_eq!(unit.as_deref(), Some("万元"));
+
+    // A larger unit than the block's converts where its decimals reach the block's unit, and
+    // is reported where they do not: 2.38万元 is 23800 元 give or take 50.
+    let (read, unit, findings) = amounts_of("项目资金（元）", ["2.3812万元", "#23812", "2.38万元"]);
+    assert_eq!(
+        read,
+        [Some((dec("23812"), 0)), Some((dec("23812"), 2)), None]
+    );
+    assert_eq!(unit.as_deref(), Some("元"));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0].starts_with("bad-number E2 ")
+            && findings[0].contains("2.38万元")
+            && findings[0].contains("本表金额单位为元"),
+        "{findings:?}"
+    );
+}
