@@ -560,7 +560,11 @@ mod tests {
         }
         let platform = Profile::load("platform-penalties").unwrap();
         assert_eq!(platform.grade_for(Decimal::from(80)), "优");
-        assert!(platform.grade_rule().starts_with("绩效等级：80 分（含）以上为优，70 分（含）至 80 分为良"));
+        assert!(
+            platform
+                .grade_rule()
+                .starts_with("绩效等级：80 分（含）以上为优，70 分（含）至 80 分为良")
+        );
         let cap = |r: &str| platform.cap_for(r.parse().unwrap()).map(|c| c.max_total);
         assert_eq!(cap("0.65"), Some(Decimal::from(79)));
         assert_eq!(cap("0.55"), Some(Decimal::from(69)));

@@ -4,41 +4,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::office::{convert, soffice};
 use common::{clean, n, repack, sample, scratch, selfeval, t, write_book};
-
-fn soffice() -> Option<PathBuf> {
-    ["soffice", "libreoffice"].iter().find_map(|name| {
-        let out = Command::new("which").arg(name).output().ok()?;
-        out.status
-            .success()
-            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-    })
-}
-
-/// Converts with a private profile so parallel tests do not share LibreOffice's lock.
-fn convert(soffice: &Path, file: &Path, to: &str, out: &Path) -> PathBuf {
-    let profile = out.join("lo-profile");
-    let status = Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args(["--headless", "--convert-to", to, "--outdir"])
-        .arg(out)
-        .arg(file)
-        .output()
-        .expect("run soffice");
-    assert!(
-        status.status.success(),
-        "soffice failed: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-    let ext = to.split(':').next().unwrap_or(to);
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-    out.join(format!("{stem}.{ext}"))
-}
 
 #[test]
 fn libreoffice_opens_every_corrected_workbook() {

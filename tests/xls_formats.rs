@@ -7,8 +7,8 @@ mod common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::office::{convert, soffice};
 use common::{findings, scratch, selfeval};
 use rust_xlsxwriter::{Format, Workbook};
 use selfeval::cell::Pos;
@@ -89,40 +89,6 @@ fn cell_format(bytes: &[u8], a1: &str) -> (String, String) {
         .and_then(|f| attr(&format!(" {f}"), "formatCode").map(str::to_string))
         .unwrap_or_else(|| format!("built-in {id}"));
     (code, value)
-}
-
-fn soffice() -> Option<PathBuf> {
-    ["soffice", "libreoffice"].iter().find_map(|name| {
-        let out = Command::new("which").arg(name).output().ok()?;
-        out.status
-            .success()
-            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-    })
-}
-
-/// `file` converted by LibreOffice (`to` as `--convert-to` takes it), with a profile of its
-/// own so that tests running beside each other do not share its lock.
-fn convert(soffice: &Path, file: &Path, to: &str, out: &Path) -> PathBuf {
-    let run = Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            out.join("lo-profile").display()
-        ))
-        .args(["--headless", "--convert-to", to, "--outdir"])
-        .arg(out)
-        .arg(file)
-        .output()
-        .expect("run soffice");
-    assert!(
-        run.status.success(),
-        "soffice: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let ext = to.split(':').next().unwrap_or(to);
-    let stem = file.file_stem().and_then(|s| s.to_str()).expect("stem");
-    let converted = out.join(format!("{stem}.{ext}"));
-    assert!(converted.is_file(), "LibreOffice wrote no {ext}");
-    converted
 }
 
 #[test]

@@ -6,6 +6,7 @@
 #[cfg(unix)]
 pub mod measure;
 pub mod notes;
+pub mod office;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
