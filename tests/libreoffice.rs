@@ -5,15 +5,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::office::{convert, soffice};
+use common::office::{convert, soffice_or_skip};
 use common::{clean, n, repack, sample, scratch, selfeval, t, write_book};
 
 #[test]
 fn libreoffice_opens_every_corrected_workbook() {
-    let Some(soffice) = soffice() else {
-        eprintln!(
-            "SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it from Debian's libreoffice-calc"
-        );
+    let Some(soffice) = soffice_or_skip("opening the corrected copies") else {
         return;
     };
     let dir = scratch("libreoffice");
@@ -94,10 +91,7 @@ fn recalculate_on_load(out: &Path) {
 /// corrected 99.97), and recalculated from the corrected H29 it gives 99.97.
 #[test]
 fn a_kept_total_formula_recalculates_from_the_corrected_cells() {
-    let Some(soffice) = soffice() else {
-        eprintln!(
-            "SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it from Debian's libreoffice-calc"
-        );
+    let Some(soffice) = soffice_or_skip("recalculating the kept formula") else {
         return;
     };
     let dir = scratch("libreoffice-formula");

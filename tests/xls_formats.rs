@@ -8,7 +8,7 @@ mod common;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::office::{convert, soffice};
+use common::office::{convert, soffice_or_skip};
 use common::{findings, scratch, selfeval};
 use rust_xlsxwriter::{Format, Workbook};
 use selfeval::cell::Pos;
@@ -128,8 +128,7 @@ fn a_percent_format_in_xls_is_read_and_the_rebuilt_copy_keeps_it() {
     assert_eq!(g5.shown(), "99.73%");
 
     // And a spreadsheet program shows it so.
-    let Some(soffice) = soffice() else {
-        eprintln!("SKIPPED the LibreOffice view of the copy: soffice is not installed");
+    let Some(soffice) = soffice_or_skip("the LibreOffice view of the copy") else {
         return;
     };
     // Comma-separated, double quotes, UTF-8 (76); cells as shown is the default.
@@ -181,8 +180,7 @@ fn numbers(book: &RawBook) -> Vec<(String, RawValue, bool)> {
 /// cell the same value, precision, percent flag and fixed decimals.
 #[test]
 fn an_xls_number_shows_as_the_same_cell_in_xlsx() {
-    let Some(soffice) = soffice() else {
-        eprintln!("SKIPPED: LibreOffice (soffice) is not installed to save an .xls");
+    let Some(soffice) = soffice_or_skip("saving the formats as .xls") else {
         return;
     };
     let dir = scratch("xls-formats-parity");

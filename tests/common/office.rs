@@ -38,3 +38,13 @@ pub fn convert(soffice: &Path, file: &Path, to: &str, out: &Path) -> PathBuf {
     assert!(converted.is_file(), "LibreOffice wrote no {ext}");
     converted
 }
+
+/// LibreOffice, or `None` after saying which check is skipped: on a developer's machine
+/// without it the test passes nothing; `.ci/run` installs it (Debian's libreoffice-calc).
+pub fn soffice_or_skip(what: &str) -> Option<PathBuf> {
+    let found = soffice();
+    if found.is_none() {
+        eprintln!("SKIPPED {what}: LibreOffice (soffice) is not installed; .ci/run installs it");
+    }
+    found
+}
