@@ -8,55 +8,23 @@ use std::path::{Path, PathBuf};
 
 use common::{findings, scratch, selfeval};
 
-fn fixtures() -> Vec<(PathBuf, serde_json::Value)> {
+/// Every fixture that has an `.expected.json` beside it, by name.
+fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut out: Vec<(PathBuf, serde_json::Value)> = std::fs::read_dir(&dir)
+    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("fixtures/")
         .flatten()
-        .map(|e| e.path())
-        .filter_map(|p| {
-            let name = p
-                .file_name()?
+        .filter_map(|e| {
+            let name = e
+                .file_name()
                 .to_str()?
                 .strip_suffix(".expected.json")?
                 .to_string();
-            let text = std::fs::read_to_string(&p).expect("expected.json");
-            let json =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            Some((dir.join(name), json))
+            Some(dir.join(name))
         })
         .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort();
     out
-}
-
-/// The findings a file lists, as `(cell, code, severity, claimed, expected)`, for the
-/// severities it lists exactly (errors only where it does not say).
-fn listed(expected: &serde_json::Value) -> (Vec<String>, Vec<common::Found>) {
-    let severities: Vec<String> = expected["severities"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_else(|| vec!["error".to_string()]);
-    let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
-    let list = expected["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                s(&f["cell"]),
-                s(&f["code"]),
-                f["severity"].as_str().unwrap_or("error").to_string(),
-                s(&f["claimed"]),
-                s(&f["expected"]),
-            )
-        })
-        .collect();
-    (severities, list)
 }
 
 #[test]
@@ -68,7 +36,12 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
         all.len()
     );
     let mut problems = Vec::new();
-    for (input, expected) in all {
+    for input in all {
+        let common::Expected {
+            doc: expected,
+            severities,
+            findings: want,
+        } = common::expected_findings(&input);
         let name = input.file_name().unwrap().to_string_lossy().into_owned();
         let dir = scratch(&format!("fixtures-{name}"));
         let before = std::fs::read(&input).expect("fixture");
@@ -85,7 +58,6 @@ fn every_fixture_gives_exactly_its_expected_findings_and_a_copy_that_agrees() {
         }
         let run = selfeval(&args);
         let report = run.json();
-        let (severities, want) = listed(&expected);
         let got: Vec<common::Found> = findings(&report)
             .into_iter()
             .filter(|f| severities.contains(&f.2))

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Found, findings, selfeval};
+use std::path::Path;
+
+use common::{Found, expected_findings, findings, selfeval};
 
 /// The fixture's findings, as `selfeval check --format json` reports them, and its report.
 fn check(name: &str) -> (Vec<Found>, serde_json::Value) {
@@ -13,30 +15,6 @@ fn check(name: &str) -> (Vec<Found>, serde_json::Value) {
     assert_eq!(run.code, 1, "{name}: exit {} {}", run.code, run.stderr);
     let report = run.json();
     (findings(&report), report)
-}
-
-/// The findings its `.expected.json` lists, as (cell, code, severity, claimed, expected).
-fn expected(name: &str) -> Vec<Found> {
-    let path = format!("fixtures/{name}.xlsx.expected.json");
-    let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}")),
-    )
-    .unwrap_or_else(|e| panic!("{path}: {e}"));
-    let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-    doc["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{path}: no findings list"))
-        .iter()
-        .map(|f| {
-            (
-                s(&f["cell"]),
-                s(&f["code"]),
-                s(&f["severity"]),
-                s(&f["claimed"]),
-                s(&f["expected"]),
-            )
-        })
-        .collect()
 }
 
 fn sorted(mut v: Vec<Found>) -> Vec<Found> {
@@ -65,7 +43,11 @@ const FIXTURES: [&str; 4] = [
 fn each_fixture_gives_exactly_its_expected_findings() {
     for name in FIXTURES {
         let (found, _) = check(name);
-        assert_eq!(sorted(found), sorted(expected(name)), "{name}");
+        assert_eq!(
+            sorted(found),
+            sorted(expected_findings(Path::new(&format!("fixtures/{name}.xlsx"))).findings),
+            "{name}"
+        );
     }
 }
 

@@ -6,28 +6,7 @@ mod common;
 use std::io::Read;
 
 use calamine::{Data, Reader, open_workbook_auto};
-use common::{findings, sample, scratch, selfeval};
-
-fn expected(ext: &str) -> Vec<(String, String, String, String)> {
-    let path = format!("{}.expected.json", sample(ext).display());
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("expected.json"))
-            .expect("parse");
-    let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
-    v["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                s(&f["cell"]),
-                s(&f["code"]),
-                s(&f["claimed"]),
-                s(&f["expected"]),
-            )
-        })
-        .collect()
-}
+use common::{expected_findings, findings, sample, scratch, selfeval};
 
 fn check_sample(ext: &str) {
     let dir = scratch(&format!("sample-{ext}"));
@@ -47,9 +26,8 @@ fn check_sample(ext: &str) {
     let errors: Vec<_> = findings(&report)
         .into_iter()
         .filter(|f| f.2 == "error")
-        .map(|(cell, code, _, claimed, expected)| (cell, code, claimed, expected))
         .collect();
-    assert_eq!(errors, expected(ext));
+    assert_eq!(errors, expected_findings(&input).findings);
     let form = &report["files"][0]["forms"][0];
     assert_eq!(form["sheet"], "自评表");
     assert_eq!(form["project"], "金融发展服务工作经费");

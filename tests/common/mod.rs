@@ -641,3 +641,44 @@ pub fn check_form(dir: &Path, name: &str, form: &Form) -> (i32, Vec<Found>) {
     );
     (run.code, findings(&run.json()))
 }
+
+/// What a fixture's `.expected.json` states (fixtures/README.md): the whole file, the
+/// severities it lists in full (errors only where it does not say), and its findings as
+/// `(cell, code, severity, claimed, expected)`, a severity left out being an error.
+pub struct Expected {
+    pub doc: serde_json::Value,
+    pub severities: Vec<String>,
+    pub findings: Vec<Found>,
+}
+
+/// The `.expected.json` beside `input`.
+pub fn expected_findings(input: &Path) -> Expected {
+    let path = format!("{}.expected.json", input.display());
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let s = |x: &serde_json::Value| x.as_str().unwrap_or("").to_string();
+    let severities = doc["severities"]
+        .as_array()
+        .map(|a| a.iter().map(s).collect())
+        .unwrap_or_else(|| vec!["error".to_string()]);
+    let findings = doc["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: no findings list"))
+        .iter()
+        .map(|f| {
+            (
+                s(&f["cell"]),
+                s(&f["code"]),
+                f["severity"].as_str().unwrap_or("error").to_string(),
+                s(&f["claimed"]),
+                s(&f["expected"]),
+            )
+        })
+        .collect();
+    Expected {
+        doc,
+        severities,
+        findings,
+    }
+}
