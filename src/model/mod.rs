@@ -81,14 +81,14 @@ pub struct FundingRow {
 }
 
 impl FundingRow {
-    /// The amount columns, for checks that treat them alike (F3).
-    pub fn amounts(&self) -> [(AmountColumn, Option<&Num>); 4] {
-        [
-            (AmountColumn::InitialBudget, self.initial_budget.as_ref()),
-            (AmountColumn::Budget, self.budget.as_ref()),
-            (AmountColumn::AdjustedBudget, self.adjusted_budget.as_ref()),
-            (AmountColumn::Executed, self.executed.as_ref()),
-        ]
+    /// One amount column's cell, where the block has that column.
+    pub fn amount(&self, column: AmountColumn) -> Option<&Num> {
+        match column {
+            AmountColumn::InitialBudget => self.initial_budget.as_ref(),
+            AmountColumn::Budget => self.budget.as_ref(),
+            AmountColumn::AdjustedBudget => self.adjusted_budget.as_ref(),
+            AmountColumn::Executed => self.executed.as_ref(),
+        }
     }
 }
 

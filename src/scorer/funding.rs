@@ -3,8 +3,9 @@
 use rust_decimal::Decimal;
 
 use super::{ExecResult, Part, Recomputed, Rules, Span, Valued, check_value, num_shown};
+use crate::cell::CellRef;
 use crate::finding::{Code, Finding};
-use crate::model::{Funding, Num};
+use crate::model::{AmountColumn, Funding, Num};
 use crate::number::{Shown, fixed};
 use crate::template::BudgetColumn;
 use crate::writer::NewValue;
@@ -37,12 +38,18 @@ impl Amount {
 }
 
 pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> ExecResult {
-    let budget = column_total(f, |r| r.budget.as_ref(), "全年预算数", findings);
-    let adjusted = column_total(f, |r| r.adjusted_budget.as_ref(), "调整后预算数", findings);
-    let executed = column_total(f, |r| r.executed.as_ref(), "全年执行数", findings);
-    column_total(f, |r| r.initial_budget.as_ref(), "年初预算数", findings);
+    let budget = column_total(f, AmountColumn::Budget, findings);
+    let adjusted = column_total(f, AmountColumn::AdjustedBudget, findings);
+    let executed = column_total(f, AmountColumn::Executed, findings);
+    column_total(f, AmountColumn::InitialBudget, findings);
     subrow_scores(f, findings);
-    let budget = budget_for_rate(f, budget, adjusted, rules, findings);
+    // Findings about the rate sit on its cell, or on the row's label where it has none.
+    let rate_cell = f
+        .total
+        .rate
+        .as_ref()
+        .map_or(&f.total.label.cell, |r| &r.cell);
+    let budget = budget_for_rate(rate_cell, budget, adjusted, rules, findings);
 
     let weight = f
         .total
@@ -57,16 +64,11 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         expected: None,
         score: Part::same(written_score.map_or(Decimal::ZERO, |s| s.value)),
     };
-    let rate_cell = f
-        .total
-        .rate
-        .as_ref()
-        .map_or(&f.total.label.cell, |r| &r.cell);
     let (Some(a), Some(b)) = (budget, executed) else {
         let missing = if budget.is_none() {
-            "全年预算数"
+            AmountColumn::Budget.label()
         } else {
-            "全年执行数"
+            AmountColumn::Executed.label()
         };
         findings.push(Finding::new(
             Code::RateUnchecked,
@@ -179,7 +181,7 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
                     shown: rules.show(expected),
                     correction: rules.score_value(expected),
                 },
-                Valued::Score("执行率得分"),
+                Valued::Execution,
                 (Code::ExecScore, || {
                     format!(
                         "执行率得分应为 min({}, 100%) × {} = {}",
@@ -235,18 +237,14 @@ fn as_fraction(s: Shown) -> Shown {
 }
 
 /// F3: 年度资金总额 = Σ source rows, per amount column. Returns the amount to compute with.
-fn column_total<'f>(
-    f: &'f Funding,
-    pick: impl Fn(&'f crate::model::FundingRow) -> Option<&'f Num>,
-    label: &str,
-    findings: &mut Vec<Finding>,
-) -> Option<Amount> {
-    let total_num = pick(&f.total);
+fn column_total(f: &Funding, column: AmountColumn, findings: &mut Vec<Finding>) -> Option<Amount> {
+    let label = column.label();
+    let total_num = f.total.amount(column);
     let total = total_num.and_then(Num::number).map(Amount::of);
     let parts: Vec<Shown> = f
         .sources
         .iter()
-        .filter_map(|r| pick(r).and_then(Num::number))
+        .filter_map(|r| r.amount(column).and_then(Num::number))
         .collect();
     if parts.is_empty() {
         return total;
@@ -312,27 +310,31 @@ fn column_total<'f>(
 /// A in B/A: the profile's column where the form has it, else the other one, said in a
 /// note so that a rate computed from another column is not taken for the profile's.
 fn budget_for_rate(
-    f: &Funding,
+    rate_cell: &CellRef,
     budget: Option<Amount>,
     adjusted: Option<Amount>,
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) -> Option<Amount> {
-    let (wanted, other, wanted_label, other_label) = match rules.profile.execution.budget_column {
-        BudgetColumn::Budget => (budget, adjusted, "全年预算数", "调整后预算数"),
-        BudgetColumn::Adjusted => (adjusted, budget, "调整后预算数", "全年预算数"),
+    let (wanted, other, [wanted_col, other_col]) = match rules.profile.execution.budget_column {
+        BudgetColumn::Budget => (
+            budget,
+            adjusted,
+            [AmountColumn::Budget, AmountColumn::AdjustedBudget],
+        ),
+        BudgetColumn::Adjusted => (
+            adjusted,
+            budget,
+            [AmountColumn::AdjustedBudget, AmountColumn::Budget],
+        ),
     };
     if wanted.is_some() || other.is_none() {
         return wanted;
     }
-    let cell = f
-        .total
-        .rate
-        .as_ref()
-        .map_or(&f.total.label.cell, |r| &r.cell);
+    let (wanted_label, other_label) = (wanted_col.label(), other_col.label());
     findings.push(Finding::new(
         Code::BudgetFallback,
-        cell.clone(),
+        rate_cell.clone(),
         format!(
             "规则“{}”按{wanted_label}计算执行率，表中没有{wanted_label}，改按{other_label}计算",
             rules.profile.title

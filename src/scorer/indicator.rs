@@ -546,7 +546,7 @@ fn judge_score(
                     shown: rules.show(span.point),
                     correction: rules.score_value(span.point),
                 },
-                Valued::Score(&format!("“{name}”得分")),
+                Valued::Indicator(name),
                 (Code::ScoreFormula, || {
                     format!("“{name}”得分应为{}", working.words(span.point, rules))
                 }),

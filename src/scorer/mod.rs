@@ -149,12 +149,25 @@ struct Recomputed {
 }
 
 /// What a checked value is: a score's rounding up gains points that are not the
-/// department's (§4), a rate's or an amount's only shows it.
+/// department's (§4), a rate's only shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Valued<'a> {
-    /// A score, named for the messages: `“办公费”得分`.
-    Score(&'a str),
+    /// An indicator's score, by the indicator's name.
+    Indicator(&'a str),
+    /// The execution score.
+    Execution,
     Rate,
+}
+
+impl Valued<'_> {
+    /// What a message calls the value: `“办公费”得分`; `None` for a rate.
+    fn score_subject(self) -> Option<String> {
+        match self {
+            Valued::Indicator(name) => Some(format!("“{name}”得分")),
+            Valued::Execution => Some("执行率得分".to_string()),
+            Valued::Rate => None,
+        }
+    }
 }
 
 /// Reports a written value against its recomputed one, or nothing when it is exact.
@@ -173,8 +186,8 @@ fn check_value(
         Verdict::Exact => true,
         Verdict::Rounding => {
             let point = crate::number::round_half_away(recomputed.span.point, display);
-            let finding = match valued {
-                Valued::Score(subject) if written.value > point => Finding::new(
+            let finding = match valued.score_subject() {
+                Some(subject) if written.value > point => Finding::new(
                     Code::RoundedUp,
                     num.cell.clone(),
                     format!(

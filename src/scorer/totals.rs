@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 
-use super::{ExecResult, IndicatorResult, Rules, num_shown};
+use super::{ExecResult, IndicatorResult, Part, Rules, num_shown};
 use crate::finding::{Code, Finding};
 use crate::model::{Form, Num};
 use crate::number::{Shown, round_half_away};
@@ -25,13 +25,23 @@ pub(super) fn score(
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) -> TotalsResult {
-    let written: Vec<(&Num, Shown)> = form
-        .funding
-        .as_ref()
-        .and_then(|f| f.total.score.as_ref())
+    // Each score cell (the execution score's may be missing) beside its part in the totals.
+    let scored: Vec<(Option<&Num>, Part)> = exec
+        .map(|e| {
+            let cell = form.funding.as_ref().and_then(|f| f.total.score.as_ref());
+            (cell, e.score)
+        })
         .into_iter()
-        .chain(form.indicators.iter().map(|i| &i.score))
-        .filter_map(|n| n.number().map(|s| (n, s)))
+        .chain(
+            form.indicators
+                .iter()
+                .zip(indicators)
+                .map(|(i, r)| (Some(&i.score), r.score)),
+        )
+        .collect();
+    let written: Vec<(&Num, Shown)> = scored
+        .iter()
+        .filter_map(|(n, _)| n.and_then(|n| n.number().map(|s| (n, s))))
         .collect();
     let written_sum = written.iter().map(|(_, s)| s.value).sum::<Decimal>();
     // A score cell shown with two decimals may hold a longer value (a formula's result)
@@ -42,28 +52,19 @@ pub(super) fn score(
         .filter(|(n, s)| n.number_cell && s.decimals >= 2)
         .map(|(_, s)| s.interval().1 - s.value)
         .sum();
-    let score_cells = form
-        .funding
-        .as_ref()
-        .map(|f| f.total.score.as_ref())
-        .filter(|_| exec.is_some())
-        .into_iter()
-        .chain(form.indicators.iter().map(|i| Some(&i.score)));
-    let parts = exec
-        .map(|e| e.score)
-        .into_iter()
-        .chain(indicators.iter().map(|r| r.score));
     // The score cells the consistent total corrects: a total that only follows them says so.
-    let corrected: Vec<String> = score_cells
-        .zip(parts.clone())
+    let corrected: Vec<String> = scored
+        .iter()
         .filter_map(|(num, p)| {
-            let num = num?;
+            let num = (*num)?;
             (num.number().map(|s| s.value) != Some(p.consistent)).then(|| num.cell.pos.to_string())
         })
         .collect();
-    let (consistent, recomputed) = parts.fold((Decimal::ZERO, Decimal::ZERO), |(c, k), p| {
-        (c + p.consistent, k + p.recomputed)
-    });
+    let (consistent, recomputed) = scored
+        .iter()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(c, k), (_, p)| {
+            (c + p.consistent, k + p.recomputed)
+        });
     let round = |v| round_half_away(v, rules.score_decimals());
 
     // Some platforms cap the total when execution falls short.
