@@ -6,6 +6,7 @@
 
 use std::io::Cursor;
 
+use crate::reader::xls::{records, u16_at, u32_at};
 use crate::reader::{BookFormat, ReadError};
 
 /// Limits on what is read at all. A real 自评表 workbook is well under 1 MB; these are two
@@ -85,16 +86,6 @@ fn is_encrypted_ooxml(bytes: &[u8]) -> bool {
         let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
         bytes.windows(utf16.len()).any(|w| w == utf16.as_slice())
     })
-}
-
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
-    let b = bytes.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// The parts of a compound (CFB) file the intake checks need: its sectors and the FAT
@@ -227,16 +218,9 @@ fn xls_largest_grid(bytes: &[u8]) -> Option<u64> {
     let cfb = Cfb::open(bytes)?;
     let stream = cfb.stream("Workbook").or_else(|| cfb.stream("Book"))?;
     let (mut largest, mut span): (u64, Option<(u16, u16, u16, u16)>) = (0, None);
-    let mut at = 0usize;
-    while let Some(head) = stream.get(at..at + 4) {
-        let kind = u16::from_le_bytes([head[0], head[1]]);
-        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
-        // A record cut off by the stream's end ends the scan; what calamine read before it
-        // still counts.
-        let Some(data) = stream.get(at + 4..at + 4 + len) else {
-            break;
-        };
-        at += 4 + len;
+    // A record cut off by the stream's end ends the scan; what calamine read before it
+    // still counts.
+    for (kind, data) in records(&stream, 0) {
         match kind {
             // BOF starts a sheet, EOF ends one.
             0x0809 => span = None,

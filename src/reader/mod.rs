@@ -6,7 +6,7 @@
 //! `.xls` read from its records ([`xls`]).
 
 mod format;
-mod xls;
+pub(crate) mod xls;
 mod xlsx;
 
 use std::collections::HashSet;

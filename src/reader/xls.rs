@@ -70,7 +70,7 @@ fn workbook_stream(bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// The records of a BIFF stream from `at`, each as its type and data. The walk ends at the
 /// stream's end or at a record the stream cuts off.
-fn records(stream: &[u8], mut at: usize) -> impl Iterator<Item = (u16, &[u8])> {
+pub(crate) fn records(stream: &[u8], mut at: usize) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         let head = stream.get(at..at.checked_add(4)?)?;
         let typ = u16::from_le_bytes([head[0], head[1]]);
@@ -82,12 +82,14 @@ fn records(stream: &[u8], mut at: usize) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
-fn u16_at(data: &[u8], at: usize) -> Option<u16> {
+/// A little-endian u16 at `at`, where the data holds one.
+pub(crate) fn u16_at(data: &[u8], at: usize) -> Option<u16> {
     let b = data.get(at..at.checked_add(2)?)?;
     Some(u16::from_le_bytes([b[0], b[1]]))
 }
 
-fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+/// A little-endian u32 at `at`, where the data holds one.
+pub(crate) fn u32_at(data: &[u8], at: usize) -> Option<u32> {
     let b = data.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
