@@ -33,6 +33,13 @@ pub enum TemplateError {
     Unknown(String, String),
     #[error("无法读取规则配置 {path}：{reason} (cannot read profile)")]
     Io { path: String, reason: String },
+    #[error("规则配置 {name} 第 {line} 行 {key}：{reason} (invalid profile)")]
+    Invalid {
+        name: String,
+        line: usize,
+        key: String,
+        reason: String,
+    },
 }
 
 /// A list of labels, normalised once when loaded.
@@ -315,6 +322,7 @@ impl Layout {
 
 /// A rule profile (SPEC §7): every number the scorer uses.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Profile {
     pub name: String,
     pub title: String,
@@ -331,6 +339,7 @@ pub struct Profile {
 
 /// The total may not exceed `max_total` when the execution rate is below `rate_below`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TotalCap {
     pub rate_below: Decimal,
     pub max_total: Decimal,
@@ -346,6 +355,7 @@ pub enum BudgetColumn {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExecutionRules {
     pub weight: Decimal,
     pub budget_column: BudgetColumn,
@@ -353,12 +363,14 @@ pub struct ExecutionRules {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WeightRules {
     pub total: Decimal,
     pub level1: BTreeMap<String, Decimal>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ScoringRules {
     pub score_decimals: u32,
     pub rate_decimals: u32,
@@ -369,6 +381,7 @@ pub struct ScoringRules {
 
 /// Shares of W: `[low, high)`; the achieved band also includes its high end.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QualitativeBands {
     pub achieved: [Decimal; 2],
     pub partial: [Decimal; 2],
@@ -376,12 +389,14 @@ pub struct QualitativeBands {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GradeStep {
     pub name: String,
     pub min: Decimal,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConclusionRules {
     pub required: bool,
 }
@@ -392,11 +407,89 @@ impl Profile {
         Self::parse("national", NATIONAL).unwrap_or_else(|e| panic!("templates/national.toml: {e}"))
     }
 
+    /// Parses a profile and checks that its numbers make a set of rules: unknown keys are
+    /// refused by the parser (a misspelt key would otherwise leave a rule at its default),
+    /// and the grades, level-1 points and bands are checked here, every problem reported.
     pub fn parse(name: &str, text: &str) -> Result<Profile, TemplateError> {
-        toml::from_str(text).map_err(|e| TemplateError::Parse {
+        let profile: Profile = toml::from_str(text).map_err(|e| TemplateError::Parse {
             name: name.to_string(),
             reason: e.to_string(),
-        })
+        })?;
+        let problems = profile.problems(text);
+        match problems.into_iter().next() {
+            None => Ok(profile),
+            Some((line, key, reason)) => Err(TemplateError::Invalid {
+                name: name.to_string(),
+                line,
+                key,
+                reason,
+            }),
+        }
+    }
+
+    /// What does not hold in a parsed profile, as (line, key, reason), in file order.
+    fn problems(&self, text: &str) -> Vec<(usize, String, String)> {
+        let mut out = Vec::new();
+        let grades_at = |i: usize| nth_line(text, "[[grades]]", i);
+        if self.grades.is_empty() {
+            out.push((1, "grades".to_string(), "至少须有一个等级".to_string()));
+        }
+        for (i, pair) in self.grades.windows(2).enumerate() {
+            if pair[1].min >= pair[0].min {
+                out.push((
+                    grades_at(i + 1),
+                    format!("grades[{}].min", i + 1),
+                    format!(
+                        "等级须从高到低排列：“{}”的下限 {} 不低于上一等级“{}”的 {}",
+                        pair[1].name,
+                        pair[1].min.normalize(),
+                        pair[0].name,
+                        pair[0].min.normalize()
+                    ),
+                ));
+            }
+        }
+        if let Some(last) = self.grades.last()
+            && !last.min.is_zero()
+        {
+            let i = self.grades.len() - 1;
+            out.push((
+                grades_at(i),
+                format!("grades[{i}].min"),
+                format!("最低等级“{}”的下限须为 0，否则低分无等级", last.name),
+            ));
+        }
+        let level1: Decimal = self.weights.level1.values().sum();
+        let all = level1 + self.execution.weight;
+        if !self.weights.level1.is_empty() && all != self.weights.total {
+            out.push((
+                nth_line(text, "level1", 0),
+                "weights.level1".to_string(),
+                format!(
+                    "一级指标分值 {} 加预算执行率 {} 为 {}，不等于总分 {}",
+                    level1.normalize(),
+                    self.execution.weight.normalize(),
+                    all.normalize(),
+                    self.weights.total.normalize()
+                ),
+            ));
+        }
+        let q = &self.qualitative;
+        for (key, band) in [
+            ("achieved", q.achieved),
+            ("partial", q.partial),
+            ("failed", q.failed),
+        ] {
+            if !(Decimal::ZERO <= band[0] && band[0] <= band[1] && band[1] <= Decimal::ONE) {
+                out.push((
+                    nth_line(text, key, 0),
+                    format!("qualitative.{key}"),
+                    "档次须为 0 至 1 之间的 [下限, 上限]".to_string(),
+                ));
+            }
+        }
+        out.sort_by_key(|p| p.0);
+        out
     }
 
     /// A bundled profile by name, or a `.toml` file by path.
@@ -454,6 +547,15 @@ impl Profile {
             .or(self.grades.last())
             .map_or("", |g| g.name.as_str())
     }
+}
+
+/// The line (from 1) of the `n`-th line of `text` that starts with `key`, or 1.
+fn nth_line(text: &str, key: &str, n: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(key))
+        .nth(n)
+        .map_or(1, |(i, _)| i + 1)
 }
 
 #[cfg(test)]
@@ -570,6 +672,50 @@ mod tests {
         assert_eq!(cap("0.55"), Some(Decimal::from(69)));
         assert_eq!(cap("0.45"), Some(Decimal::from(59)));
         assert_eq!(cap("0.8"), None);
+    }
+
+    #[test]
+    fn a_profile_with_an_unknown_key_is_refused_naming_the_line_and_key() {
+        // A misspelt key beside the right one would otherwise be ignored in silence.
+        let text = NATIONAL.replace("late_below = ", "late_belw = \"0.7\"\nlate_below = ");
+        let e = Profile::parse("mine.toml", &text).unwrap_err().to_string();
+        assert!(e.contains("mine.toml") && e.contains("late_belw"), "{e}");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("late_belw"))
+            .unwrap()
+            + 1;
+        assert!(e.contains(&format!("line {line}")), "{e}");
+    }
+
+    #[test]
+    fn grades_must_descend_to_zero_and_level1_points_add_up() {
+        let text = NATIONAL.replacen("min = \"80\"", "min = \"95\"", 1);
+        let e = Profile::parse("mine.toml", &text).unwrap_err().to_string();
+        let line = nth_line(&text, "[[grades]]", 1);
+        assert!(
+            e.contains(&format!("第 {line} 行 grades[1].min")) && e.contains("从高到低"),
+            "{e}"
+        );
+        let text = NATIONAL.replace("min = \"0\"", "min = \"10\"");
+        let e = Profile::parse("mine.toml", &text).unwrap_err().to_string();
+        assert!(
+            e.contains("grades[3].min") && e.contains("下限须为 0"),
+            "{e}"
+        );
+        let text = NATIONAL.replace("\"效益指标\" = \"30\"", "\"效益指标\" = \"25\"");
+        let e = Profile::parse("mine.toml", &text).unwrap_err().to_string();
+        let line = nth_line(&text, "level1", 0);
+        assert!(
+            e.contains(&format!("第 {line} 行 weights.level1")) && e.contains("95"),
+            "{e}"
+        );
+        let text = NATIONAL.replace(
+            "partial = [\"0.5\", \"0.8\"]",
+            "partial = [\"0.8\", \"0.5\"]",
+        );
+        let e = Profile::parse("mine.toml", &text).unwrap_err().to_string();
+        assert!(e.contains("qualitative.partial"), "{e}");
     }
 
     #[test]
