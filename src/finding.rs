@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use crate::cell::CellRef;
@@ -115,7 +116,7 @@ pub struct Finding {
     pub message: String,
     /// The corrected value the writer puts in an error cell, when it changes one.
     #[serde(skip)]
-    pub correction: Option<crate::writer::NewValue>,
+    pub correction: Option<NewValue>,
     /// The rule the note cites (依据): the code's own, or a narrower one for this finding
     /// (a deadline row's rule rather than the ratio formula; the grade thresholds of the
     /// profile in force).
@@ -152,7 +153,7 @@ impl Finding {
         self
     }
 
-    pub fn correct_to(mut self, v: crate::writer::NewValue) -> Self {
+    pub fn correct_to(mut self, v: NewValue) -> Self {
         self.correction = Some(v);
         self
     }
@@ -160,6 +161,34 @@ impl Finding {
     pub fn severity(mut self, s: Severity) -> Self {
         self.severity = s;
         self
+    }
+}
+
+/// The value an error cell takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewValue {
+    /// Written as a number cell, displayed with `decimals` places (`0.00` for 2).
+    Number { value: Decimal, decimals: u32 },
+    /// Written as a percentage cell: `fraction` 0.9973 displays as `99.73%` with 2 decimals.
+    Percent { fraction: Decimal, decimals: u32 },
+    /// Written as a text cell (a grade such as `优`).
+    Text(String),
+}
+
+impl std::fmt::Display for NewValue {
+    /// The value as the corrected cell shows it: what a note's 应为 quotes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NewValue::Number { value, decimals } => {
+                f.write_str(&crate::number::fixed(*value, *decimals))
+            }
+            NewValue::Percent { fraction, decimals } => write!(
+                f,
+                "{}%",
+                crate::number::fixed(*fraction * Decimal::ONE_HUNDRED, *decimals)
+            ),
+            NewValue::Text(t) => f.write_str(t),
+        }
     }
 }
 

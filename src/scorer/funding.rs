@@ -4,11 +4,11 @@ use rust_decimal::Decimal;
 
 use super::{ExecResult, Part, Recomputed, Rules, Span, Valued, check_value, num_shown};
 use crate::cell::CellRef;
+use crate::finding::NewValue;
 use crate::finding::{Code, Finding};
 use crate::model::{AmountColumn, Funding, Num};
 use crate::number::{Shown, fixed};
 use crate::template::BudgetColumn;
-use crate::writer::NewValue;
 
 /// An amount as used in the arithmetic: a point and the interval its display allows.
 #[derive(Debug, Clone, Copy)]

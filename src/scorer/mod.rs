@@ -11,12 +11,12 @@ pub use indicator::{Expected, Ratio, Working};
 
 use rust_decimal::Decimal;
 
+use crate::finding::NewValue;
 use crate::finding::{Code, Finding};
 use crate::model::target::Direction;
 use crate::model::{Form, Num};
 use crate::number::{Shown, fixed};
 use crate::template::{Layout, Profile};
-use crate::writer::NewValue;
 
 /// The rules and words a form is scored with.
 #[derive(Clone, Copy)]

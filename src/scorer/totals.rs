@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::{ExecResult, IndicatorResult, Part, Rules, num_shown};
+use crate::finding::NewValue;
 use crate::finding::{Code, Finding};
 use crate::model::{Form, Num};
 use crate::number::{Shown, round_half_away};
 use crate::template::{TotalCap, normalize_label};
-use crate::writer::NewValue;
 
 pub(super) struct TotalsResult {
     pub claimed_total: Option<Shown>,

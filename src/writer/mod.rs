@@ -10,7 +10,8 @@ mod recalc;
 pub use patch::{patch_inflated, patch_xlsx};
 pub use rebuild::rebuild_xlsx;
 
-use rust_decimal::Decimal;
+/// The value a corrected cell takes: the scorer decides it, the writer writes it.
+pub use crate::finding::NewValue;
 
 use crate::cell::CellRef;
 
@@ -83,17 +84,6 @@ pub enum Mark {
     Error,
     /// Yellow fill; the written value is kept.
     Warning,
-}
-
-/// The value an error cell takes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NewValue {
-    /// Written as a number cell, displayed with `decimals` places (`0.00` for 2).
-    Number { value: Decimal, decimals: u32 },
-    /// Written as a percentage cell: `fraction` 0.9973 displays as `99.73%` with 2 decimals.
-    Percent { fraction: Decimal, decimals: u32 },
-    /// Written as a text cell (a grade such as `优`).
-    Text(String),
 }
 
 /// One cell to highlight, and possibly to overwrite.
@@ -206,23 +196,6 @@ pub fn write_corrected(
         crate::reader::BookFormat::Xlsx => patch_inflated(input, inflated, book, corrections),
         crate::reader::BookFormat::Xls | crate::reader::BookFormat::Ods => {
             rebuild_xlsx(book, corrections)
-        }
-    }
-}
-
-impl std::fmt::Display for NewValue {
-    /// The value as the corrected cell shows it: what a note's 应为 quotes.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            NewValue::Number { value, decimals } => {
-                f.write_str(&crate::number::fixed(*value, *decimals))
-            }
-            NewValue::Percent { fraction, decimals } => write!(
-                f,
-                "{}%",
-                crate::number::fixed(*fraction * Decimal::ONE_HUNDRED, *decimals)
-            ),
-            NewValue::Text(t) => f.write_str(t),
         }
     }
 }
