@@ -7,6 +7,7 @@
 mod calendar;
 pub mod cell;
 pub mod check;
+#[cfg(feature = "app")]
 pub mod cli;
 pub mod finding;
 pub mod intake;
@@ -16,8 +17,8 @@ pub mod opc;
 pub mod reader;
 pub mod report;
 pub mod sandbox;
-mod scan;
 pub mod scorer;
+#[cfg(feature = "app")]
 pub mod serve;
 pub mod summary;
 pub mod template;
