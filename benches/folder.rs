@@ -10,6 +10,9 @@
 //! loads, reads every cell and saves, on a subset, each run paired with a run of (c).
 //!
 //! `cargo bench --bench folder` (2,000 workbooks) or `cargo bench --bench folder -- 500`.
+//!
+//! `cargo bench --bench folder -- xls [N]` measures legacy workbooks instead, which are read
+//! in the sandbox's child processes first: see [`xls_folder`].
 
 #[path = "../tests/corpus/form.rs"]
 #[allow(dead_code)]
@@ -30,12 +33,17 @@ use rayon::prelude::*;
 const RUNS: usize = 5;
 const OPENPYXL_SUBSET: usize = 100;
 const RUNS_OPENPYXL: usize = 5;
+const RUNS_XLS: usize = 9;
 
 fn main() {
+    let legacy = std::env::args().skip(1).any(|a| a == "xls");
     let n: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(if legacy { 300 } else { 2000 });
+    if legacy {
+        return xls_folder(n);
+    }
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench");
     let corpus = root.join("corpus");
     let half = root.join("half");
@@ -425,4 +433,149 @@ fn cpu_model() -> String {
                 .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// N copies of the `.xls` sample (300 unless told), in `target/tmp/bench-xls`, at one thread
+/// and at two. Each round runs, back to back: the floor (calamine reading every cell
+/// in-process, on a pool of as many threads); the library's whole check of every file
+/// (`check_upload`, no copy written) in-process without a sandbox, and again through a
+/// `Sandbox` of this build's binary (one pool of children for the round); `selfeval check DIR
+/// --no-write -j J`; and, when `SELFEVAL_COMPARE` names another `selfeval` binary (an older
+/// build), the same run of that one. Each figure is the median over the rounds, each ratio
+/// the median of the rounds' ratios.
+fn xls_folder(n: usize) {
+    use selfeval::check::check_upload;
+    use selfeval::reader::BookFormat;
+    use selfeval::sandbox::Sandbox;
+    use selfeval::scorer::Rules;
+    use selfeval::template::{Layout, Profile};
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-xls");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/qiannan-finance-2023.xls");
+    let files: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("{i:04}.xls"))).collect();
+    for f in &files {
+        std::fs::copy(&sample, f).expect("copy");
+    }
+    let bin = env!("CARGO_BIN_EXE_selfeval");
+    let other = std::env::var("SELFEVAL_COMPARE").ok();
+    println!(
+        "{} copies of {} in {}; machine: {} cores; {}",
+        files.len(),
+        sample.display(),
+        dir.display(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model()
+    );
+    floor(&files, None);
+    let profile = Profile::national();
+    let check_all = |sandbox: Option<&Sandbox>| {
+        files
+            .par_iter()
+            .map(|p| {
+                let bytes = std::fs::read(p).expect("read");
+                let rules = Rules {
+                    profile: &profile,
+                    layout: Layout::bundled(),
+                };
+                let (outcome, _) = check_upload("", &bytes, rules, false, sandbox);
+                assert!(outcome.result.is_ok(), "{:?}", outcome.result.err());
+            })
+            .count()
+    };
+    let vet_all = |vet: &(dyn Fn(&[u8]) -> bool + Sync)| {
+        files
+            .par_iter()
+            .map(|p| assert!(vet(&std::fs::read(p).expect("read")), "vetted"))
+            .count()
+    };
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!();
+    println!("| threads | measurement | median s | ms per file | × floor |");
+    println!("|---|---|---|---|---|");
+    for jobs in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build()
+            .expect("thread pool");
+        let args: Vec<String> = [
+            "check",
+            &dir.display().to_string(),
+            "--no-write",
+            "-q",
+            "-j",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .chain([jobs.to_string()])
+        .collect();
+        let rounds: Vec<Vec<f64>> = (0..RUNS_XLS)
+            .map(|_| {
+                let mut round = vec![
+                    pool.install(|| timed(|| floor(&files, None))),
+                    pool.install(|| timed(|| check_all(None))),
+                    pool.install(|| {
+                        let sandbox = Sandbox::new(bin);
+                        timed(|| check_all(Some(&sandbox)))
+                    }),
+                    run(bin, &args).0,
+                    pool.install(|| {
+                        let sandbox = Sandbox::new(bin);
+                        timed(|| vet_all(&|bytes| sandbox.vet(bytes, BookFormat::Xls).is_ok()))
+                    }),
+                ];
+                if let Some(other) = other.as_deref() {
+                    round.push(run(other, &args).0);
+                    round.push(pool.install(|| timed(|| vet_all(&|b| probe_once(other, b)))));
+                }
+                round.iter().map(Duration::as_secs_f64).collect()
+            })
+            .collect();
+        let names = [
+            "floor: calamine reads every cell",
+            "check_upload in-process, no sandbox",
+            "check_upload, sandbox (pool of children)",
+            "selfeval check --no-write",
+            "Sandbox::vet of every file alone (pool)",
+            "SELFEVAL_COMPARE check --no-write",
+            "a child per file (SELFEVAL_COMPARE read-probe) alone",
+        ];
+        for (k, name) in names.iter().enumerate().take(rounds[0].len()) {
+            let secs = mid(rounds.iter().map(|r| r[k]).collect());
+            println!(
+                "| {jobs} | {name} | {secs:.3} | {:.2} | {:.2} |",
+                secs * 1e3 / files.len() as f64,
+                mid(rounds.iter().map(|r| r[k] / r[0]).collect()),
+            );
+        }
+        if rounds[0].len() > 5 {
+            println!(
+                "| {jobs} | SELFEVAL_COMPARE check ÷ selfeval check | | | {:.2} |",
+                mid(rounds.iter().map(|r| r[5] / r[3]).collect())
+            );
+            println!(
+                "| {jobs} | a child per file ÷ Sandbox::vet | | | {:.2} |",
+                mid(rounds.iter().map(|r| r[6] / r[4]).collect())
+            );
+        }
+    }
+}
+
+/// One file through a child of its own, as `Sandbox::vet` did before its children were kept
+/// (the older `read-probe` reads one workbook from stdin to its end and exits; no memory cap).
+fn probe_once(bin: &str, bytes: &[u8]) -> bool {
+    use std::io::Write;
+    let mut child = Command::new(bin)
+        .arg("read-probe")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the child");
+    let written = child.stdin.take().expect("stdin").write_all(bytes).is_ok();
+    written && child.wait().expect("wait").success()
 }

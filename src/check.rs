@@ -147,17 +147,22 @@ fn check_and_correct(
     sandbox: Option<&Sandbox>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
     let failed = |e: ReadError| (FileOutcome::failed(name, e.to_string()), None);
-    // Admitted once: the sandbox and the reader both go by this format.
-    let format = match crate::intake::admit(bytes) {
-        Ok(f) => f,
+    // Admitted once: the sandbox and the reader both go by this format, and an `.xlsx`
+    // package intake opened is read and corrected as opened (its directory read once).
+    let crate::intake::Admitted { format, package } = match crate::intake::admit_package(bytes) {
+        Ok(admitted) => admitted,
         Err(e) => return failed(e),
     };
     if let Some(Err(e)) = sandbox.map(|s| s.vet(bytes, format)) {
         return failed(e);
     }
-    let read = match write {
-        true => crate::reader::read_package(bytes, format),
-        false => crate::reader::read_admitted(bytes, format).map(|b| (b, Default::default())),
+    let mut package = package;
+    let read = match (&mut package, write) {
+        (Some(package), _) => crate::reader::read_opened(package, write),
+        (None, true) => crate::reader::read_package(bytes, format),
+        (None, false) => {
+            crate::reader::read_admitted(bytes, format).map(|b| (b, Default::default()))
+        }
     };
     let (book, inflated) = match read {
         Ok(read) => read,
@@ -166,7 +171,12 @@ fn check_and_correct(
     let check = check_book(&book, rules);
     let (mut corrected, mut write_error) = (None, None);
     if write && !check.forms.is_empty() {
-        match crate::writer::write_corrected(bytes, &book, &inflated, &corrections(&check)) {
+        let corrections = corrections(&check);
+        let written = match package {
+            Some(package) => crate::writer::patch_opened(package, &inflated, &book, &corrections),
+            None => crate::writer::write_corrected(bytes, &book, &inflated, &corrections),
+        };
+        match written {
             Ok(b) => corrected = Some(b),
             Err(e) => write_error = Some(e.to_string()),
         }

@@ -4,8 +4,6 @@
 //! seeing a parser's message. Runs on untrusted bytes: nothing here may panic or allocate in
 //! proportion to what a file merely declares.
 
-use std::io::Cursor;
-
 use crate::reader::xls::{records, u16_at, u32_at};
 use crate::reader::{BookFormat, ReadError};
 
@@ -43,6 +41,18 @@ use limits::*;
 
 /// The format to open `bytes` with, or why they are not a workbook worth opening.
 pub fn admit(bytes: &[u8]) -> Result<BookFormat, ReadError> {
+    admit_package(bytes).map(|admitted| admitted.format)
+}
+
+/// What intake admitted: the format, and for an `.xlsx`/`.xlsm` the package as intake opened
+/// and resolved it, which the reader and the writer take instead of opening it again.
+pub struct Admitted<'b> {
+    pub format: BookFormat,
+    pub package: Option<crate::opc::Package<'b>>,
+}
+
+/// [`admit`], keeping the package it opened.
+pub fn admit_package(bytes: &[u8]) -> Result<Admitted<'_>, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
@@ -67,12 +77,15 @@ pub fn admit(bytes: &[u8]) -> Result<BookFormat, ReadError> {
             {
                 return Err(ReadError::SheetTooLarge { cells });
             }
-            Ok(BookFormat::Xls)
+            Ok(Admitted {
+                format: BookFormat::Xls,
+                package: None,
+            })
         }
-        Some(format) => {
-            check_package(bytes, format)?;
-            Ok(format)
-        }
+        Some(format) => Ok(Admitted {
+            format,
+            package: check_package(bytes, format)?,
+        }),
         None => Err(text_export(bytes).unwrap_or(ReadError::NotAWorkbook)),
     }
 }
@@ -283,71 +296,49 @@ fn declared_grid(data: &[u8]) -> u64 {
     u64::from(rows) * u64::from(cols)
 }
 
-/// Reads the zip's central directory (not its contents) and refuses a package that is cut
-/// off, is another kind of document, or declares more than [`limits`] allow.
-fn check_package(bytes: &[u8], format: BookFormat) -> Result<(), ReadError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ReadError::Truncated)?;
-    if zip.len() > MAX_ENTRIES {
-        return Err(ReadError::Oversized {
-            part: format!("{} 个部件 ({} parts)", zip.len(), zip.len()),
-        });
+/// Opens the package's directory (not its parts) and refuses a package that is cut off,
+/// declares more than [`limits`] allow, or is another kind of document; for an `.xlsx`, also
+/// one whose package relationship names no workbook part that it holds ([`crate::opc::Package`]).
+/// The resolved package of an `.xlsx`, `None` for an `.ods`.
+fn check_package(
+    bytes: &[u8],
+    format: BookFormat,
+) -> Result<Option<crate::opc::Package<'_>>, ReadError> {
+    let package = crate::opc::Package::open(bytes)?;
+    if format != BookFormat::Xlsx {
+        return Ok(None);
     }
-    let names: Vec<String> = zip
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|n| n.into_owned())
-        .collect();
-    if format == BookFormat::Xlsx {
-        kind_of_package(&names)?;
-    }
-    let mut total: u64 = 0;
-    for i in 0..zip.len() {
-        let Ok(entry) = zip.by_index_raw(i) else {
-            return Err(ReadError::Truncated);
-        };
-        let (size, packed) = (entry.size(), entry.compressed_size());
-        let part = || entry.name().map(|n| n.into_owned()).unwrap_or_default();
-        let absurd = size > RATIO_FLOOR_BYTES && size / packed.max(1) > MAX_RATIO;
-        let held = format == BookFormat::Xlsx && entry.name().is_ok_and(|n| is_held_whole(&n));
-        if size > MAX_ENTRY_BYTES || absurd || (held && size > MAX_HELD_PART_BYTES) {
-            return Err(ReadError::Oversized { part: part() });
-        }
-        total = total.saturating_add(size);
-        if total > MAX_TOTAL_BYTES {
-            return Err(ReadError::Oversized {
-                part: "全部部件合计 (all parts together)".to_string(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// The `.xlsx` parts held whole in memory: by the reader (workbook, its relationships, shared
-/// strings, styles; it caps them again as read, since a package may put them elsewhere) and
-/// by the writer (content types and relationships). Sheets are streamed.
-pub(crate) fn is_held_whole(name: &str) -> bool {
-    // Part names compare ignoring ASCII case, as the reader and the writer look them up.
-    let name = name.to_ascii_lowercase();
-    matches!(
-        name.as_str(),
-        "xl/sharedstrings.xml" | "xl/styles.xml" | crate::opc::WORKBOOK | "[content_types].xml"
-    ) || name.ends_with(".rels")
+    kind_of_package(&package)?;
+    let package = package.resolve()?;
+    kind_of_main_part(&package)?;
+    Ok(Some(package))
 }
 
 /// A zip that is not ODS must hold an Excel workbook part; Word and PowerPoint files are zips
 /// too and are named apart because departments attach them by mistake.
-fn kind_of_package(names: &[String]) -> Result<(), ReadError> {
-    let has = |n: &str| names.iter().any(|x| x == n);
-    if has("word/document.xml") {
+fn kind_of_package(package: &crate::opc::Package<'_>) -> Result<(), ReadError> {
+    if package.exists("word/document.xml") {
         return Err(ReadError::OfficeDocument("Word"));
     }
-    if names.iter().any(|n| n.starts_with("ppt/")) {
+    if package
+        .names()
+        .iter()
+        .any(|n| crate::opc::part_key(n).starts_with("ppt/"))
+    {
         return Err(ReadError::OfficeDocument("PowerPoint"));
     }
-    if !has(crate::opc::WORKBOOK) {
-        return Err(ReadError::NoWorkbookPart);
-    }
     Ok(())
+}
+
+/// The main part's content type, where the package declares one, says a Word or PowerPoint
+/// document as surely as its name.
+fn kind_of_main_part(package: &crate::opc::Package<'_>) -> Result<(), ReadError> {
+    let main = package.workbook().unwrap_or_default();
+    match package.content_types().of(main) {
+        Some(t) if t.contains("wordprocessingml") => Err(ReadError::OfficeDocument("Word")),
+        Some(t) if t.contains("presentationml") => Err(ReadError::OfficeDocument("PowerPoint")),
+        _ => Ok(()),
+    }
 }
 
 /// Finance systems often export a web page or CSV and name it `.xls`; Excel opens those, so

@@ -276,15 +276,40 @@ fn bombs_are_refused_quickly_and_within_memory() {
     }
 }
 
-/// A script standing in for the `selfeval` binary, so that the test decides how the child's
-/// read of a legacy workbook ends.
+/// A script standing in for the `selfeval` binary's `read-probe`, so that the test decides how
+/// the child's read of a legacy workbook ends. It speaks the child's side of the exchange: a
+/// header line (`xls 13824`) per file, read into `$format` and `$len`, then the file's bytes,
+/// which `take` reads; `on_file` runs for each file with `$n` counting the files this child
+/// was sent, and must answer `ok` (or not). Each start is a line in `name.starts`.
 #[cfg(unix)]
-fn stand_in_child(dir: &Path, name: &str, body: &str) -> selfeval::sandbox::Sandbox {
+fn stand_in_child(dir: &Path, name: &str, on_file: &str) -> (selfeval::sandbox::Sandbox, Starts) {
     use std::os::unix::fs::PermissionsExt;
     let script = dir.join(name);
-    std::fs::write(&script, format!("#!/bin/sh\ncat > /dev/null\n{body}\n")).expect("script");
+    let starts = Starts(dir.join(format!("{name}.starts")));
+    let body = format!(
+        "#!/bin/sh\n\
+         echo started >> '{}'\n\
+         take() {{ head -c \"$len\" > /dev/null; }}\n\
+         n=0\n\
+         while read format len; do\n\
+         n=$((n + 1))\n\
+         {on_file}\n\
+         done\n",
+        starts.0.display()
+    );
+    std::fs::write(&script, body).expect("script");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    selfeval::sandbox::Sandbox::new(script).with_timeout(Duration::from_secs(1))
+    let sandbox = selfeval::sandbox::Sandbox::new(script).with_timeout(Duration::from_secs(1));
+    (sandbox, starts)
+}
+
+/// The log of a stand-in's starts.
+struct Starts(std::path::PathBuf);
+
+impl Starts {
+    fn count(&self) -> usize {
+        std::fs::read_to_string(&self.0).map_or(0, |s| s.lines().count())
+    }
 }
 
 #[cfg(unix)]
@@ -295,7 +320,7 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
     let xls = std::fs::read(sample("xls")).expect("sample xls");
     let xlsx = std::fs::read(sample("xlsx")).expect("sample xlsx");
 
-    let aborts = stand_in_child(&dir, "aborts.sh", "kill -ABRT $$");
+    let (aborts, _) = stand_in_child(&dir, "aborts.sh", "kill -ABRT $$");
     assert_eq!(
         aborts.vet(&xls, BookFormat::Xls),
         Err(ReadError::ReaderAborted)
@@ -303,10 +328,11 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
     // .xlsx is bounded by intake and the reader's limits: no child is asked.
     assert_eq!(aborts.vet(&xlsx, BookFormat::Xlsx), Ok(()));
 
-    let hangs = stand_in_child(&dir, "hangs.sh", "sleep 30");
+    // It stops reading in the middle of the file, more than a pipe holds.
+    let (hangs, _) = stand_in_child(&dir, "hangs.sh", "exec sleep 30");
     let started = Instant::now();
     assert_eq!(
-        hangs.vet(&xls, BookFormat::Xls),
+        hangs.vet(&vec![0; 1 << 20], BookFormat::Xls),
         Err(ReadError::ReadTimeout { secs: 1 })
     );
     assert!(
@@ -314,17 +340,127 @@ fn a_legacy_read_that_aborts_or_hangs_becomes_that_files_reason() {
         "the child was not stopped"
     );
 
-    let reads = stand_in_child(&dir, "reads.sh", "exit 0");
+    // A child that ends without answering did not read the file to the end.
+    let (leaves, _) = stand_in_child(&dir, "leaves.sh", "take; exit 0");
+    assert_eq!(
+        leaves.vet(&xls, BookFormat::Ods),
+        Err(ReadError::ReaderAborted)
+    );
+
+    let (reads, _) = stand_in_child(&dir, "reads.sh", "take; echo ok");
     assert_eq!(reads.vet(&xls, BookFormat::Xls), Ok(()));
 
-    // The real binary reads the real sample to the end.
+    // The real binary reads the real sample to the end, file after file, and comes back from
+    // a file it cannot read as from one it can.
     let real = selfeval::sandbox::Sandbox::new(env!("CARGO_BIN_EXE_selfeval"));
-    assert_eq!(real.vet(&xls, BookFormat::Xls), Ok(()));
+    let garbage = [&xls[..512], &[0xFF; 4096][..]].concat();
+    for bytes in [&xls, &garbage, &xls, &Vec::new(), &xls] {
+        assert_eq!(real.vet(bytes, BookFormat::Xls), Ok(()));
+    }
+    assert_eq!(real.vet(&garbage, BookFormat::Ods), Ok(()));
     // Intake refuses it in-process, before any child is asked.
     assert!(matches!(
         selfeval::intake::admit(&far_dimensions_xls()),
         Err(ReadError::SheetTooLarge { .. })
     ));
+}
+
+#[cfg(unix)]
+#[test]
+fn one_child_reads_file_after_file() {
+    let dir = scratch("badfiles-pool-reuse");
+    let xls = std::fs::read(sample("xls")).expect("sample xls");
+    let (sandbox, starts) = stand_in_child(&dir, "reads.sh", "take; echo ok");
+    for _ in 0..20 {
+        assert_eq!(sandbox.vet(&xls, BookFormat::Xls), Ok(()));
+    }
+    assert_eq!(sandbox.vet(&xls, BookFormat::Ods), Ok(()));
+    assert_eq!(
+        starts.count(),
+        1,
+        "one child for every file read one at a time"
+    );
+
+    // Clones share the children; threads reading at once each have one of their own.
+    let shared = sandbox.clone();
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                for _ in 0..10 {
+                    assert_eq!(shared.vet(&xls, BookFormat::Xls), Ok(()));
+                }
+            });
+        }
+    });
+    assert!(
+        (1..=3).contains(&starts.count()),
+        "{} children for three threads",
+        starts.count()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_child_killed_mid_file_is_replaced_and_the_next_file_still_reads() {
+    use selfeval::reader::ReadError;
+    let dir = scratch("badfiles-pool-killed");
+    let xls = std::fs::read(sample("xls")).expect("sample xls");
+    // Dies on a file of 7 bytes, before it has read them.
+    let (sandbox, starts) = stand_in_child(
+        &dir,
+        "dies.sh",
+        "if [ \"$len\" = 7 ]; then kill -KILL $$; fi; take; echo ok",
+    );
+    let hostile = vec![0u8; 7];
+    assert_eq!(sandbox.vet(&xls, BookFormat::Xls), Ok(()));
+    assert_eq!(
+        sandbox.vet(&hostile, BookFormat::Xls),
+        Err(ReadError::ReaderAborted)
+    );
+    assert_eq!(sandbox.vet(&xls, BookFormat::Xls), Ok(()));
+    assert_eq!(sandbox.vet(&xls, BookFormat::Xls), Ok(()));
+    // The first child; a new one that the hostile file ended too, since a child that had read
+    // before is not taken at its word; the one for the files after it.
+    assert_eq!(starts.count(), 3);
+
+    // A child that dies of something else than the file it was sent (here: its second file,
+    // whatever it is) costs that file nothing.
+    let (weary, starts) = stand_in_child(
+        &dir,
+        "weary.sh",
+        "take; if [ $n = 2 ]; then kill -KILL $$; fi; echo ok",
+    );
+    for _ in 0..3 {
+        assert_eq!(weary.vet(&xls, BookFormat::Xls), Ok(()));
+    }
+    // The second and the third file are each read again by a new child.
+    assert_eq!(starts.count(), 3);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hung_child_is_timed_out_and_the_next_file_still_reads() {
+    use selfeval::reader::ReadError;
+    let dir = scratch("badfiles-pool-hang");
+    let xls = std::fs::read(sample("xls")).expect("sample xls");
+    let (sandbox, starts) = stand_in_child(
+        &dir,
+        "hangs-on-7.sh",
+        "take; if [ \"$len\" = 7 ]; then exec sleep 30; fi; echo ok",
+    );
+    assert_eq!(sandbox.vet(&xls, BookFormat::Xls), Ok(()));
+    let started = Instant::now();
+    assert_eq!(
+        sandbox.vet(&[0u8; 7], BookFormat::Xls),
+        Err(ReadError::ReadTimeout { secs: 1 })
+    );
+    assert_eq!(sandbox.vet(&xls, BookFormat::Xls), Ok(()));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(starts.count(), 2);
 }
 
 /// A form whose sheet goes on for a million rows of numbers below it.

@@ -150,3 +150,64 @@ fn a_kept_total_formula_recalculates_from_the_corrected_cells() {
         row(",办公费,")
     );
 }
+
+/// Issue 18: every legal package variant of the sample (fixtures/README.md,
+/// `scripts/packages.py`) gets a corrected copy that LibreOffice opens, showing the corrected
+/// H29 and H38 on the sheet the spreadsheet program shows: for the spoof, the real part's,
+/// not the decoy's.
+#[test]
+fn the_copy_of_every_package_variant_opens_with_the_corrected_values() {
+    let Some(soffice) = soffice_or_skip("opening the copies of the package variants") else {
+        return;
+    };
+    let dir = scratch("libreoffice-packages");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut variants: Vec<PathBuf> = std::fs::read_dir(&fixtures)
+        .expect("fixtures/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("package-") && n.ends_with(".xlsx"))
+        })
+        .collect();
+    variants.sort();
+    assert_eq!(variants.len(), 6, "{variants:?}");
+    let out = dir.join("out");
+    for input in &variants {
+        let run = selfeval(&[
+            "check",
+            input.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(run.code, 1, "{}: {}", input.display(), run.stderr);
+        let stem = input.file_stem().and_then(|s| s.to_str()).expect("stem");
+        let copy = out.join(format!("{stem}.checked.xlsx"));
+        let csv = convert(
+            &soffice,
+            &copy,
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
+            &dir,
+        );
+        let text = std::fs::read_to_string(&csv).expect("csv");
+        let row = |label: &str| {
+            text.lines()
+                .find(|l| l.contains(label))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            row(",办公费,").contains(",2.00,"),
+            "{stem} H29: {}",
+            row(",办公费,")
+        );
+        assert!(
+            row("总分").contains(",99.97,"),
+            "{stem} H38: {}",
+            row("总分")
+        );
+    }
+}

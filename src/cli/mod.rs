@@ -173,6 +173,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         layout: Layout::bundled(),
     };
     let Plan { inputs, is_input } = plan(args)?;
+    // One for the run: its reader children are kept between files, one per worker thread
+    // reading a legacy workbook, and ended when the run is.
     let sandbox = Sandbox::this_program();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))

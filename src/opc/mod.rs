@@ -1,14 +1,15 @@
-//! Part names of an Office Open XML package (OPC): where a relationship points, and the
-//! relationships part of a part. Shared by the reader and the writer, which must agree on
-//! which part a workbook's relationship names, and which hand each other the parts already
-//! inflated.
+//! Office Open XML packages (OPC): the one [`Package`] type that intake, the reader and the
+//! writer open a package with (its directory, part names compared as OPC compares them, the
+//! workbook part its relationship names, the content types), and the part-name arithmetic
+//! they share: where a relationship points, and the relationships part of a part.
 
 use std::collections::HashMap;
 
-/// The workbook part this crate reads and corrects. Intake admits only packages that hold it,
-/// the reader checks it, and the writer corrects it: a package whose relationships name
-/// another main part is a crafted one, and its copy must still correct what was checked.
-pub const WORKBOOK: &str = "xl/workbook.xml";
+mod package;
+pub use package::{
+    CONTENT_TYPES, ContentTypes, OpcError, PACKAGE_RELS, Package, Relationship, parse_rels,
+    sheet_rel_ids, utf8_xml,
+};
 
 /// A part name as OPC compares it: ignoring ASCII case, `\` read as `/` (some exporters
 /// write either), no leading slash.
@@ -212,7 +213,10 @@ mod tests {
         zip.write_all(&PART.repeat(50)).unwrap();
         let mut bytes = zip.finish().unwrap().into_inner();
         if let Some((offset, value)) = field {
-            let central = memchr::memmem::find(&bytes, b"PK\x01\x02").expect("central header");
+            let central = bytes
+                .windows(4)
+                .position(|w| w == b"PK\x01\x02")
+                .expect("central header");
             bytes[central + offset..central + offset + 4].copy_from_slice(&value.to_le_bytes());
         }
         bytes

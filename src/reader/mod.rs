@@ -344,6 +344,21 @@ pub enum ReadError {
     Sheet { sheet: String, reason: String },
 }
 
+impl From<crate::opc::OpcError> for ReadError {
+    fn from(e: crate::opc::OpcError) -> Self {
+        use crate::opc::OpcError as E;
+        match e {
+            E::Zip(_) => ReadError::Truncated,
+            E::TooManyParts { .. } | E::TooLargeInAll => ReadError::Oversized {
+                part: e.to_string(),
+            },
+            E::Oversized(part) => ReadError::Oversized { part },
+            E::NoWorkbook => ReadError::NoWorkbookPart,
+            other => ReadError::Damaged(other.to_string()),
+        }
+    }
+}
+
 /// Opens a workbook from its bytes.
 pub fn read_book(bytes: &[u8]) -> Result<RawBook, ReadError> {
     read_admitted(bytes, crate::intake::admit(bytes)?)
@@ -362,6 +377,16 @@ pub fn read_package(
     format: BookFormat,
 ) -> Result<(RawBook, crate::opc::Inflated), ReadError> {
     read_with(bytes, format, true)
+}
+
+/// [`read_package`] for an `.xlsx`/`.xlsm` package intake has already opened and resolved
+/// ([`crate::intake::admit_package`]); with `for_copy`, the parts the writer rewrites are
+/// kept, as there.
+pub fn read_opened(
+    package: &mut crate::opc::Package<'_>,
+    for_copy: bool,
+) -> Result<(RawBook, crate::opc::Inflated), ReadError> {
+    xlsx::read_opened(package, &LIMITS, for_copy)
 }
 
 fn read_with(

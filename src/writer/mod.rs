@@ -7,7 +7,7 @@ mod patch;
 mod rebuild;
 mod recalc;
 
-pub use patch::{patch_inflated, patch_xlsx};
+pub use patch::{patch_inflated, patch_opened, patch_xlsx};
 pub use rebuild::rebuild_xlsx;
 
 /// The value a corrected cell takes: the scorer decides it, the writer writes it.

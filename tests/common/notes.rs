@@ -116,8 +116,22 @@ fn resolve(from: &str, target: &str) -> String {
 /// Every note of a copy, with its sheet.
 pub fn notes(copy: &[u8]) -> Vec<Note> {
     let mut zip = zip::ZipArchive::new(Cursor::new(copy)).expect("the copy is a zip");
-    let workbook = part(&mut zip, "xl/workbook.xml").expect("xl/workbook.xml");
-    let rels = part(&mut zip, "xl/_rels/workbook.xml.rels").unwrap_or_default();
+    // The workbook part is the one the package relationship names (`xl/book.xml` is legal).
+    let package_rels = part(&mut zip, "_rels/.rels").unwrap_or_default();
+    let main = elements(&package_rels, "Relationship")
+        .into_iter()
+        .find(|r| {
+            r.get("Type")
+                .is_some_and(|t| t.ends_with("/officeDocument"))
+        })
+        .and_then(|r| r.get("Target").map(|t| resolve("", t)))
+        .unwrap_or_else(|| "xl/workbook.xml".to_string());
+    let workbook = part(&mut zip, &main).expect("the workbook part");
+    let rels_part = match main.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
+        None => format!("_rels/{main}.rels"),
+    };
+    let rels = part(&mut zip, &rels_part).unwrap_or_default();
     let targets: BTreeMap<String, String> = elements(&rels, "Relationship")
         .into_iter()
         .filter_map(|r| Some((r.get("Id")?.clone(), r.get("Target")?.clone())))
@@ -130,7 +144,7 @@ pub fn notes(copy: &[u8]) -> Vec<Note> {
         let Some(target) = targets.get(id) else {
             continue;
         };
-        let path = resolve("xl/workbook.xml", target);
+        let path = resolve(&main, target);
         let (dir, file) = path.rsplit_once('/').unwrap_or(("", &path));
         let sheet_rels = part(&mut zip, &format!("{dir}/_rels/{file}.rels")).unwrap_or_default();
         for r in elements(&sheet_rels, "Relationship") {

@@ -1,404 +1,429 @@
-//! `.xlsx` and `.xlsm`, read straight from the package: each part the check needs is
-//! inflated and parsed once (workbook, its relationships, shared strings, the number formats
-//! of the styles, and each worksheet with its merged ranges). Fonts, fills, borders and the
-//! theme, which a general reader resolves for every workbook, are never opened.
+//! `.xlsx` and `.xlsm`, read by calamine from the package as [`crate::opc::Package`]
+//! resolves it: the workbook part the package relationship names, each sheet its
+//! relationship names, and the shared strings and styles the workbook's relationships name.
+//!
+//! calamine looks parts up by names of its own (`xl/sharedStrings.xml` beside the workbook,
+//! a sheet's target appended to the workbook's folder) and reads every part as UTF-8. So it
+//! is handed a [`View`] of the package: a small zip whose few entries are the parts resolved
+//! here, under the names calamine looks for, copied as stored (or, for a part stored as
+//! UTF-16, transcoded). Both therefore read the same parts, whatever the package calls them.
 
-mod merges;
 #[cfg(test)]
 mod oracle;
-mod sheet;
 
-use std::collections::{HashMap, HashSet};
-use std::io::Cursor;
+use std::collections::HashSet;
+use std::io::{Cursor, Write};
 
-use super::format::NumberShape;
-use super::{BookFormat, Limits, RawBook, RawSheet, ReadError};
-use crate::intake::limits::MAX_HELD_PART_BYTES;
-use crate::opc::{Inflated, RawEntry, WORKBOOK, part_key};
-use crate::scan::{self, ScanError, attr_text, next_tag};
+use calamine::{DataRef, Reader, Xlsx};
 
-type Zip<'b> = zip::ZipArchive<Cursor<&'b [u8]>>;
+use super::format::{NumberShape, float_value, number};
+use super::{BookFormat, Limits, Merge, RawBook, RawCell, RawSheet, RawValue, ReadError};
+use crate::cell::Pos;
+use crate::intake::limits::{MAX_ENTRY_BYTES, MAX_HELD_PART_BYTES};
+use crate::opc::{Inflated, OpcError, Package, part_key};
 
 /// Sheet bytes a workbook's reading keeps for the writer, in all: a form's sheet is tens of
-/// KB, and a sheet past what is left is streamed as before.
+/// KB; a sheet past what is left the writer inflates itself.
 const KEEP_SHEET_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Cell formats (`<cellXfs>` entries) a workbook may declare: Excel itself holds at most
+/// 64,000. Each costs calamine a few hundred bytes, so 16 MB of `<xf/>` would cost gigabytes.
+const MAX_CELL_FORMATS: usize = 65_536;
+
+/// Days from 1899-12-30 to 1904-01-01: a 1904-system serial plus this is a 1900-system one.
+const DAYS_1900_TO_1904: f64 = 1462.0;
+
 /// Reads every worksheet of an admitted `.xlsx` package. With `for_copy`, it also returns
-/// the parts it inflated whole that a corrected copy rewrites; without, it keeps none and
-/// streams every sheet.
+/// the parts that a corrected copy rewrites (workbook, its relationships, styles, sheets),
+/// inflated once here and in UTF-8.
 pub(super) fn read(
     bytes: &[u8],
     limits: &Limits,
     for_copy: bool,
 ) -> Result<(RawBook, Inflated), ReadError> {
-    let mut package = Package::open(bytes, for_copy)?;
-    let book = package
-        .parse(WORKBOOK, Keep::Yes, workbook)?
-        .ok_or(ReadError::NoWorkbookPart)?;
-    if book.sheets.len() > limits.sheets {
+    read_opened(&mut Package::open_workbook(bytes)?, limits, for_copy)
+}
+
+/// [`read`] for a package already opened and resolved.
+pub(super) fn read_opened(
+    package: &mut Package<'_>,
+    limits: &Limits,
+    for_copy: bool,
+) -> Result<(RawBook, Inflated), ReadError> {
+    let view = View::of(package, for_copy)?;
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(&view.bytes[..])).map_err(|e| match e {
+        calamine::XlsxError::Password => ReadError::Password,
+        e => ReadError::Damaged(format!("{}: {e}", view.workbook)),
+    })?;
+    let metas = super::worksheets(wb.sheets_metadata());
+    if wb.sheets_metadata().len() > limits.sheets {
         return Err(ReadError::TooManySheets {
-            count: book.sheets.len(),
+            count: wb.sheets_metadata().len(),
             limit: limits.sheets,
         });
     }
-    let rels = package
-        .parse(
-            &crate::opc::rels_part_for(WORKBOOK),
-            Keep::Yes,
-            relationships,
-        )?
-        .unwrap_or_default();
-    // The first relationship of a kind, in document order.
-    let target = |kind: &str| {
-        rels.iter()
-            .find(|r| r.kind.rsplit('/').next() == Some(kind))
-            .map(|r| r.path.clone())
+    let date1904 = wb.has_1904_epoch();
+    let mut budget = Budget {
+        cells: limits.book_cells,
+        text_bytes: limits.book_text_bytes,
     };
-    let strings_part = target("sharedStrings").unwrap_or_else(|| "xl/sharedStrings.xml".into());
-    let strings = package
-        .parse(&strings_part, Keep::No, shared_strings)?
-        .unwrap_or_default();
-    let styles_part = target("styles").unwrap_or_else(|| "xl/styles.xml".into());
-    let shapes = package
-        .parse(&styles_part, Keep::Yes, number_shapes)?
-        .unwrap_or_default();
-    let shared = sheet::Shared {
-        strings: &strings,
-        shapes: &shapes,
-        date1904: book.date1904,
-    };
-    let mut budget = sheet::Budget::of(limits);
-    let mut keep_left = if for_copy { KEEP_SHEET_BYTES } else { 0 };
-    let mut read_parts = HashSet::new();
-    let mut sheets = Vec::with_capacity(book.sheets.len());
-    for entry in &book.sheets {
-        let rel = rels.iter().find(|r| r.id == entry.rel);
-        // Chart sheets, dialog sheets and macro sheets hold no form.
-        if rel.is_some_and(|r| !r.kind.ends_with("/worksheet")) {
+    let mut shapes: Option<Vec<NumberShape>> = None;
+    let mut sheets = Vec::with_capacity(metas.len());
+    for (_, name, hidden) in metas {
+        if view.repeated.contains(&name) {
             continue;
         }
-        let sheet_err = |reason: String| ReadError::Sheet {
-            sheet: entry.name.clone(),
-            reason,
+        let sheet_err = |e: calamine::XlsxError| ReadError::Sheet {
+            sheet: name.clone(),
+            reason: e.to_string(),
         };
-        let Some(rel) = rel else {
-            return Err(sheet_err(
-                "工作簿未指明该表的部件 (the sheet's part is not named)".into(),
-            ));
+        let mut cells = Vec::new();
+        let mut reader = wb.worksheet_cells_reader(&name).map_err(sheet_err)?;
+        let shapes = shapes.get_or_insert_with(|| {
+            reader
+                .styles()
+                .iter()
+                .map(|s| {
+                    s.number_format
+                        .as_ref()
+                        .map_or_else(NumberShape::default, |f| {
+                            NumberShape::of(f.format_id.unwrap_or(0), Some(&f.format_code))
+                        })
+                })
+                .collect()
+        });
+        let mut left = Budget {
+            cells: budget.cells.min(limits.cells),
+            text_bytes: budget.text_bytes.min(limits.text_bytes),
         };
-        // Two sheets naming one part are one sheet twice: only a crafted package does that.
-        if !read_parts.insert(part_key(&rel.path)) {
-            continue;
-        }
-        let cells = match package.whole(&rel.path, keep_left) {
-            Some(bytes) => {
-                let cells =
-                    sheet::read(&bytes[..], bytes.len() as u64, &shared, limits, &mut budget);
-                keep_left -= bytes.len() as u64;
-                package.kept.keep(&rel.path, bytes);
-                cells
+        let allowed = left;
+        while left.cells > 0 && left.text_bytes > 0 {
+            let Some((cell, style)) = reader.next_cell_with_style_id().map_err(sheet_err)? else {
+                break;
+            };
+            let (row, col) = cell.get_position();
+            // Rows come in order: the rest of a long sheet is not read.
+            if row >= limits.rows {
+                break;
             }
-            None => {
-                let part = package
-                    .stream(&rel.path)?
-                    .ok_or_else(|| sheet_err(format!("缺少部件 {} (part missing)", rel.path)))?;
-                let declared = part.size();
-                sheet::read(part, declared, &shared, limits, &mut budget)
+            let shape = shapes.get(style).copied().unwrap_or_default();
+            let Some(value) = value(cell.get_value(), shape, date1904) else {
+                continue;
+            };
+            if col >= limits.cols {
+                continue;
             }
+            if let RawValue::Text(t) | RawValue::Error(t) = &value {
+                left.text_bytes = left.text_bytes.saturating_sub(t.len());
+            }
+            left.cells -= 1;
+            cells.push((Pos::new(row, col), value, shape.decimals.is_some()));
         }
-        .map_err(|e| sheet_err(e.to_string()))?;
-        sheets.push(build(&entry.name, entry.hidden, cells));
+        drop(reader);
+        budget.cells -= allowed.cells - left.cells;
+        budget.text_bytes -= allowed.text_bytes - left.text_bytes;
+        let merges = wb.merge_cells_by_sheet_name(&name).map_err(sheet_err)?;
+        sheets.push(build(&name, hidden, cells, &merges));
     }
     let book = RawBook {
         format: BookFormat::Xlsx,
         sheets,
     };
-    Ok((book, package.kept))
+    Ok((book, view.kept))
 }
 
-fn build(name: &str, hidden: bool, mut cells: sheet::Cells) -> RawSheet {
+/// Cells and text left to read: in the workbook (see [`Limits`]), or in one sheet.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    cells: usize,
+    text_bytes: usize,
+}
+
+/// A cell's value as its style's number format shows it; `None` for an empty one.
+fn value(data: &DataRef<'_>, shape: NumberShape, date1904: bool) -> Option<RawValue> {
+    let serial = |f: f64| match shape.date && date1904 {
+        true => f + DAYS_1900_TO_1904,
+        false => f,
+    };
+    Some(match data {
+        DataRef::Empty => return None,
+        DataRef::String(s) | DataRef::DurationIso(s) => RawValue::Text(s.clone()),
+        DataRef::SharedString(s) => RawValue::Text((*s).to_string()),
+        // The number format decides what a number shows, here as for every format.
+        DataRef::Float(f) => float_value(serial(*f), shape),
+        DataRef::DateTime(d) => float_value(serial(d.as_f64()), shape),
+        DataRef::Int(i) => number((*i).into(), shape),
+        DataRef::Bool(b) => RawValue::Bool(*b),
+        DataRef::Error(e) => RawValue::Error(e.to_string()),
+        DataRef::DateTimeIso(s) => {
+            super::serial_of_iso(s).map_or_else(|| RawValue::Text(s.clone()), RawValue::Date)
+        }
+    })
+}
+
+fn build(
+    name: &str,
+    hidden: bool,
+    mut cells: Vec<(Pos, RawValue, bool)>,
+    merges: &[calamine::Dimensions],
+) -> RawSheet {
     // In address order each cell is appended; a crafted sheet listing them backwards would
     // otherwise shift every row at every cell. The sort is stable: a repeated address keeps
     // its last value.
-    cells.found.sort_by_key(|c| (c.pos.row, c.pos.col));
-    let rows = cells.found.last().map_or(0, |c| c.pos.row + 1);
-    let cols = cells.found.iter().map(|c| c.pos.col + 1).max().unwrap_or(0);
+    cells.sort_by_key(|c| (c.0.row, c.0.col));
+    let rows = cells.last().map_or(0, |c| c.0.row + 1);
+    let cols = cells.iter().map(|c| c.0.col + 1).max().unwrap_or(0);
     let mut out = RawSheet::new(name, rows, cols);
     out.hidden = hidden;
     out.formats = true;
-    for found in cells.found {
-        if found.fixed {
-            out.fix_decimals(found.pos);
+    for (pos, value, fixed) in cells {
+        if fixed {
+            out.fix_decimals(pos);
         }
         out.set(
-            found.pos,
-            super::RawCell {
-                value: found.value,
+            pos,
+            RawCell {
+                value,
                 formula: None,
             },
         );
     }
-    for m in cells.merges {
-        out.add_merge(m);
+    for m in merges {
+        out.add_merge(Merge {
+            first: Pos::new(m.start.0, m.start.1),
+            last: Pos::new(m.end.0, m.end.1),
+        });
+        if out.merges.len() >= super::MAX_MERGES {
+            break;
+        }
     }
     out
 }
 
-/// The zip, with its part names looked up the way OOXML means them: ignoring case, with `\`
-/// read as `/` (some exporters write either).
-struct Package<'b> {
-    bytes: &'b [u8],
-    zip: Zip<'b>,
-    names: HashMap<String, usize>,
-    /// The parts read whole that the writer rewrites, when a copy is to be written.
+/// What calamine is handed: the resolved parts under the names it looks for.
+struct View {
+    bytes: Vec<u8>,
+    /// The workbook part, named in calamine's messages.
+    workbook: String,
     kept: Inflated,
-    keeping: bool,
+    /// Sheets whose part an earlier sheet names: one sheet twice, read once (only a crafted
+    /// package lists a part twice, and its every listing would read the whole part again).
+    repeated: HashSet<String>,
 }
 
-/// Whether a part read whole is kept for the writer.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    Yes,
-    No,
-}
+const REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+const DOC_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
-impl<'b> Package<'b> {
-    fn open(bytes: &'b [u8], keeping: bool) -> Result<Self, ReadError> {
-        let zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| ReadError::Damaged(e.to_string()))?;
-        let mut names = HashMap::new();
-        for i in 0..zip.len() {
-            let Some(Ok(name)) = zip.name_for_index(i) else {
+impl View {
+    fn of(package: &mut Package<'_>, for_copy: bool) -> Result<View, ReadError> {
+        let workbook = package
+            .workbook()
+            .ok_or(ReadError::NoWorkbookPart)?
+            .to_string();
+        let mut view = ViewWriter::default();
+        let mut kept = Inflated::default();
+        let keep = |kept: &mut Inflated, name: &str, bytes: &[u8]| {
+            if for_copy {
+                kept.keep(name, bytes.to_vec());
+            }
+        };
+        view.put(
+            "_rels/.rels",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{REL_NS}"><Relationship Id="rId1" Type="{DOC_REL}/officeDocument" Target="/xl/workbook.xml"/></Relationships>"#
+            )
+            .as_bytes(),
+        )?;
+        let wb_xml = package
+            .read_text(&workbook, MAX_HELD_PART_BYTES)?
+            .ok_or(ReadError::NoWorkbookPart)?;
+        view.put("xl/workbook.xml", &wb_xml)?;
+        keep(&mut kept, &workbook, &wb_xml);
+        let rels_part = crate::opc::rels_part_for(&workbook);
+        if let Some(xml) = package.read_text(&rels_part, MAX_HELD_PART_BYTES)? {
+            keep(&mut kept, &rels_part, &xml);
+        }
+
+        // Every relationship a `<sheet>` may name is listed, so that calamine finds each id;
+        // only worksheets are typed as such, each part once (a part two sheets name is one
+        // sheet twice: only a crafted package does that), and copied.
+        let mut rels = String::new();
+        let mut seen = HashSet::new();
+        let mut keep_left = if for_copy { KEEP_SHEET_BYTES } else { 0 };
+        let wb_rels = package.workbook_rels().to_vec();
+        for (n, rel) in wb_rels.iter().enumerate() {
+            if rel.external {
                 continue;
+            }
+            let first = seen.insert(part_key(&rel.part));
+            let (kind, target) = match (rel.kind.as_str(), first) {
+                ("worksheet", true) => {
+                    let target = format!("s/{n}.xml");
+                    view.copy_sheet(package, &rel.part, &target, &mut keep_left, &mut kept)?;
+                    ("worksheet", target)
+                }
+                ("dialogsheet", _) => ("dialogsheet", "none.xml".to_string()),
+                _ => ("chartsheet", "none.xml".to_string()),
             };
-            // Two entries one name apart only by case: the reader and the writer could take
-            // different ones, and check one sheet while correcting another.
-            if names.insert(part_key(&name), i).is_some() {
+            rels += &format!(
+                r#"<Relationship Id="{}" Type="{DOC_REL}/{kind}" Target="/{target}"/>"#,
+                xml_escape(&rel.id)
+            );
+        }
+        view.put(
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{REL_NS}">{rels}</Relationships>"#
+            )
+            .as_bytes(),
+        )?;
+        if let Some(part) = package.workbook_part("sharedStrings", "sharedStrings.xml") {
+            view.copy(package, &part, "xl/sharedStrings.xml", MAX_HELD_PART_BYTES)?;
+        }
+        // The styles are read whole here (a form's are a few KB) so that their cell formats
+        // are counted before calamine builds one style, of a few hundred bytes, per format.
+        if let Some(part) = package.workbook_part("styles", "styles.xml")
+            && let Some(xml) = package.read_text(&part, MAX_HELD_PART_BYTES)?
+        {
+            let count =
+                cell_format_count(&xml).map_err(|e| ReadError::Damaged(format!("{part}: {e}")))?;
+            if count > MAX_CELL_FORMATS {
                 return Err(ReadError::Damaged(format!(
-                    "压缩包中有重名的部件“{name}” (two package parts share a name)"
+                    "{part}：单元格格式 {count} 个，超过 {MAX_CELL_FORMATS} 个的上限，疑似损坏或被篡改 (too many cell formats: damaged or crafted)"
                 )));
             }
-        }
-        Ok(Self {
-            bytes,
-            zip,
-            names,
-            kept: Inflated::default(),
-            keeping,
-        })
-    }
-
-    /// Part `name` as a stream; `None` when the package has no such part.
-    fn stream(
-        &mut self,
-        name: &str,
-    ) -> Result<Option<zip::read::ZipFile<'_, Cursor<&'b [u8]>>>, ReadError> {
-        let Some(&index) = self.names.get(&part_key(name)) else {
-            return Ok(None);
-        };
-        let file = self
-            .zip
-            .by_index(index)
-            .map_err(|e| ReadError::Damaged(format!("{name}: {e}")))?;
-        Ok(Some(file))
-    }
-
-    /// Part `name` inflated in one call, when it is a plain entry that declares at most `cap`
-    /// bytes and holds what it declares ([`RawEntry::inflate`]).
-    fn at_once(&mut self, name: &str, cap: u64) -> Option<Vec<u8>> {
-        let &index = self.names.get(&part_key(name))?;
-        RawEntry::of(self.bytes, &mut self.zip, index)?.inflate(cap)
-    }
-
-    /// Runs `parse` over part `name`, read whole (at most [`MAX_HELD_PART_BYTES`], where
-    /// the package's other parts are streamed); `None` when the package has no such part.
-    fn parse<T>(
-        &mut self,
-        name: &str,
-        keep: Keep,
-        parse: impl FnOnce(&[u8]) -> Result<T, ScanError>,
-    ) -> Result<Option<T>, ReadError> {
-        let read = match self.at_once(name, MAX_HELD_PART_BYTES) {
-            Some(bytes) => Ok(Some(bytes)),
-            // Streamed, a damaged or oversized part fails with the zip crate's reason.
-            None => {
-                let Some(file) = self.stream(name)? else {
-                    return Ok(None);
-                };
-                let declared = file.size();
-                crate::opc::read_whole(file, declared, MAX_HELD_PART_BYTES)
+            view.put("xl/styles.xml", &xml)?;
+            if for_copy {
+                kept.keep(&part, xml);
             }
-        };
-        let bytes = match read {
-            Err(e) => return Err(ReadError::Damaged(format!("{name}: {e}"))),
-            Ok(None) => {
-                return Err(ReadError::Oversized {
-                    part: name.to_string(),
-                });
-            }
-            Ok(Some(bytes)) => bytes,
-        };
-        let parsed = parse(&bytes).map_err(|e| ReadError::Damaged(format!("{name}: {e}")))?;
-        if self.keeping && keep == Keep::Yes {
-            self.kept.keep(name, bytes);
         }
-        Ok(Some(parsed))
-    }
-
-    /// Part `name` inflated whole when it declares and holds at most `cap` bytes. `None`
-    /// otherwise, and when it cannot be inflated: streamed instead, it then fails or is read
-    /// as far as it goes exactly as before.
-    fn whole(&mut self, name: &str, cap: u64) -> Option<Vec<u8>> {
-        if cap == 0 {
-            return None;
-        }
-        if let Some(bytes) = self.at_once(name, cap) {
-            return Some(bytes);
-        }
-        let file = self.stream(name).ok()??;
-        let declared = file.size();
-        if declared > cap {
-            return None;
-        }
-        crate::opc::read_whole(file, declared, cap).ok()?
-    }
-}
-
-struct SheetEntry {
-    name: String,
-    hidden: bool,
-    /// The relationship id naming its part.
-    rel: String,
-}
-
-struct Workbook {
-    sheets: Vec<SheetEntry>,
-    date1904: bool,
-}
-
-fn workbook(xml: &[u8]) -> Result<Workbook, ScanError> {
-    let mut book = Workbook {
-        sheets: Vec::new(),
-        date1904: false,
-    };
-    let mut at = 0;
-    while let Some(tag) = next_tag(xml, at)? {
-        at = tag.after;
-        match (tag.name, tag.closing) {
-            // Names are compared without their prefix, and Excel 2013 writes an
-            // `x15:workbookPr` of its own: only the attribute decides.
-            (b"workbookPr", false) => {
-                if let Some(flag) = attr_text(tag.attrs, b"date1904")? {
-                    book.date1904 = flag == "1" || flag == "true";
-                }
-            }
-            (b"sheet", false) => {
-                let required = |name: &'static str| {
-                    attr_text(tag.attrs, name.as_bytes())?.ok_or(ScanError::MissingAttribute {
-                        element: "sheet",
-                        attribute: name,
-                    })
-                };
-                let (name, rel) = (required("name")?, required("id")?);
-                let state = attr_text(tag.attrs, b"state")?;
-                book.sheets.push(SheetEntry {
-                    name: name.into_owned(),
-                    hidden: state.is_some_and(|s| s != "visible"),
-                    rel: rel.into_owned(),
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(book)
-}
-
-struct Relationship {
-    id: String,
-    kind: String,
-    /// The part's name in the package.
-    path: String,
-}
-
-/// The workbook's relationships in document order, targets resolved against its folder.
-fn relationships(xml: &[u8]) -> Result<Vec<Relationship>, ScanError> {
-    let mut rels = Vec::new();
-    let mut at = 0;
-    while let Some(tag) = next_tag(xml, at)? {
-        at = tag.after;
-        if tag.name != b"Relationship" || tag.closing {
-            continue;
-        }
-        let (Some(id), Some(kind), Some(target)) = (
-            attr_text(tag.attrs, b"Id")?,
-            attr_text(tag.attrs, b"Type")?,
-            attr_text(tag.attrs, b"Target")?,
-        ) else {
-            continue;
-        };
-        // A link out of the package names no part of it (the writer skips these too).
-        if attr_text(tag.attrs, b"TargetMode")?.is_some_and(|m| m == "External") {
-            continue;
-        }
-        rels.push(Relationship {
-            id: id.into_owned(),
-            kind: kind.into_owned(),
-            path: crate::opc::resolve_target(WORKBOOK, &target),
-        });
-    }
-    Ok(rels)
-}
-
-fn shared_strings(xml: &[u8]) -> Result<Vec<String>, ScanError> {
-    let mut strings = Vec::new();
-    let mut at = 0;
-    while let Some(tag) = next_tag(xml, at)? {
-        at = tag.after;
-        match (tag.name, tag.closing, tag.empty) {
-            (b"si", false, true) => strings.push(String::new()),
-            (b"si", false, false) => {
-                let (text, after) = scan::rich_text(xml, at, b"si")?;
-                strings.push(text);
-                at = after;
-            }
-            _ => {}
-        }
-    }
-    Ok(strings)
-}
-
-/// What each cell style (`cellXfs`, by index) shows a number as.
-fn number_shapes(xml: &[u8]) -> Result<Vec<NumberShape>, ScanError> {
-    let mut custom: HashMap<u32, String> = HashMap::new();
-    let mut ids: Vec<Option<u32>> = Vec::new();
-    let (mut in_formats, mut in_cell_xfs) = (false, false);
-    let id_of = |attrs: &[u8]| -> Result<Option<u32>, ScanError> {
-        Ok(attr_text(attrs, b"numFmtId")?.and_then(|v| v.parse().ok()))
-    };
-    let mut at = 0;
-    while let Some(tag) = next_tag(xml, at)? {
-        at = tag.after;
-        let opens = !tag.closing && !tag.empty;
-        match tag.name {
-            b"numFmts" => in_formats = opens,
-            b"cellXfs" => in_cell_xfs = opens,
-            b"numFmt" if in_formats && !tag.closing => {
-                if let (Some(id), Some(code)) =
-                    (id_of(tag.attrs)?, attr_text(tag.attrs, b"formatCode")?)
-                {
-                    custom.insert(id, code.into_owned());
-                }
-            }
-            b"xf" if in_cell_xfs && !tag.closing => ids.push(id_of(tag.attrs)?),
-            _ => {}
-        }
-    }
-    Ok(ids
-        .into_iter()
-        .map(|id| {
-            id.map_or_else(NumberShape::default, |id| {
-                NumberShape::of(id, custom.get(&id).map(String::as_str))
+        let mut parts = HashSet::new();
+        let repeated = crate::opc::sheet_rel_ids(&wb_xml)
+            .map_err(|e| ReadError::Damaged(format!("{workbook}: {e}")))?
+            .into_iter()
+            .filter(|(_, id)| {
+                let part = wb_rels.iter().find(|r| &r.id == id && !r.external);
+                part.is_some_and(|r| !parts.insert(part_key(&r.part)))
             })
+            .map(|(name, _)| name)
+            .collect();
+        Ok(View {
+            bytes: view.finish()?,
+            workbook,
+            kept,
+            repeated,
         })
-        .collect())
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
+/// The view's zip, written as it is built.
+struct ViewWriter {
+    zip: zip::ZipWriter<Cursor<Vec<u8>>>,
+}
+
+impl Default for ViewWriter {
+    fn default() -> Self {
+        Self {
+            zip: zip::ZipWriter::new(Cursor::new(Vec::new())),
+        }
+    }
+}
+
+fn view_err(e: impl std::fmt::Display) -> ReadError {
+    ReadError::Damaged(format!(
+        "无法整理工作簿包 (cannot arrange the package): {e}"
+    ))
+}
+
+impl ViewWriter {
+    /// Adds `bytes` stored, as part `name`.
+    fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), ReadError> {
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(bytes.len() as u64 >= u64::from(u32::MAX));
+        self.zip.start_file(name, stored).map_err(view_err)?;
+        self.zip.write_all(bytes).map_err(view_err)
+    }
+
+    /// Adds part `from` of `package` as `to`: copied as stored when it is UTF-8, transcoded
+    /// (and held whole, at most `cap` bytes) when it is UTF-16. Nothing when it is missing.
+    fn copy(
+        &mut self,
+        package: &mut Package<'_>,
+        from: &str,
+        to: &str,
+        cap: u64,
+    ) -> Result<(), ReadError> {
+        let Some(index) = package.index(from) else {
+            return Ok(());
+        };
+        if package.is_utf16(index) {
+            if let Some(xml) = package.read_text(from, cap)? {
+                self.put(to, &xml)?;
+            }
+            return Ok(());
+        }
+        let entry = package.zip().by_index_raw(index).map_err(|e| {
+            ReadError::from(OpcError::Part {
+                part: from.to_string(),
+                reason: e.to_string(),
+            })
+        })?;
+        self.zip.raw_copy_file_rename(entry, to).map_err(view_err)
+    }
+
+    /// A worksheet: kept for the writer while `keep_left` allows (and then stored here as
+    /// read), copied otherwise.
+    fn copy_sheet(
+        &mut self,
+        package: &mut Package<'_>,
+        from: &str,
+        to: &str,
+        keep_left: &mut u64,
+        kept: &mut Inflated,
+    ) -> Result<(), ReadError> {
+        let declared = package
+            .index(from)
+            .and_then(|i| package.zip().by_index_raw(i).ok().map(|e| e.size()));
+        match declared {
+            Some(size) if size <= *keep_left => {
+                if let Some(xml) = package.read_text(from, *keep_left)? {
+                    *keep_left -= xml.len().min(*keep_left as usize) as u64;
+                    self.put(to, &xml)?;
+                    kept.keep(from, xml);
+                }
+                Ok(())
+            }
+            _ => self.copy(package, from, to, MAX_ENTRY_BYTES),
+        }
+    }
+
+    fn finish(self) -> Result<Vec<u8>, ReadError> {
+        Ok(self.zip.finish().map_err(view_err)?.into_inner())
+    }
+}
+
+/// The `<xf>` entries of a styles part's `<cellXfs>`.
+fn cell_format_count(xml: &[u8]) -> Result<usize, quick_xml::Error> {
+    use quick_xml::events::Event;
+    let mut rd = quick_xml::Reader::from_reader(xml);
+    rd.config_mut().check_end_names = false;
+    let (mut inside, mut count) = (false, 0);
+    loop {
+        match rd.read_event()? {
+            Event::Start(e) if e.local_name().as_ref() == "cellXfs" => inside = true,
+            Event::End(e) if e.local_name().as_ref() == "cellXfs" => inside = false,
+            Event::Start(e) | Event::Empty(e) if inside && e.local_name().as_ref() == "xf" => {
+                count += 1;
+            }
+            Event::Eof => return Ok(count),
+            _ => {}
+        }
+    }
 }

@@ -10,7 +10,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::super::WriteError;
 use super::package::Package;
 use super::xml::{
-    DECL, MAIN_NS, XmlIn, XmlOut, attr, end_name, name_of, prefix_of, push_text, ref_text,
+    DECL, Flavour, XmlIn, XmlOut, attr, end_name, name_of, prefix_of, push_text, ref_text,
     text_element, xml_error,
 };
 use crate::cell::Pos;
@@ -18,10 +18,6 @@ use crate::opc::resolve_target;
 use crate::writer::{MAX_NOTE_UNITS, clip_units};
 
 pub const AUTHOR: &str = "selfeval";
-const COMMENTS_REL: &str =
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments";
-const VML_REL: &str =
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing";
 const COMMENTS_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml";
 const VML_TYPE: &str = "application/vnd.openxmlformats-officedocument.vmlDrawing";
@@ -34,6 +30,7 @@ pub fn attach(
     sheet_part: &str,
     legacy_rid: Option<&str>,
     notes: &BTreeMap<Pos, String>,
+    ns: Flavour,
 ) -> Result<Option<String>, WriteError> {
     if notes.is_empty() {
         return Ok(None);
@@ -51,8 +48,8 @@ pub fn attach(
         }
         None => {
             let part = pkg.unused_name("xl/comments", ".xml");
-            pkg.put(&part, new_comments(notes).into_bytes());
-            pkg.add_rel(sheet_part, COMMENTS_REL, &part)?;
+            pkg.put(&part, new_comments(notes, ns).into_bytes());
+            pkg.add_rel(sheet_part, &ns.rel_type("comments"), &part)?;
             pkg.add_override_type(&part, COMMENTS_TYPE);
             let cells: Vec<Pos> = notes.keys().copied().collect();
             (cells.clone(), cells)
@@ -77,7 +74,11 @@ pub fn attach(
     let part = pkg.unused_name("xl/drawings/vmlDrawing", ".vml");
     pkg.put(&part, new_vml(idmap, &all).into_bytes());
     pkg.add_default_type("vml", VML_TYPE);
-    Ok(Some(pkg.add_rel(sheet_part, VML_REL, &part)?))
+    Ok(Some(pkg.add_rel(
+        sheet_part,
+        &ns.rel_type("vmlDrawing"),
+        &part,
+    )?))
 }
 
 /// The two runs a note adds: the author in bold, then the text.
@@ -100,13 +101,14 @@ fn comment_markup(p: &str, pos: Pos, author: usize, note: &str) -> String {
     )
 }
 
-fn new_comments(notes: &BTreeMap<Pos, String>) -> String {
+fn new_comments(notes: &BTreeMap<Pos, String>, ns: Flavour) -> String {
     let list: String = notes
         .iter()
         .map(|(pos, note)| comment_markup("", *pos, 0, note))
         .collect();
     format!(
-        "{DECL}<comments xmlns=\"{MAIN_NS}\"><authors><author>{AUTHOR}</author></authors><commentList>{list}</commentList></comments>"
+        "{DECL}<comments xmlns=\"{main}\"><authors><author>{AUTHOR}</author></authors><commentList>{list}</commentList></comments>",
+        main = ns.main(),
     )
 }
 

@@ -3,7 +3,7 @@
 use super::super::{FINDINGS_HEADERS, FINDINGS_WIDTHS, FindingRow};
 use std::fmt::Write;
 
-use super::xml::{DECL, MAIN_NS, REL_NS, push_esc, push_text_element};
+use super::xml::{DECL, Flavour, push_esc, push_text_element};
 use crate::cell::{Pos, col_letters};
 use crate::writer::fit_cell;
 
@@ -24,7 +24,7 @@ fn push_cell(out: &mut String, pos: Pos, xf: Option<u32>, text: &str) {
 }
 
 /// The whole worksheet part.
-pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> String {
+pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32, ns: Flavour) -> String {
     let last_col = col_letters(FINDINGS_HEADERS.len() as u32 - 1);
     let last_row = findings.len() + 1;
     let mut out = String::with_capacity(1024 + 400 * findings.len());
@@ -40,8 +40,8 @@ pub fn sheet_xml(findings: &[FindingRow], header_xf: u32, link_xf: u32) -> Strin
             "<sheetFormatPr defaultRowHeight=\"15\"/><cols>",
         ),
         decl = DECL,
-        main = MAIN_NS,
-        rel = REL_NS,
+        main = ns.main(),
+        rel = ns.rel_ns(),
         last_col = last_col,
         last_row = last_row,
     );

@@ -5,7 +5,6 @@
 //! original compressed bytes, so layout, print setup, validations, macros and anything this
 //! crate does not understand come through untouched.
 
-mod archive;
 mod comments;
 mod findings;
 mod formula;
@@ -28,11 +27,8 @@ use package::{Package, Rel};
 use sheet::CellPatch;
 use styles::Styles;
 use workbook::{Book, NewSheet};
+use xml::Flavour;
 
-const WORKSHEET_REL: &str =
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet";
-const STYLES_REL: &str =
-    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles";
 const WORKSHEET_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml";
 const STYLES_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml";
@@ -61,9 +57,22 @@ pub fn patch_inflated(
     read: &RawBook,
     corrections: &Corrections,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut pkg = Package::open(input, inflated)?;
-    let wb_part = crate::opc::WORKBOOK;
+    let opc = crate::opc::Package::open_workbook(input).map_err(package::opc_error)?;
+    patch_opened(opc, inflated, read, corrections)
+}
+
+/// [`patch_inflated`] for the package intake opened and resolved
+/// ([`crate::intake::admit_package`]): its directory is not read again.
+pub fn patch_opened(
+    opc: crate::opc::Package<'_>,
+    inflated: &Inflated,
+    read: &RawBook,
+    corrections: &Corrections,
+) -> Result<Vec<u8>, WriteError> {
+    let mut pkg = Package::open(opc, inflated)?;
+    let wb_part = &pkg.workbook()?;
     let wb_xml = pkg.read(wb_part)?;
+    let ns = Flavour::of_workbook(&wb_xml, wb_part);
     let book = workbook::parse(&wb_xml, wb_part)?;
     let wb_rels = pkg.rels(wb_part)?;
 
@@ -75,11 +84,19 @@ pub fn patch_inflated(
         targets.push((sheet_part(&book, &wb_rels, wb_part, name)?, cells, values));
     }
 
-    let (mut styles, styles_part) = load_styles(&mut pkg, wb_part, &wb_rels)?;
+    let (mut styles, styles_part) = load_styles(&mut pkg, wb_part, &wb_rels, ns)?;
     for (part, cells, values) in targets {
-        patch_sheet(&mut pkg, &mut styles, &part, cells, values)?;
+        patch_sheet(&mut pkg, &mut styles, &part, cells, values, ns)?;
     }
-    let new_sheet = put_findings(&mut pkg, &mut styles, &book, &wb_rels, wb_part, corrections)?;
+    let new_sheet = put_findings(
+        &mut pkg,
+        &mut styles,
+        &book,
+        &wb_rels,
+        wb_part,
+        corrections,
+        ns,
+    )?;
     pkg.put(&styles_part, styles.finish()?);
     drop_calc_chain(&mut pkg, wb_part, &wb_rels);
     let new_sheet = new_sheet.as_ref().map(|(rid, sheet_id)| NewSheet {
@@ -147,6 +164,7 @@ fn load_styles(
     pkg: &mut Package<'_>,
     wb_part: &str,
     wb_rels: &[Rel],
+    ns: Flavour,
 ) -> Result<(Styles, String), WriteError> {
     let part = match wb_rels.iter().find(|r| r.is("styles")) {
         Some(rel) => resolve_target(wb_part, &rel.target),
@@ -156,7 +174,7 @@ fn load_styles(
             } else {
                 "xl/styles.xml".to_string()
             };
-            pkg.add_rel(wb_part, STYLES_REL, &part)?;
+            pkg.add_rel(wb_part, &ns.rel_type("styles"), &part)?;
             part
         }
     };
@@ -164,7 +182,9 @@ fn load_styles(
         Some(xml) => xml,
         None => {
             pkg.add_override_type(&part, STYLES_TYPE);
-            styles::DEFAULT_STYLES.as_bytes().to_vec()
+            styles::DEFAULT_STYLES
+                .replace(xml::MAIN_NS, ns.main())
+                .into_bytes()
         }
     };
     Ok((Styles::parse(xml, &part)?, part))
@@ -177,6 +197,7 @@ fn patch_sheet(
     part: &str,
     cells: &BTreeMap<Pos, CellChange>,
     values: Option<&RawSheet>,
+    ns: Flavour,
 ) -> Result<(), WriteError> {
     let xml = pkg.read(part)?;
     let scan = sheet::scan(&xml, part, cells)?;
@@ -214,7 +235,7 @@ fn patch_sheet(
             notes.insert(*pos, note);
         }
     }
-    let new_drawing = comments::attach(pkg, part, scan.legacy_rid.as_deref(), &notes)?;
+    let new_drawing = comments::attach(pkg, part, scan.legacy_rid.as_deref(), &notes, ns)?;
     let patched = sheet::rewrite(&xml, part, &scan, &patches, new_drawing.as_deref())?;
     pkg.put(part, patched);
     Ok(())
@@ -229,11 +250,13 @@ fn put_findings(
     wb_rels: &[Rel],
     wb_part: &str,
     corrections: &Corrections,
+    ns: Flavour,
 ) -> Result<Option<(String, u32)>, WriteError> {
     let xml = findings::sheet_xml(
         &corrections.findings,
         styles.header_xf()?,
         styles.link_xf()?,
+        ns,
     );
     if book.sheets.iter().any(|s| s.name == FINDINGS_SHEET) {
         let part = sheet_part(book, wb_rels, wb_part, FINDINGS_SHEET)?;
@@ -243,7 +266,7 @@ fn put_findings(
     let part = pkg.unused_name("xl/worksheets/sheet", ".xml");
     pkg.put(&part, xml.into_bytes());
     pkg.add_override_type(&part, WORKSHEET_TYPE);
-    let rid = pkg.add_rel(wb_part, WORKSHEET_REL, &part)?;
+    let rid = pkg.add_rel(wb_part, &ns.rel_type("worksheet"), &part)?;
     Ok(Some((rid, book.max_sheet_id.saturating_add(1))))
 }
 

@@ -2,15 +2,15 @@
 //! untouched entry copied as its original compressed bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 
 use quick_xml::events::Event;
-use zip::ZipArchive;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::super::WriteError;
-use super::archive::Archive;
 use super::xml::{DECL, XmlIn, XmlOut, attr, esc, name_of, xml_error};
-use crate::opc::{Inflated, RawEntry, relative_target, rels_part_for};
+use crate::opc::{Inflated, relative_target, rels_part_for};
 
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -62,15 +62,51 @@ pub struct Package<'a> {
     removed: BTreeSet<String>,
     rels: BTreeMap<String, RelsEdit>,
     types: TypesEdit,
+    /// The package as intake and the reader opened it.
+    opc: crate::opc::Package<'a>,
+}
+
+/// A part that cannot be read, in the writer's words.
+pub(super) fn opc_error(e: crate::opc::OpcError) -> WriteError {
+    use crate::opc::OpcError as E;
+    match e {
+        E::Oversized(part) => WriteError::TooLarge(part),
+        E::Zip(e) => WriteError::Zip(e),
+        E::Part { part, reason } => WriteError::Copy { part, reason },
+        other => WriteError::Copy {
+            part: "[package]".to_string(),
+            reason: other.to_string(),
+        },
+    }
 }
 
 impl<'a> Package<'a> {
-    pub fn open(input: &'a [u8], inflated: &'a Inflated) -> Result<Self, WriteError> {
-        let archive = ZipArchive::new(Cursor::new(input))?;
-        let mut names = Vec::with_capacity(archive.len());
-        for i in 0..archive.len() {
-            if let Some(name) = archive.name_for_index(i) {
-                names.push(name?.into_owned());
+    /// The writer's side of `opc`, the package intake and the reader opened: its directory
+    /// (shared, not read again), its part lookup and the workbook part it resolved.
+    /// Entries are named as the package's relationships name them
+    /// ([`crate::opc::Package::referenced_names`]), so that the copy, unlike a package that
+    /// stores `XL/Workbook.xml` or `xl\worksheets\sheet1.xml`, opens in a program that looks
+    /// parts up by exact name.
+    pub fn open(
+        mut opc: crate::opc::Package<'a>,
+        inflated: &'a Inflated,
+    ) -> Result<Self, WriteError> {
+        let input = opc.bytes();
+        let archive = opc.zip_archive().clone();
+        let names = opc.referenced_names();
+        // An XML part stored as UTF-16 is written as UTF-8, its declaration saying so: the
+        // spreadsheet programs read either, but calamine (and so this crate's own reading of
+        // a copy) only UTF-8.
+        let mut data = BTreeMap::new();
+        for (index, name) in names.iter().enumerate() {
+            let xml = [".xml", ".rels", ".vml"]
+                .iter()
+                .any(|ext| name.to_ascii_lowercase().ends_with(ext));
+            if xml && opc.is_utf16(index) {
+                let cap = crate::intake::limits::MAX_ENTRY_BYTES;
+                if let Some(text) = opc.read_text(name, cap).map_err(opc_error)? {
+                    data.insert(name.clone(), text);
+                }
             }
         }
         Ok(Self {
@@ -78,22 +114,38 @@ impl<'a> Package<'a> {
             archive,
             inflated,
             names,
-            data: BTreeMap::new(),
+            data,
             parsed_rels: BTreeMap::new(),
             added: Vec::new(),
             removed: BTreeSet::new(),
             rels: BTreeMap::new(),
             types: TypesEdit::default(),
+            opc,
         })
     }
 
-    /// The stored spelling of a part name; OPC part names compare case-insensitively.
+    /// The workbook part, as the package relationship names it.
+    pub fn workbook(&self) -> Result<String, WriteError> {
+        self.opc
+            .workbook()
+            .map(str::to_string)
+            .ok_or_else(|| WriteError::MissingPart("_rels/.rels → officeDocument".to_string()))
+    }
+
+    /// The name a part is written under: OPC part names compare ignoring case, with `\`
+    /// read as `/`, here as in intake and the reader.
     fn lookup(&self, name: &str) -> Option<String> {
-        let all = || self.names.iter().chain(self.added.iter());
-        let found = all()
-            .find(|n| *n == name)
-            .or_else(|| all().find(|n| n.eq_ignore_ascii_case(name)))?;
-        (!self.removed.contains(found)).then(|| found.clone())
+        let found = match self.opc.index(name) {
+            Some(index) => self.names[index].clone(),
+            None => {
+                let key = crate::opc::part_key(name);
+                self.added
+                    .iter()
+                    .find(|n| crate::opc::part_key(n) == key)?
+                    .clone()
+            }
+        };
+        (!self.removed.contains(&found)).then_some(found)
     }
 
     pub fn exists(&self, name: &str) -> bool {
@@ -116,23 +168,12 @@ impl<'a> Package<'a> {
             return Ok(Some(bytes.to_vec()));
         }
         // The parts intake lets be held whole are capped as the reader caps them; the others
-        // as any part is.
-        let cap = match crate::intake::is_held_whole(&name) {
+        // as any part is. A part stored as UTF-16 is read as UTF-8, as the reader reads it.
+        let cap = match self.opc.is_held_whole(&name) {
             true => crate::intake::limits::MAX_HELD_PART_BYTES,
             false => crate::intake::limits::MAX_ENTRY_BYTES,
         };
-        // In one call when it can be; streamed otherwise, where a damaged part fails with the
-        // zip crate's reason.
-        let index = self.archive.index_for_name(&name);
-        let whole = index.and_then(|i| RawEntry::of(self.input, &mut self.archive, i));
-        if let Some(bytes) = whole.and_then(|e| e.inflate(cap)) {
-            return Ok(Some(bytes));
-        }
-        let file = self.archive.by_name(&name)?;
-        let declared = file.size();
-        let bytes = crate::opc::read_whole(file, declared, cap)?
-            .ok_or_else(|| WriteError::TooLarge(name.clone()))?;
-        Ok(Some(bytes))
+        self.opc.read_text(&name, cap).map_err(opc_error)
     }
 
     /// Part names ending in `suffix` (case-insensitive), in package order.
@@ -252,36 +293,50 @@ impl<'a> Package<'a> {
         self.types.removed.push(format!("/{part}"));
     }
 
-    /// Writes the package: original entries in their order (copied as stored unless
-    /// changed), then the added ones.
+    /// Writes the package with the zip crate: original entries in their order, each copied as
+    /// its stored (compressed) bytes unless it changed, then the added ones. Entries written
+    /// anew carry a fixed time, so that a second run writes the same bytes.
     pub fn finish(mut self) -> Result<Vec<u8>, WriteError> {
         self.apply_rels()?;
         self.apply_types()?;
-        let mut out = Archive::with_capacity(self.input.len() + self.input.len() / 4);
+        let capacity = self.input.len() + self.input.len() / 4;
+        let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
         for (i, name) in self.names.iter().enumerate() {
             if self.removed.contains(name) {
                 continue;
             }
             match self.data.get(name) {
-                Some(bytes) => out.add(name, bytes)?,
+                Some(bytes) => write_part(&mut out, name, bytes)?,
                 None => {
-                    let entry =
-                        RawEntry::of(self.input, &mut self.archive, i).ok_or_else(|| {
-                            WriteError::Copy {
-                                part: name.clone(),
-                                reason: "部件已加密或不完整 (encrypted or cut off)".to_string(),
-                            }
-                        })?;
-                    out.copy(name, &entry)?;
+                    let entry = self
+                        .archive
+                        .by_index_raw(i)
+                        .map_err(|e| copy_error(name, e))?;
+                    if entry.encrypted() {
+                        return Err(copy_error(name, "部件已加密 (encrypted)"));
+                    }
+                    // Stored under another spelling (`XL\Workbook.xml`), an entry is
+                    // written under the name its relationships give it.
+                    let copied = match entry.name_raw() == name.as_bytes() {
+                        true => out.raw_copy_file(entry),
+                        false => out.raw_copy_file_rename(entry, name),
+                    };
+                    copied.map_err(|e| copy_error(name, e))?;
                 }
             }
         }
         for name in &self.added {
             if let Some(bytes) = self.data.get(name) {
-                out.add(name, bytes)?;
+                write_part(&mut out, name, bytes)?;
             }
         }
-        out.finish(self.archive.comment())
+        let comment = "压缩包注释 (archive comment)";
+        out.set_raw_comment(self.archive.comment().into())
+            .map_err(|e| copy_error(comment, e))?;
+        let written = out
+            .finish()
+            .map_err(|e| copy_error("中央目录 (central directory)", e))?;
+        Ok(written.into_inner())
     }
 
     fn apply_rels(&mut self) -> Result<(), WriteError> {
@@ -303,6 +358,37 @@ impl<'a> Package<'a> {
         let bytes = rewrite_types(&xml, &edit)?;
         self.put(CONTENT_TYPES, bytes);
         Ok(())
+    }
+}
+
+/// Parts below this size are stored, not deflated: a relationships or content-types part
+/// costs a kilobyte or two stored, and setting up a deflater for each costs more than it saves.
+const STORE_BELOW: usize = 4 * 1024;
+
+/// Adds the part `name` holding `bytes`: deflated at the fastest level that compresses (a
+/// bureau writes thousands of copies), or stored when it is small.
+fn write_part(
+    out: &mut ZipWriter<Cursor<Vec<u8>>>,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), WriteError> {
+    let options = match bytes.len() >= STORE_BELOW {
+        true => SimpleFileOptions::default()
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(1)),
+        false => SimpleFileOptions::default().compression_method(CompressionMethod::Stored),
+    }
+    .last_modified_time(DateTime::default());
+    out.start_file(name, options)
+        .map_err(|e| copy_error(name, e))?;
+    out.write_all(bytes).map_err(|e| copy_error(name, e))
+}
+
+/// The copy could not write the part `name`.
+fn copy_error(name: &str, reason: impl std::fmt::Display) -> WriteError {
+    WriteError::Copy {
+        part: name.to_string(),
+        reason: format!("写入副本失败 (cannot write the copy): {reason}"),
     }
 }
 

@@ -622,24 +622,25 @@ fn the_copy_corrects_the_workbook_part_that_was_checked() {
         ),
         ("xl/worksheets/sheet2.xml", &other_sheet),
     ]);
-    // The reader checks `xl/workbook.xml`; the copy must correct that one, not the other.
+    // The spreadsheet programs show `xl/other.xml`, the part the relationship names: the
+    // reader checks it, and the copy corrects it, never the decoy `xl/workbook.xml`.
     let read = crate::reader::read_book(&input).unwrap();
     let (_, a1) = read.sheets[0].get(crate::cell::Pos::new(0, 0));
     assert_eq!(
         a1.shown(),
-        "1",
-        "the reader takes sheet1.xml, where A1 is 1 (sheet2 has 7)"
+        "7",
+        "the reader takes sheet2.xml, where A1 is 7 (the decoy sheet1 has 1)"
     );
     let output = patch_xlsx(&input, &one_edit("A1")).unwrap();
     assert!(
-        part(&output, "xl/worksheets/sheet1.xml").contains("<x:v>42</x:v>"),
+        part(&output, "xl/worksheets/sheet2.xml").contains("<v>42</v>"),
         "the checked sheet is corrected"
     );
     let (before, after) = (entries(&input), entries(&output));
-    for untouched in ["xl/worksheets/sheet2.xml", "xl/other.xml", "_rels/.rels"] {
+    for untouched in ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "_rels/.rels"] {
         assert_eq!(before[untouched], after[untouched], "{untouched}");
     }
-    assert!(part(&output, "xl/workbook.xml").contains("核查结果"));
+    assert!(part(&output, "xl/other.xml").contains("核查结果"));
 }
 
 // --- The sample form.

@@ -4,8 +4,8 @@ use quick_xml::events::Event;
 
 use super::super::WriteError;
 use super::xml::{
-    XmlIn, XmlOut, attr, end_name, ensure_rel_prefix, esc, name_of, prefix_of, rebuild, rel_id,
-    xml_error,
+    Flavour, XmlIn, XmlOut, attr, end_name, ensure_rel_prefix, esc, name_of, prefix_of, rebuild,
+    rel_id, xml_error,
 };
 
 /// Children of `workbook` that come after `calcPr` in the schema.
@@ -79,6 +79,7 @@ pub fn rewrite(
     part: &str,
     new_sheet: Option<&NewSheet<'_>>,
 ) -> Result<Vec<u8>, WriteError> {
+    let rel_ns = Flavour::of_workbook(xml, part).rel_ns();
     let mut rd = XmlIn::new(xml, part);
     let mut out = XmlOut::new();
     let mut depth = 0usize;
@@ -114,7 +115,7 @@ pub fn rewrite(
             }
             prefix = prefix_of(e.name().0).to_string();
             let (root, p) = if new_sheet.is_some() {
-                ensure_rel_prefix(e)
+                ensure_rel_prefix(e, part, rel_ns)?
             } else {
                 (e.into_owned(), String::new())
             };

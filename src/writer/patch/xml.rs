@@ -10,12 +10,70 @@ use quick_xml::events::{BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer, XmlVersion};
 
 use super::super::WriteError;
-use crate::scan::{self, ScanError};
 
 pub const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 pub const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 const STRICT_REL_NS: &str = "http://purl.oclc.org/ooxml/officeDocument/relationships";
 pub const DECL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n";
+
+const STRICT_MAIN_NS: &str = "http://purl.oclc.org/ooxml/spreadsheetml/main";
+
+/// Which of the two namespace sets of SpreadsheetML a package uses: the transitional one
+/// Excel saves by default, or the one of its "Strict Open XML" save. What the patch adds —
+/// parts, relationships, `r:id` attributes — is written in the package's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Transitional,
+    Strict,
+}
+
+impl Flavour {
+    /// The flavour of the package whose workbook part is `xml`: strict when its root is in
+    /// the strict main namespace. A part that cannot be parsed is taken as transitional; the
+    /// rewrite reports it.
+    pub fn of_workbook(xml: &[u8], part: &str) -> Flavour {
+        let mut rd = XmlIn::new(xml, part);
+        loop {
+            match rd.next() {
+                Ok(Event::Start(e) | Event::Empty(e)) => return Flavour::of_root(&e),
+                Ok(Event::Eof) | Err(_) => return Flavour::Transitional,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// The flavour of a part whose root element is `root`.
+    pub fn of_root(root: &BytesStart<'_>) -> Flavour {
+        let strict = root.attributes().flatten().any(|a| {
+            (a.key.0 == "xmlns" || a.key.0.starts_with("xmlns:")) && &*a.value == STRICT_MAIN_NS
+        });
+        match strict {
+            true => Flavour::Strict,
+            false => Flavour::Transitional,
+        }
+    }
+
+    /// The SpreadsheetML main namespace.
+    pub fn main(self) -> &'static str {
+        match self {
+            Flavour::Transitional => MAIN_NS,
+            Flavour::Strict => STRICT_MAIN_NS,
+        }
+    }
+
+    /// The namespace of `r:id` attributes.
+    pub fn rel_ns(self) -> &'static str {
+        match self {
+            Flavour::Transitional => REL_NS,
+            Flavour::Strict => STRICT_REL_NS,
+        }
+    }
+
+    /// The relationship type named `kind` (`worksheet`, `comments`, …).
+    pub fn rel_type(self, kind: &str) -> String {
+        format!("{}/{kind}", self.rel_ns())
+    }
+}
 
 pub fn xml_error(part: &str, reason: impl ToString) -> WriteError {
     WriteError::Xml {
@@ -39,9 +97,79 @@ impl<'a> XmlIn<'a> {
     }
 
     pub fn next(&mut self) -> Result<Event<'a>, WriteError> {
-        self.reader
-            .read_event()
-            .map_err(|e| xml_error(self.part, e))
+        self.reader.read_event().map_err(|e| {
+            let at = self.reader.error_position();
+            xml_error(self.part, format!("{e}（第 {at} 字节 / at byte {at}）"))
+        })
+    }
+
+    /// The next event with where it lies in the part: from its first byte to just after its
+    /// last. Comments, CDATA sections and processing instructions are events of their own, so
+    /// markup inside them is never taken for a tag.
+    pub fn located(&mut self) -> Result<(Event<'a>, usize, usize), WriteError> {
+        let start = offset(self.reader.buffer_position());
+        let event = self.next()?;
+        Ok((event, start, offset(self.reader.buffer_position())))
+    }
+}
+
+/// A byte offset into a part held in memory.
+fn offset(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
+}
+
+/// A start tag, or a self-closed one, and where it lies in its part.
+pub struct Tag<'x> {
+    pub e: BytesStart<'x>,
+    /// Where its `<` is.
+    pub start: usize,
+    /// Just after its `>`.
+    pub after: usize,
+    pub empty: bool,
+}
+
+impl Tag<'_> {
+    pub fn qname(&self) -> &str {
+        self.e.name().0
+    }
+
+    pub fn name(&self) -> &str {
+        name_of(&self.e)
+    }
+
+    /// The tag written again with the attributes in `set` replaced (or added) and those in
+    /// `drop` removed, closed when `empty`.
+    pub fn retag(
+        &self,
+        set: &[(&str, &str)],
+        drop: &[&str],
+        empty: bool,
+        part: &str,
+    ) -> Result<String, WriteError> {
+        retag(&self.e, set, drop, empty, part)
+    }
+}
+
+/// The start tag that begins at `start` in `xml`.
+pub fn tag_at<'x>(xml: &'x [u8], start: usize, part: &'x str) -> Result<Tag<'x>, WriteError> {
+    let rest = xml
+        .get(start..)
+        .ok_or_else(|| xml_error(part, "unexpected end of part"))?;
+    let mut rd = XmlIn::new(rest, part);
+    match rd.located()? {
+        (Event::Start(e), _, after) => Ok(Tag {
+            e,
+            start,
+            after: start + after,
+            empty: false,
+        }),
+        (Event::Empty(e), _, after) => Ok(Tag {
+            e,
+            start,
+            after: start + after,
+            empty: true,
+        }),
+        _ => Err(xml_error(part, format!("no start tag at byte {start}"))),
     }
 }
 
@@ -105,19 +233,16 @@ pub fn attr(e: &BytesStart<'_>, key: &str, part: &str) -> Result<Option<String>,
 /// The value of a prefixed `id` attribute (`r:id`): on the elements this module reads, the only
 /// prefixed `id` is the relationship id, whatever prefix the producer bound to it.
 pub fn rel_id(e: &BytesStart<'_>, part: &str) -> Result<Option<String>, WriteError> {
-    rel_id_in(e.attributes_raw().as_bytes()).map_err(|err| xml_error(part, err))
-}
-
-/// [`rel_id`] from a start tag's attributes as written.
-pub fn rel_id_in(attrs: &[u8]) -> Result<Option<String>, ScanError> {
-    let mut rest = attrs;
-    while let Some((key, quoted, after)) = scan::split_attr(rest) {
-        rest = after;
-        if let Some(colon) = key.iter().rposition(|&b| b == b':')
-            && &key[colon + 1..] == b"id"
-            && !key.starts_with(b"xmlns")
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        let key = a.key.0;
+        if let Some((prefix, "id")) = key.rsplit_once(':')
+            && prefix != "xmlns"
         {
-            return Ok(Some(scan::decode(scan::unquote(quoted))?.into_owned()));
+            let v = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| xml_error(part, err))?;
+            return Ok(Some(v.into_owned()));
         }
     }
     Ok(None)
@@ -130,43 +255,48 @@ pub struct Prefixes {
     pub declared: Vec<String>,
 }
 
-/// The prefixes bound in a start tag's attributes as written.
-pub fn prefixes(attrs: &[u8]) -> Prefixes {
+/// The prefixes bound in a start tag.
+pub fn prefixes(e: &BytesStart<'_>, part: &str) -> Result<Prefixes, WriteError> {
     let mut found = Prefixes {
         rel: None,
         declared: Vec::new(),
     };
-    let mut rest = attrs;
-    while let Some((key, quoted, after)) = scan::split_attr(rest) {
-        rest = after;
-        if let Some(p) = key.strip_prefix(b"xmlns:") {
-            let p = String::from_utf8_lossy(p).into_owned();
-            if found.rel.is_none() && is_rel_ns(scan::unquote(quoted)) {
-                found.rel = Some(p.clone());
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        if let Some(p) = a.key.0.strip_prefix("xmlns:") {
+            let uri = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| xml_error(part, err))?;
+            if found.rel.is_none() && is_rel_ns(&uri) {
+                found.rel = Some(p.to_string());
             }
-            found.declared.push(p);
+            found.declared.push(p.to_string());
         }
     }
-    found
+    Ok(found)
 }
 
 /// Returns the relationships prefix of `root`, declaring `r` (or a free variant) when the root
 /// has none, so that a new `r:id` attribute is well-formed.
-pub fn ensure_rel_prefix(root: BytesStart<'_>) -> (BytesStart<'static>, String) {
-    let found = prefixes(root.attributes_raw().as_bytes());
+pub fn ensure_rel_prefix(
+    root: BytesStart<'_>,
+    part: &str,
+    rel_ns: &str,
+) -> Result<(BytesStart<'static>, String), WriteError> {
+    let found = prefixes(&root, part)?;
     if let Some(p) = found.rel {
-        return (root.into_owned(), p);
+        return Ok((root.into_owned(), p));
     }
     let prefix = free_rel_prefix(&found.declared);
     let mut root = root.into_owned();
     let key = format!("xmlns:{prefix}");
-    root.push_attribute((key.as_str(), REL_NS));
-    (root, prefix)
+    root.push_attribute((key.as_str(), rel_ns));
+    Ok((root, prefix))
 }
 
 /// Whether a namespace name is the relationships namespace (transitional or strict).
-fn is_rel_ns(uri: &[u8]) -> bool {
-    uri == REL_NS.as_bytes() || uri == STRICT_REL_NS.as_bytes()
+fn is_rel_ns(uri: &str) -> bool {
+    uri == REL_NS || uri == STRICT_REL_NS
 }
 
 /// `r`, or the first of `r1`, `r2`, … that `declared` does not hold: the prefix a root that
@@ -189,63 +319,80 @@ pub fn rebuild(
     drop: &[&str],
     part: &str,
 ) -> Result<BytesStart<'static>, WriteError> {
-    let name = e.name().0;
-    let markup = retag(
-        name.as_bytes(),
-        e.attributes_raw().as_bytes(),
-        set,
-        drop,
-        false,
-        part,
-    )?;
+    let markup = retag(e, set, drop, false, part)?;
+    let name_len = e.name().0.len();
     // `<` and `>` off: the start tag's content, its name first.
-    let content = String::from_utf8(markup[1..markup.len() - 1].to_vec())
-        .map_err(|err| xml_error(part, err))?;
-    Ok(BytesStart::from_content(content, name.len()))
+    Ok(BytesStart::from_content(
+        markup[1..markup.len() - 1].to_string(),
+        name_len,
+    ))
 }
 
-/// A start tag named `qname` with the attributes `attrs` (as written), those in `set` replaced
-/// (or appended when absent) and those in `drop` removed; every other attribute keeps its
-/// place and its text as written. `empty` closes it (`/>`).
+/// The start tag `e` written again with the attributes in `set` replaced (or appended when
+/// absent) and those in `drop` removed; every other attribute keeps its place and its value
+/// as written (entity references included). `empty` closes it (`/>`).
 pub fn retag(
-    qname: &[u8],
-    attrs: &[u8],
+    e: &BytesStart<'_>,
     set: &[(&str, &str)],
     drop: &[&str],
     empty: bool,
     part: &str,
-) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(qname.len() + attrs.len() + 32);
-    out.push(b'<');
-    out.extend_from_slice(qname);
+) -> Result<String, WriteError> {
+    let qname = e.name().0;
+    let mut out = String::with_capacity(qname.len() + e.attributes_raw().len() + 32);
+    out.push('<');
+    out.push_str(qname);
     let mut done = vec![false; set.len()];
-    let mut rest = attrs;
-    while !rest.trim_ascii().is_empty() {
-        let (key, quoted, after) =
-            scan::split_attr(rest).ok_or_else(|| xml_error(part, "malformed attribute"))?;
-        rest = after;
-        let replaced = set.iter().position(|(k, _)| k.as_bytes() == key);
-        if drop.iter().any(|d| d.as_bytes() == key) || replaced.is_some_and(|i| done[i]) {
+    for a in e.attributes() {
+        let a = a.map_err(|err| xml_error(part, err))?;
+        let key = a.key.0;
+        let replaced = set.iter().position(|(k, _)| *k == key);
+        if drop.contains(&key) || replaced.is_some_and(|i| done[i]) {
             continue;
         }
-        out.push(b' ');
-        out.extend_from_slice(key);
-        out.push(b'=');
+        out.push(' ');
+        out.push_str(key);
+        out.push('=');
         match replaced {
             Some(i) => {
                 done[i] = true;
-                out.extend_from_slice(format!("\"{}\"", esc(set[i].1)).as_bytes());
+                out.push('"');
+                push_esc(&mut out, set[i].1);
+                out.push('"');
             }
-            None => out.extend_from_slice(quoted),
+            None => {
+                // The raw value holds no quote of the kind that delimited it.
+                let quote = if a.value.contains('"') { '\'' } else { '"' };
+                out.push(quote);
+                out.push_str(&a.value);
+                out.push(quote);
+            }
         }
     }
     for ((k, v), done) in set.iter().zip(done) {
         if !done {
-            out.extend_from_slice(format!(" {k}=\"{}\"", esc(v)).as_bytes());
+            out.push(' ');
+            out.push_str(k);
+            out.push_str("=\"");
+            push_esc(&mut out, v);
+            out.push('"');
         }
     }
-    out.extend_from_slice(if empty { b"/>" } else { b">" });
+    out.push_str(if empty { "/>" } else { ">" });
     Ok(out)
+}
+
+/// The unescaped value of the attribute `key`, or `None` where it is absent or malformed (a
+/// sheet's `r` and `s` are hints the walk can do without).
+pub fn attr_lenient(e: &BytesStart<'_>, key: &str) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.0 == key)
+        .and_then(|a| {
+            a.normalized_value(XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.into_owned())
+        })
 }
 
 /// Removes the characters XML 1.0 cannot carry (control characters other than tab, newline

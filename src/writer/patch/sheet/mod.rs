@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use super::super::NewValue;
 use super::super::recalc::FormulaFate;
 use super::formula;
+use super::xml::Flavour;
 use crate::cell::Pos;
 
 pub use splice::rewrite;
@@ -43,7 +44,6 @@ pub struct SheetScan {
 }
 
 /// Where a patch touches the sheet, as byte offsets into its XML.
-#[derive(Default)]
 struct Sites {
     /// Element prefix of the root (`x:` when the producer used one).
     prefix: String,
@@ -52,6 +52,8 @@ struct Sites {
     /// The prefix the root binds to the relationships namespace, and every prefix it binds.
     rel_prefix: Option<String>,
     declared: Vec<String>,
+    /// The namespaces the sheet is written in.
+    flavour: Flavour,
     /// The `dimension` element's start.
     dimension: Option<usize>,
     has_legacy_drawing: bool,

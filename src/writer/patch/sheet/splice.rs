@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 
 use super::super::super::recalc::FormulaFate;
-use super::super::xml::{REL_NS, esc, free_rel_prefix, retag, text_element, xml_error};
+use quick_xml::events::BytesStart;
+
+use super::super::xml::{Tag, attr, esc, free_rel_prefix, retag, tag_at, text_element, xml_error};
 use super::{CellPatch, RowSite, SheetScan, Sites};
 use crate::cell::Pos;
-use crate::scan::{self, Tag};
 use crate::writer::fit_cell;
 use crate::writer::{NewValue, WriteError};
 
@@ -111,9 +112,7 @@ impl<'a> Rewrite<'a> {
     }
 
     fn tag_at(&self, start: usize) -> Result<Tag<'a>, WriteError> {
-        scan::next_tag(self.xml, start)
-            .map_err(|e| xml_error(self.part, e))?
-            .ok_or_else(|| xml_error(self.part, "unexpected end of sheet"))
+        tag_at(self.xml, start, self.part)
     }
 
     /// The original with every splice applied. Insertions at one place keep the order they
@@ -146,7 +145,7 @@ impl<'a> Rewrite<'a> {
             Some(p) => p.clone(),
             None => {
                 let p = free_rel_prefix(&s.declared);
-                let decl = format!(" xmlns:{p}=\"{REL_NS}\"");
+                let decl = format!(" xmlns:{p}=\"{}\"", s.flavour.rel_ns());
                 self.put(s.root_gt, s.root_gt, decl.into_bytes());
                 p
             }
@@ -163,8 +162,7 @@ impl<'a> Rewrite<'a> {
         patches: &BTreeMap<Pos, CellPatch>,
     ) -> Result<(), WriteError> {
         let tag = self.tag_at(start)?;
-        let Some(r) = scan::attr_text(tag.attrs, b"ref").map_err(|e| xml_error(self.part, e))?
-        else {
+        let Some(r) = attr(&tag.e, "ref", self.part)? else {
             return Ok(());
         };
         let clean = r.replace('$', "");
@@ -181,8 +179,8 @@ impl<'a> Rewrite<'a> {
             return Ok(());
         }
         let set = [("ref", widened.as_str())];
-        let markup = retag(tag.qname, tag.attrs, &set, &[], tag.empty, self.part)?;
-        self.put(start, tag.after, markup);
+        let markup = tag.retag(&set, &[], tag.empty, self.part)?;
+        self.put(start, tag.after, markup.into_bytes());
         Ok(())
     }
 
@@ -230,10 +228,9 @@ impl<'a> Rewrite<'a> {
                         self.put(start, after, markup);
                     } else {
                         let xf = patch.xf.to_string();
-                        let (qname, attrs) = (original.qname, original.attrs);
                         let set = [("s", xf.as_str())];
-                        let markup = retag(qname, attrs, &set, &[], original.empty, self.part)?;
-                        self.put(start, original.after, markup);
+                        let markup = original.retag(&set, &[], original.empty, self.part)?;
+                        self.put(start, original.after, markup.into_bytes());
                     }
                 }
                 None => {
@@ -256,22 +253,22 @@ impl<'a> Rewrite<'a> {
     /// Writes a start tag again without the attributes in `drop`; a self-closed one is
     /// written open, for [`Self::close_reopened`] to close after what goes in it.
     fn reopen(&mut self, start: usize, tag: &Tag<'_>, drop: &[&str]) -> Result<(), WriteError> {
-        let dropped = drop
-            .iter()
-            .any(|d| scan::attr_named(tag.attrs, d.as_bytes()));
+        let dropped = tag
+            .e
+            .attributes()
+            .flatten()
+            .any(|a| drop.contains(&a.key.0));
         if tag.empty || dropped {
-            let markup = retag(tag.qname, tag.attrs, &[], drop, false, self.part)?;
-            self.put(start, tag.after, markup);
+            let markup = tag.retag(&[], drop, false, self.part)?;
+            self.put(start, tag.after, markup.into_bytes());
         }
         Ok(())
     }
 
     /// Inserts the end tag of a self-closed element that [`Self::reopen`] opened.
     fn close_reopened(&mut self, at: usize, tag: &Tag<'_>) {
-        let mut markup = b"</".to_vec();
-        markup.extend_from_slice(tag.qname);
-        markup.push(b'>');
-        self.put(at, at, markup);
+        let markup = format!("</{}>", tag.qname());
+        self.put(at, at, markup.into_bytes());
     }
 
     /// `<f>formula</f>` in the sheet's prefix.
@@ -318,10 +315,10 @@ impl<'a> Rewrite<'a> {
             Some(_) => &["t", "cm", "vm"],
             None => &[],
         };
-        let fresh = format!("{p}c");
-        let (qname, attrs) = original.map_or((fresh.as_bytes(), &b""[..]), |t| (t.qname, t.attrs));
+        let fresh = BytesStart::new(format!("{p}c"));
+        let e = original.map_or(&fresh, |t| &t.e);
         let content = match &patch.value {
-            None => return retag(qname, attrs, &set, drop, true, self.part),
+            None => return Ok(retag(e, &set, drop, true, self.part)?.into_bytes()),
             Some(NewValue::Number { value, .. }) => format!("<{p}v>{}</{p}v>", number_text(value)),
             Some(NewValue::Percent { fraction, .. }) => {
                 format!("<{p}v>{}</{p}v>", number_text(fraction))
@@ -333,12 +330,10 @@ impl<'a> Rewrite<'a> {
                 )
             }
         };
-        let mut markup = retag(qname, attrs, &set, drop, false, self.part)?;
+        let mut markup = retag(e, &set, drop, false, self.part)?.into_bytes();
         markup.extend(formula.unwrap_or_default());
         markup.extend_from_slice(content.as_bytes());
-        markup.extend_from_slice(b"</");
-        markup.extend_from_slice(qname);
-        markup.push(b'>');
+        markup.extend_from_slice(format!("</{}>", e.name().0).as_bytes());
         Ok(markup)
     }
 }

@@ -1,27 +1,32 @@
-//! The one walk over a sheet's tags that finds where the patch touches it.
+//! The one walk over a sheet's events that finds where the patch touches it.
+//!
+//! quick-xml tokenizes the sheet, so a comment, CDATA section or processing instruction is one
+//! event whatever it holds (`<!-- </row> -->` ends no row, a commented-out element is no
+//! element), and every offset is the reader's own position before and after an event.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use memchr::memmem;
+use quick_xml::events::Event;
 
-use super::super::xml::{self, prefix_of, xml_error};
+use super::super::xml::{
+    self, Flavour, Tag, XmlIn, attr_lenient, local, prefix_of, push_text, ref_text, xml_error,
+};
 use super::{Anchor, FormulaSite, Pointer, RowSite, SheetDataSite, SheetScan, Sites};
 use crate::cell::{Placement, Pos};
-use crate::scan::{self, ScanError, Tag};
 use crate::writer::WriteError;
 
 /// Children of `worksheet` that the schema places after `legacyDrawing`. Excel wraps
 /// `oleObjects` and `controls` in `mc:AlternateContent`, hence the last entry.
-const AFTER_LEGACY_DRAWING: [&[u8]; 9] = [
-    b"legacyDrawingHF",
-    b"drawingHF",
-    b"picture",
-    b"oleObjects",
-    b"controls",
-    b"webPublishItems",
-    b"tableParts",
-    b"extLst",
-    b"AlternateContent",
+const AFTER_LEGACY_DRAWING: [&str; 9] = [
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+    "AlternateContent",
 ];
 
 /// A shared formula's role in a cell's `<f>`.
@@ -30,6 +35,14 @@ enum Shared {
     Anchor(String),
     /// `<f t="shared" si="…"/>`: the formula is the anchor's, moved.
     Pointer(String),
+}
+
+/// A cell's `<f>` being read: its cell, where it starts, its shared role and its text so far.
+struct OpenFormula {
+    pos: Pos,
+    start: usize,
+    shared: Option<Shared>,
+    text: String,
 }
 
 pub fn scan<T>(
@@ -46,30 +59,68 @@ pub fn scan<T>(
             styles: BTreeMap::new(),
             formulas: BTreeMap::new(),
             legacy_rid: None,
-            sites: Sites::default(),
+            sites: Sites::new(),
         },
         anchors: BTreeMap::new(),
-        open: Vec::new(),
+        depth: 0,
         in_data: false,
         place: Placement::default(),
         row: None,
         cell: None,
+        formula: None,
     };
-    let mut at = 0;
-    while let Some(tag) = scan::next_tag(xml, at).map_err(|e| xml_error(part, e))? {
-        at = match tag.closing {
-            true => walk.close(&tag, part)?,
-            false => walk.open(xml, &tag, part)?,
-        };
+    let mut rd = XmlIn::new(xml, part);
+    loop {
+        let (event, start, after) = rd.located()?;
+        match event {
+            Event::Start(e) => walk.open(
+                Tag {
+                    e,
+                    start,
+                    after,
+                    empty: false,
+                },
+                part,
+            )?,
+            Event::Empty(e) => walk.open(
+                Tag {
+                    e,
+                    start,
+                    after,
+                    empty: true,
+                },
+                part,
+            )?,
+            Event::End(e) => walk.close(local(e.name().0), start, after),
+            Event::Text(t) => {
+                if let Some(f) = &mut walk.formula {
+                    push_text(&mut f.text, &t);
+                }
+            }
+            Event::CData(c) => {
+                if let Some(f) = &mut walk.formula {
+                    f.text.push_str(&c);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(f) = &mut walk.formula {
+                    let text = ref_text(&r)
+                        .ok_or_else(|| xml_error(part, format!("unknown entity &{};", &*r)))?;
+                    f.text.push_str(&text);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
     }
-    if !walk.open.is_empty() {
+    if walk.depth != 0 {
         return Err(xml_error(part, "unexpected end of sheet"));
     }
     Ok(walk.found)
 }
 
 /// Where [`scan`] stands in the sheet, and what it has found so far.
-struct Walk<'t, 'x, T> {
+struct Walk<'t, T> {
     targets: &'t BTreeMap<Pos, T>,
     target_rows: BTreeSet<u32>,
     /// Rows with an edited cell that no row seen so far holds or follows.
@@ -77,8 +128,8 @@ struct Walk<'t, 'x, T> {
     found: SheetScan,
     /// Every shared formula's anchor, so that a target that only points to one can be quoted.
     anchors: BTreeMap<String, Anchor>,
-    /// The names of the open elements, the root's first: a cell is at depth 3.
-    open: Vec<&'x [u8]>,
+    /// How many elements are open, the root included: a cell is opened at depth 3.
+    depth: usize,
     in_data: bool,
     /// Where rows and cells stand, as the reader placed them.
     place: Placement,
@@ -86,65 +137,68 @@ struct Walk<'t, 'x, T> {
     row: Option<usize>,
     /// The open cell and where its `<` is.
     cell: Option<(Pos, usize)>,
+    /// The open cell's `<f>`, while it is read.
+    formula: Option<OpenFormula>,
 }
 
-impl<'x, T> Walk<'_, 'x, T> {
-    /// Takes in an end tag; returns where the walk goes on.
-    fn close(&mut self, tag: &Tag<'x>, part: &str) -> Result<usize, WriteError> {
-        if self.open.pop() != Some(tag.qname) {
-            let name = String::from_utf8_lossy(tag.qname);
-            return Err(xml_error(part, format!("unexpected end tag </{name}>")));
-        }
+impl<T> Walk<'_, T> {
+    /// Takes in the end tag of `name` that lies at `[start, after)`.
+    fn close(&mut self, name: &str, start: usize, after: usize) {
+        // quick-xml has checked that it closes the element open last.
+        self.depth = self.depth.saturating_sub(1);
         let s = &mut self.found.sites;
-        match (self.open.len(), tag.name) {
+        match (self.depth, name) {
             (0, _) => {
-                s.legacy_at.get_or_insert(tag.start);
+                s.legacy_at.get_or_insert(start);
             }
-            (1, b"sheetData") if self.in_data => {
+            (1, "sheetData") if self.in_data => {
                 if let Some(d) = &mut s.sheet_data {
-                    d.end = Some(tag.start);
+                    d.end = Some(start);
                 }
                 self.in_data = false;
             }
-            (2, b"row") if self.in_data => {
+            (2, "row") if self.in_data => {
                 if let Some(r) = self.row.take() {
-                    s.rows[r].end = Some(tag.start);
+                    s.rows[r].end = Some(start);
                 }
             }
-            (3, b"c") => {
-                if let Some((pos, start)) = self.cell.take()
+            (3, "c") if self.in_data => {
+                if let Some((pos, cell_start)) = self.cell.take()
                     && self.targets.contains_key(&pos)
                 {
-                    s.cells.insert(pos, (start, tag.after));
+                    s.cells.insert(pos, (cell_start, after));
+                }
+            }
+            (4, "f") => {
+                if let Some(f) = self.formula.take() {
+                    self.formula_read(f, after);
                 }
             }
             _ => {}
         }
-        Ok(tag.after)
     }
 
-    /// Takes in a start tag (or a self-closed one); returns where the walk goes on.
-    fn open(&mut self, xml: &'x [u8], tag: &Tag<'x>, part: &str) -> Result<usize, WriteError> {
+    /// Takes in a start tag (or a self-closed one).
+    fn open(&mut self, tag: Tag<'_>, part: &str) -> Result<(), WriteError> {
         let s = &mut self.found.sites;
-        match (self.open.len(), tag.name) {
+        match (self.depth, tag.name()) {
             (0, _) => {
                 if tag.empty {
                     return Err(xml_error(part, "empty worksheet"));
                 }
-                s.root(tag, part)?;
+                s.root(&tag, part)?;
             }
             (1, name) => {
                 if AFTER_LEGACY_DRAWING.contains(&name) {
                     s.legacy_at.get_or_insert(tag.start);
                 }
                 match name {
-                    b"legacyDrawing" => {
+                    "legacyDrawing" => {
                         s.has_legacy_drawing = true;
-                        self.found.legacy_rid =
-                            xml::rel_id_in(tag.attrs).map_err(|e| xml_error(part, e))?;
+                        self.found.legacy_rid = xml::rel_id(&tag.e, part)?;
                     }
-                    b"dimension" => s.dimension = Some(tag.start),
-                    b"sheetData" => {
+                    "dimension" => s.dimension = Some(tag.start),
+                    "sheetData" => {
                         s.sheet_data = Some(SheetDataSite {
                             start: tag.start,
                             end: None,
@@ -154,8 +208,9 @@ impl<'x, T> Walk<'_, 'x, T> {
                     _ => {}
                 }
             }
-            (2, b"row") if self.in_data => {
-                let row = self.place.row(scan::attr(tag.attrs, b"r"));
+            (2, "row") if self.in_data => {
+                let r = attr_lenient(&tag.e, "r");
+                let row = self.place.row(r.as_deref().map(str::as_bytes));
                 self.row = None;
                 // Only rows that the rewrite touches are kept (a sheet may run on for a
                 // million rows): a row with an edited cell, and the first row after new
@@ -168,11 +223,7 @@ impl<'x, T> Walk<'_, 'x, T> {
                     touched = true;
                 }
                 touched |= self.unplaced_rows.remove(&row);
-                if !touched {
-                    if let Some(after) = plain_row_end(xml, tag) {
-                        return Ok(after);
-                    }
-                } else {
+                if touched {
                     s.rows.push(RowSite {
                         row,
                         start: tag.start,
@@ -183,16 +234,16 @@ impl<'x, T> Walk<'_, 'x, T> {
                     self.row = (!tag.empty).then_some(s.rows.len() - 1);
                 }
             }
-            (3, b"c") if self.in_data => {
-                let pos = self.place.cell(scan::attr(tag.attrs, b"r"));
+            (3, "c") if self.in_data => {
+                let r = attr_lenient(&tag.e, "r");
+                let pos = self.place.cell(r.as_deref().map(str::as_bytes));
                 if let Some(r) = self.row
                     && self.target_rows.contains(&pos.row)
                 {
                     s.rows[r].cells.push((pos.col, tag.start));
                 }
                 if self.targets.contains_key(&pos) {
-                    let style = scan::attr(tag.attrs, b"s")
-                        .and_then(|v| std::str::from_utf8(v).ok())
+                    let style = attr_lenient(&tag.e, "s")
                         .and_then(|v| v.trim().parse().ok())
                         .unwrap_or(0);
                     self.found.styles.insert(pos, style);
@@ -204,38 +255,44 @@ impl<'x, T> Walk<'_, 'x, T> {
                     self.cell = Some((pos, tag.start));
                 }
             }
-            (4, b"f") => {
+            (4, "f") => {
                 if let Some((pos, _)) = self.cell {
-                    return self.formula(xml, tag, pos).map_err(|e| xml_error(part, e));
+                    let f = OpenFormula {
+                        pos,
+                        start: tag.start,
+                        shared: shared(&tag),
+                        text: String::new(),
+                    };
+                    match tag.empty {
+                        true => self.formula_read(f, tag.after),
+                        false => self.formula = Some(f),
+                    }
                 }
             }
             _ => {}
         }
         if !tag.empty {
-            self.open.push(tag.qname);
+            self.depth += 1;
         }
-        Ok(tag.after)
+        Ok(())
     }
 
-    /// Takes in the `<f>` of the cell at `pos`, and its text and end tag; returns where the
-    /// walk goes on.
-    fn formula(&mut self, xml: &[u8], tag: &Tag<'_>, pos: Pos) -> Result<usize, ScanError> {
-        let (text, after) = match tag.empty {
-            true => (String::new(), tag.after),
-            false => {
-                let (text, after) = scan::text(xml, tag.after)?;
-                (text.into_owned(), after)
-            }
-        };
+    /// Takes in a cell's `<f>`, read whole; `after` is just after its end.
+    fn formula_read(&mut self, f: OpenFormula, after: usize) {
+        let OpenFormula {
+            pos,
+            start,
+            shared,
+            text,
+        } = f;
         let s = &mut self.found.sites;
-        let shared = shared(tag)?;
         if let Some(Shared::Pointer(si)) = &shared
             && s.anchored.contains_key(si)
         {
             s.pointers.push(Pointer {
                 pos,
                 si: si.clone(),
-                span: (tag.start, after),
+                span: (start, after),
             });
         }
         let target = self.targets.contains_key(&pos);
@@ -245,7 +302,7 @@ impl<'x, T> Walk<'_, 'x, T> {
                 (Some(Shared::Pointer(si)), true) => Some(si.clone()),
                 _ => None,
             };
-            let span = (tag.start, after);
+            let span = (start, after);
             s.formulas.insert(pos, FormulaSite { span, pointer });
         }
         let text = as_written(pos, text, &shared, &self.anchors);
@@ -264,47 +321,38 @@ impl<'x, T> Walk<'_, 'x, T> {
         {
             self.found.formulas.insert(pos, text);
         }
-        Ok(after)
     }
 }
 
 impl Sites {
+    fn new() -> Sites {
+        Sites {
+            prefix: String::new(),
+            root_gt: 0,
+            rel_prefix: None,
+            declared: Vec::new(),
+            flavour: Flavour::Transitional,
+            dimension: None,
+            has_legacy_drawing: false,
+            legacy_at: None,
+            sheet_data: None,
+            rows: Vec::new(),
+            cells: BTreeMap::new(),
+            formulas: BTreeMap::new(),
+            anchored: BTreeMap::new(),
+            pointers: Vec::new(),
+        }
+    }
+
     fn root(&mut self, tag: &Tag<'_>, part: &str) -> Result<(), WriteError> {
-        let qname = std::str::from_utf8(tag.qname).map_err(|e| xml_error(part, e))?;
-        self.prefix = prefix_of(qname).to_string();
+        self.prefix = prefix_of(tag.qname()).to_string();
         self.root_gt = tag.after - 1;
-        let prefixes = xml::prefixes(tag.attrs);
+        let prefixes = xml::prefixes(&tag.e, part)?;
+        self.flavour = Flavour::of_root(&tag.e);
         self.rel_prefix = prefixes.rel;
         self.declared = prefixes.declared;
         Ok(())
     }
-}
-
-/// Just after the end tag of a row the rewrite does not touch, when nothing in it matters to
-/// the patch either: no shared formula, whose anchor a target may need or whose pointer may
-/// need the overwritten anchor's formula; no comment, CDATA or processing instruction, which
-/// may hide an end tag; and no other element of the row's name. Most of a sheet is such rows,
-/// and finding the end of one costs less than walking its tags.
-fn plain_row_end(xml: &[u8], row: &Tag<'_>) -> Option<usize> {
-    if row.empty {
-        return None;
-    }
-    let mut end_tag = Vec::with_capacity(row.qname.len() + 2);
-    end_tag.extend_from_slice(b"</");
-    end_tag.extend_from_slice(row.qname);
-    let inner = &xml[row.after..];
-    // The first `</row` that is the whole name: `</row>` or `</row >`, not `</rows>`.
-    let (end, after) = memmem::find_iter(inner, &end_tag).find_map(|at| {
-        let rest = &inner[at + end_tag.len()..];
-        let spaces = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        (rest.get(spaces) == Some(&b'>')).then_some((at, at + end_tag.len() + spaces + 1))
-    })?;
-    let content = &inner[..end];
-    let plain = memmem::find(content, b"<!").is_none()
-        && memmem::find(content, b"<?").is_none()
-        && memmem::find(content, b"shared").is_none()
-        && memmem::find(content, row.name).is_none();
-    plain.then_some(row.after + after)
 }
 
 /// The formula a cell holds, as its author would see it: a cell that only points to a shared
@@ -322,16 +370,13 @@ fn as_written(
     }
 }
 
-fn shared(tag: &Tag<'_>) -> Result<Option<Shared>, ScanError> {
-    if scan::attr(tag.attrs, b"t") != Some(b"shared") {
-        return Ok(None);
+fn shared(tag: &Tag<'_>) -> Option<Shared> {
+    if attr_lenient(&tag.e, "t").as_deref() != Some("shared") {
+        return None;
     }
-    let Some(si) = scan::attr_text(tag.attrs, b"si")? else {
-        return Ok(None);
-    };
-    let si = si.into_owned();
-    Ok(Some(match scan::attr(tag.attrs, b"ref") {
+    let si = attr_lenient(&tag.e, "si")?;
+    Some(match attr_lenient(&tag.e, "ref") {
         Some(_) => Shared::Anchor(si),
         None => Shared::Pointer(si),
-    }))
+    })
 }
