@@ -51,6 +51,10 @@ pub enum OpcError {
     MissingWorkbook(String),
     #[error("压缩包中没有工作簿部件（缺少 xl/workbook.xml）(no workbook part)")]
     NoWorkbook,
+    #[error(
+        "{PACKAGE_RELS} 缺少或没有指明工作簿部件，Excel 与 LibreOffice 都无法打开此文件 (the package names no main part)"
+    )]
+    NoMainPart,
 }
 
 /// One relationship of a part, its target resolved to a part name.
@@ -198,8 +202,11 @@ impl<'b> Package<'b> {
         let workbook = match main {
             Some(part) if pkg.exists(&part) => part,
             Some(part) => return Err(OpcError::MissingWorkbook(part)),
-            None if pkg.exists(USUAL_WORKBOOK) => USUAL_WORKBOOK.to_string(),
-            None => return Err(OpcError::NoWorkbook),
+            // No package relationships and no usual workbook part: not a workbook at all.
+            None if !pkg.exists(USUAL_WORKBOOK) => return Err(OpcError::NoWorkbook),
+            // A workbook part that nothing names: Excel and LibreOffice do not open it, so
+            // what they would show cannot be known.
+            None => return Err(OpcError::NoMainPart),
         };
         pkg.workbook_rels = pkg.rels_of(&workbook)?.unwrap_or_default();
         pkg.workbook = Some(workbook.clone());
@@ -475,8 +482,26 @@ fn attr(e: &quick_xml::events::BytesStart<'_>, key: &str) -> Result<Option<Strin
 pub fn parse_rels(xml: &[u8], source: &str) -> Result<Vec<Relationship>, String> {
     let mut rd = xml_reader(xml);
     let mut rels = Vec::new();
+    // A part cut short, or without its root, is damaged: the programs that open the package
+    // refuse it, so its relationships are not guessed at.
+    let (mut depth, mut root) = (0usize, false);
     loop {
-        match rd.read_event().map_err(|e| e.to_string())? {
+        let event = rd.read_event().map_err(|e| e.to_string())?;
+        match &event {
+            Event::Start(e) => {
+                root |= depth == 0 && e.local_name().as_ref() == "Relationships";
+                depth += 1;
+            }
+            Event::Empty(e) if depth == 0 => {
+                root |= e.local_name().as_ref() == "Relationships";
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        match event {
+            Event::Eof if !root || depth > 0 => {
+                return Err("关系部件不完整（缺少 Relationships 根元素或其结束标记）".to_string());
+            }
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
                 let (Some(id), Some(target)) = (attr(&e, "Id")?, attr(&e, "Target")?) else {
                     continue;
@@ -620,10 +645,26 @@ mod tests {
             ("xl/a.xml", wb),
         ]);
         assert!(Package::open_workbook(&bytes).is_ok());
-        // No package relationship at all: the usual part, as this crate has always read it.
+        // A workbook part that no package relationship names, the relationships missing,
+        // naming no main part, or cut short: LibreOffice opens none of these, so none is
+        // checked at a guessed part.
         let bytes = zip(&[("xl/workbook.xml", wb)]);
-        let pkg = Package::open_workbook(&bytes).unwrap();
-        assert_eq!(pkg.workbook(), Some(USUAL_WORKBOOK));
+        assert!(matches!(
+            Package::open_workbook(&bytes),
+            Err(OpcError::NoMainPart)
+        ));
+        let bytes = zip(&[("_rels/.rels", &package_rels(&[])), ("xl/workbook.xml", wb)]);
+        assert!(matches!(
+            Package::open_workbook(&bytes),
+            Err(OpcError::NoMainPart)
+        ));
+        let cut = package_rels(&["xl/workbook.xml"]);
+        let cut = &cut[..cut.len() - "</Relationships>".len()];
+        let bytes = zip(&[("_rels/.rels", cut), ("xl/workbook.xml", wb)]);
+        assert!(matches!(
+            Package::open_workbook(&bytes),
+            Err(OpcError::Part { part, .. }) if part == PACKAGE_RELS
+        ));
     }
 
     #[test]
