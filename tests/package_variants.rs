@@ -28,6 +28,9 @@ const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationsh
 const TYPES: &str = "http://schemas.openxmlformats.org/package/2006/content-types";
 const THREADED_NS: &str = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments";
 
+/// A package's parts, by name, in the order they are zipped.
+type Parts = Vec<(&'static str, String)>;
+
 /// The cell `a1` of sheet `Data` set to 42, with a note.
 fn set_42(cells: &[&str]) -> Corrections {
     let sheet: Arc<str> = Arc::from("Data");
@@ -99,13 +102,8 @@ fn through_libreoffice(soffice: &Path, dir: &Path, name: &str, bytes: &[u8]) -> 
 
 /// The parts of a one-sheet workbook (sheet `Data`) in the namespaces of `main` and `rel`,
 /// the sheet's XML being `sheet`, and `extra` parts added or replacing these.
-fn book(
-    main: &str,
-    rel: &str,
-    sheet: &str,
-    extra: &[(&'static str, String)],
-) -> Vec<(&'static str, String)> {
-    let mut parts: Vec<(&'static str, String)> = vec![
+fn book(main: &str, rel: &str, sheet: &str, extra: &[(&'static str, String)]) -> Parts {
+    let mut parts: Parts = vec![
         (
             "[Content_Types].xml",
             format!(
@@ -214,11 +212,11 @@ fn comments_cdata_and_instructions_are_tokens_not_tags() {
         "{patched}"
     );
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(output)).unwrap();
-    book.load_merged_regions().unwrap();
     let merges: Vec<String> = book
-        .merged_regions_by_sheet("Data")
+        .merge_cells_by_sheet_name("Data")
+        .unwrap()
         .iter()
-        .map(|(_, _, d)| format!("{:?}-{:?}", d.start, d.end))
+        .map(|d| format!("{:?}-{:?}", d.start, d.end))
         .collect();
     assert_eq!(merges, ["(2, 0)-(2, 1)"]);
 }
@@ -243,7 +241,7 @@ fn a_formula_with_a_comment_and_cdata_is_read_as_its_text() {
 
 // --- Strict Open XML.
 
-fn strict_parts() -> Vec<(&'static str, String)> {
+fn strict_parts() -> Parts {
     let sheet = format!(
         concat!(
             "<worksheet xmlns=\"{m}\" xmlns:r=\"{r}\"><dimension ref=\"A1:B2\"/><sheetData>",
@@ -362,7 +360,7 @@ const PERSON_ID: &str = "{0B1C2D3E-4F50-6172-8394-A5B6C7D8E9F0}";
 /// A sheet with a threaded comment (and a reply) on B2, as Excel 365 saves it: the thread in
 /// `threadedComments`, its people in `persons`, and a legacy note whose text starts
 /// `[Threaded comment]` for older programs.
-fn threaded_parts() -> Vec<(&'static str, String)> {
+fn threaded_parts() -> Parts {
     let sheet = format!(
         concat!(
             "<worksheet xmlns=\"{m}\" xmlns:r=\"{r}\"><dimension ref=\"A1:C3\"/><sheetData>",
@@ -612,7 +610,7 @@ fn libreoffice_opens_the_copies_with_the_corrections() {
         return;
     };
     let dir = scratch("package-variants");
-    let cases: [(&str, Vec<(&str, String)>, &[&str]); 3] = [
+    let cases: [(&str, Parts, &[&str]); 3] = [
         (
             "hidden-markup",
             book(MAIN, REL, &hidden_markup_sheet(), &[]),

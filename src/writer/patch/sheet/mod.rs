@@ -1,11 +1,12 @@
 //! A worksheet part: the edited cells, and the note drawing reference.
 //!
-//! [`scan`] walks the sheet's tags once with the byte scanner and notes where a patch must
-//! touch it: the root's start tag, the used range, the rows it edits or adds rows before,
-//! each edited cell, and the shared formulas anchored in an edited cell. [`rewrite`] splices
-//! new markup into those places and copies every other byte as it was, so elements,
-//! attributes and spacing it does not touch survive unchanged. Cells and rows that do not
-//! exist yet go where their position requires (rows ascending, cells ascending within a row).
+//! [`scan`] walks the sheet once with quick-xml, where comments, CDATA and processing
+//! instructions are tokens of their own, never tags, and notes by the reader's byte offsets
+//! where a patch must touch it: the root's start tag, the used range, the rows it edits or
+//! adds rows before, each edited cell, and the shared formulas anchored in an edited cell.
+//! [`rewrite`] splices new markup into those places and copies every other byte as it was, so
+//! elements, attributes and spacing it does not touch survive unchanged. Cells and rows that do
+//! not exist yet go where their position requires (rows ascending, cells ascending within a row).
 
 mod splice;
 mod walk;
