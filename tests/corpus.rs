@@ -50,6 +50,9 @@ impl Book {
     }
 }
 
+/// Which of the corpus's workbooks, by number, a conversion or producer takes.
+type Pick = fn(usize) -> bool;
+
 /// The name of the hidden old copy of a form some workbooks carry.
 const HIDDEN_FORM: &str = "旧版自评表";
 
@@ -470,11 +473,11 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
     // .xlsx by each of LibreOffice, Gnumeric and openpyxl, as departments' own programs
     // write it. Formula results stay in the .xlsx that nothing saves again (openpyxl keeps
     // a formula but not its result).
-    let to_xls: fn(usize) -> bool = |k| k % 4 == 1;
-    let to_ods: fn(usize) -> bool = |k| k % 16 == 3;
-    let by_libreoffice: fn(usize) -> bool = |k| k % 8 == 2;
-    let by_gnumeric: fn(usize) -> bool = |k| k % 8 == 4;
-    let by_openpyxl: fn(usize) -> bool = |k| k % 8 == 6;
+    let to_xls: Pick = |k| k % 4 == 1;
+    let to_ods: Pick = |k| k % 16 == 3;
+    let by_libreoffice: Pick = |k| k % 8 == 2;
+    let by_gnumeric: Pick = |k| k % 8 == 4;
+    let by_openpyxl: Pick = |k| k % 8 == 6;
     let saved_again =
         |k| to_xls(k) || to_ods(k) || by_libreoffice(k) || by_gnumeric(k) || by_openpyxl(k);
     let mut rng = Rng::new(seed);
@@ -513,7 +516,7 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
             }
         }
     }
-    let picked = |pick: fn(usize) -> bool| -> Vec<&Book> {
+    let picked = |pick: Pick| -> Vec<&Book> {
         books
             .iter()
             .enumerate()
@@ -521,7 +524,7 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
             .map(|b| b.1)
             .collect()
     };
-    let producers: [(&str, fn(usize) -> bool); 3] = [
+    let producers: [(&str, Pick); 3] = [
         ("libreoffice", by_libreoffice),
         ("gnumeric", by_gnumeric),
         ("openpyxl", by_openpyxl),

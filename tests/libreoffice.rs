@@ -47,25 +47,7 @@ fn libreoffice_opens_every_corrected_workbook() {
     }
     // The first sheet as LibreOffice computes and shows it.
     for name in ["sample.checked.xlsx", "legacy.checked.xlsx"] {
-        let csv = convert(
-            &soffice,
-            &out.join(name),
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
-            &dir,
-        );
-        let text = std::fs::read_to_string(&csv).expect("csv");
-        let row = |label: &str| {
-            text.lines()
-                .find(|l| l.contains(label))
-                .unwrap_or_default()
-                .to_string()
-        };
-        assert!(
-            row(",办公费,").contains(",2.00,"),
-            "{name} H29: {}",
-            row(",办公费,")
-        );
-        assert!(row("总分").contains("99.97"), "{name} H38: {}", row("总分"));
+        assert_shows_the_corrected_sample(&soffice, &out.join(name), &dir, name);
     }
 }
 
@@ -130,25 +112,7 @@ fn a_kept_total_formula_recalculates_from_the_corrected_cells() {
             .into_bytes()
     });
     recalculate_on_load(&dir);
-    let csv = convert(
-        &soffice,
-        &stale,
-        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
-        &dir,
-    );
-    let text = std::fs::read_to_string(&csv).expect("csv");
-    let row = |label: &str| {
-        text.lines()
-            .find(|l| l.contains(label))
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert!(row("总分").contains(",99.97,"), "H38: {}", row("总分"));
-    assert!(
-        row(",办公费,").contains(",2.00,"),
-        "H29: {}",
-        row(",办公费,")
-    );
+    assert_shows_the_corrected_sample(&soffice, &stale, &dir, "the recalculated copy");
 }
 
 /// Issue 18: every legal package variant of the sample (fixtures/README.md,
@@ -186,28 +150,34 @@ fn the_copy_of_every_package_variant_opens_with_the_corrected_values() {
         assert_eq!(run.code, 1, "{}: {}", input.display(), run.stderr);
         let stem = input.file_stem().and_then(|s| s.to_str()).expect("stem");
         let copy = out.join(format!("{stem}.checked.xlsx"));
-        let csv = convert(
-            &soffice,
-            &copy,
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
-            &dir,
-        );
-        let text = std::fs::read_to_string(&csv).expect("csv");
-        let row = |label: &str| {
-            text.lines()
-                .find(|l| l.contains(label))
-                .unwrap_or_default()
-                .to_string()
-        };
-        assert!(
-            row(",办公费,").contains(",2.00,"),
-            "{stem} H29: {}",
-            row(",办公费,")
-        );
-        assert!(
-            row("总分").contains(",99.97,"),
-            "{stem} H38: {}",
-            row("总分")
-        );
+        assert_shows_the_corrected_sample(&soffice, &copy, &dir, stem);
     }
+}
+
+/// LibreOffice shows `copy`'s first sheet with the sample's corrections: 办公费 (H29) 2.00
+/// and 总分 (H38) 99.97, as it computes and displays them.
+fn assert_shows_the_corrected_sample(soffice: &Path, copy: &Path, dir: &Path, what: &str) {
+    let csv = convert(
+        soffice,
+        copy,
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false",
+        dir,
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let row = |label: &str| {
+        text.lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        row(",办公费,").contains(",2.00,"),
+        "{what} H29: {}",
+        row(",办公费,")
+    );
+    assert!(
+        row("总分").contains(",99.97,"),
+        "{what} H38: {}",
+        row("总分")
+    );
 }

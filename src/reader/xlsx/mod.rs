@@ -33,6 +33,21 @@ const MAX_CELL_FORMATS: usize = 65_536;
 /// Days from 1899-12-30 to 1904-01-01: a 1904-system serial plus this is a 1900-system one.
 const DAYS_1900_TO_1904: f64 = 1462.0;
 
+/// What each of a workbook's cell styles does to a number, by style id, from the number
+/// format calamine reports for it.
+fn shapes_of(styles: &[calamine::Style]) -> Vec<NumberShape> {
+    styles
+        .iter()
+        .map(|s| {
+            s.number_format
+                .as_ref()
+                .map_or_else(NumberShape::default, |f| {
+                    NumberShape::of(f.format_id.unwrap_or(0), Some(&f.format_code))
+                })
+        })
+        .collect()
+}
+
 /// Reads every worksheet of an admitted `.xlsx` package. With `for_copy`, it also returns
 /// the parts that a corrected copy rewrites (workbook, its relationships, styles, sheets),
 /// inflated once here and in UTF-8.
@@ -79,19 +94,7 @@ pub(super) fn read_opened(
         };
         let mut cells = Vec::new();
         let mut reader = wb.worksheet_cells_reader(&name).map_err(sheet_err)?;
-        let shapes = shapes.get_or_insert_with(|| {
-            reader
-                .styles()
-                .iter()
-                .map(|s| {
-                    s.number_format
-                        .as_ref()
-                        .map_or_else(NumberShape::default, |f| {
-                            NumberShape::of(f.format_id.unwrap_or(0), Some(&f.format_code))
-                        })
-                })
-                .collect()
-        });
+        let shapes = shapes.get_or_insert_with(|| shapes_of(reader.styles()));
         let mut left = Budget {
             cells: budget.cells.min(limits.cells),
             text_bytes: budget.text_bytes.min(limits.text_bytes),
