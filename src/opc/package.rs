@@ -68,6 +68,8 @@ pub struct Relationship {
     pub kind_uri: String,
     /// The part it names, resolved against its source; the target as written when external.
     pub part: String,
+    /// The target as the relationships part writes it, for a writer that writes it again.
+    pub target: String,
     pub external: bool,
 }
 
@@ -513,9 +515,10 @@ pub fn parse_rels(xml: &[u8], source: &str) -> Result<Vec<Relationship>, String>
                     kind: kind_uri.rsplit('/').next().unwrap_or_default().to_string(),
                     kind_uri,
                     part: match external {
-                        true => target,
+                        true => target.clone(),
                         false => resolve_target(source, &target),
                     },
+                    target,
                     external,
                 });
             }

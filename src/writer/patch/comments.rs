@@ -14,7 +14,6 @@ use super::xml::{
     text_element, xml_error,
 };
 use crate::cell::Pos;
-use crate::opc::resolve_target;
 use crate::writer::{MAX_NOTE_UNITS, clip_units};
 
 pub const AUTHOR: &str = "selfeval";
@@ -40,7 +39,7 @@ pub fn attach(
     // Cells that get a new comment, and every cell with a comment afterwards.
     let (added, all) = match existing {
         Some(rel) => {
-            let part = resolve_target(sheet_part, &rel.target);
+            let part = rel.part.clone();
             let xml = pkg.read(&part)?;
             let merged = merge(&xml, &part, notes)?;
             pkg.put(&part, merged.xml);
@@ -65,7 +64,7 @@ pub fn attach(
                     format!("legacyDrawing {rid} has no relationship"),
                 )
             })?;
-        let part = resolve_target(sheet_part, &rel.target);
+        let part = rel.part.clone();
         let vml = pkg.read(&part)?;
         pkg.put(&part, extend_vml(&vml, &added));
         return Ok(None);

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use super::recalc::{self, FormulaFate};
 use super::{CellEdit, Corrections, FINDINGS_SHEET, Mark, NewValue, WriteError};
 use crate::cell::Pos;
-use crate::opc::{Inflated, resolve_target};
+use crate::opc::Inflated;
 use crate::reader::{BookFormat, RawBook, RawSheet};
 use package::{Package, Rel};
 use sheet::CellPatch;
@@ -156,7 +156,7 @@ fn sheet_part(
         .iter()
         .find(|r| r.id == entry.rid && !r.external)
         .ok_or_else(|| WriteError::MissingPart(format!("{wb_part} → {}", entry.rid)))?;
-    Ok(resolve_target(wb_part, &rel.target))
+    Ok(rel.part.clone())
 }
 
 /// The workbook's stylesheet, or a minimal one when the package has none.
@@ -167,7 +167,7 @@ fn load_styles(
     ns: Flavour,
 ) -> Result<(Styles, String), WriteError> {
     let part = match wb_rels.iter().find(|r| r.is("styles")) {
-        Some(rel) => resolve_target(wb_part, &rel.target),
+        Some(rel) => rel.part.clone(),
         None => {
             let part = if pkg.exists("xl/styles.xml") {
                 pkg.unused_name("xl/styles", ".xml")
@@ -274,7 +274,7 @@ fn put_findings(
 /// formula would make it invalid, and Excel rebuilds it when it is missing.
 fn drop_calc_chain(pkg: &mut Package<'_>, wb_part: &str, wb_rels: &[Rel]) {
     for rel in wb_rels.iter().filter(|r| r.is("calcChain")) {
-        let part = resolve_target(wb_part, &rel.target);
+        let part = rel.part.clone();
         pkg.remove(&part);
         pkg.remove_override_type(&part);
         pkg.remove_rel(wb_part, &rel.id);

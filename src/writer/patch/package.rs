@@ -15,22 +15,8 @@ use crate::opc::{Inflated, relative_target, rels_part_for};
 const CONTENT_TYPES: &str = "[Content_Types].xml";
 const PKG_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
-/// One relationship of a part.
-#[derive(Debug, Clone)]
-pub struct Rel {
-    pub id: String,
-    pub kind: String,
-    pub target: String,
-    pub external: bool,
-}
-
-impl Rel {
-    /// Relationship types end in the same word in transitional and strict packages
-    /// (`…/relationships/comments`), so the last segment identifies them.
-    pub fn is(&self, kind: &str) -> bool {
-        !self.external && self.kind.rsplit('/').next() == Some(kind)
-    }
-}
+/// A relationship as the package holds it: the one type `opc` parses.
+pub use crate::opc::Relationship as Rel;
 
 #[derive(Default)]
 struct RelsEdit {
@@ -226,7 +212,8 @@ impl<'a> Package<'a> {
             Some(rels) => rels.clone(),
             None => {
                 let rels = match self.read_optional(&part)? {
-                    Some(xml) => parse_rels(&xml, &part)?,
+                    Some(xml) => crate::opc::parse_rels(&xml, source)
+                        .map_err(|reason| xml_error(&part, reason))?,
                     None => Vec::new(),
                 };
                 self.parsed_rels.insert(part.clone(), rels.clone());
@@ -257,7 +244,9 @@ impl<'a> Package<'a> {
         };
         let rel = Rel {
             id: id.clone(),
-            kind: kind.to_string(),
+            kind: kind.rsplit('/').next().unwrap_or_default().to_string(),
+            kind_uri: kind.to_string(),
+            part: to.to_string(),
             target: relative_target(source, to),
             external: false,
         };
@@ -392,35 +381,11 @@ fn copy_error(name: &str, reason: impl std::fmt::Display) -> WriteError {
     }
 }
 
-pub fn parse_rels(xml: &[u8], part: &str) -> Result<Vec<Rel>, WriteError> {
-    let mut rd = XmlIn::new(xml, part);
-    let mut rels = Vec::new();
-    loop {
-        match rd.next()? {
-            Event::Start(e) | Event::Empty(e) if name_of(&e) == "Relationship" => {
-                let get = |k| attr(&e, k, part);
-                let (Some(id), Some(target)) = (get("Id")?, get("Target")?) else {
-                    return Err(xml_error(part, "Relationship without Id or Target"));
-                };
-                rels.push(Rel {
-                    id,
-                    kind: get("Type")?.unwrap_or_default(),
-                    target,
-                    external: get("TargetMode")?.is_some_and(|m| m == "External"),
-                });
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    Ok(rels)
-}
-
 fn rel_markup(rel: &Rel) -> String {
     format!(
         "<Relationship Id=\"{}\" Type=\"{}\" Target=\"{}\"/>",
         esc(&rel.id),
-        esc(&rel.kind),
+        esc(&rel.kind_uri),
         esc(&rel.target)
     )
 }
