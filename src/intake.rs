@@ -7,37 +7,7 @@
 use crate::reader::xls::{records, u16_at, u32_at};
 use crate::reader::{BookFormat, ReadError};
 
-/// Limits on what is read at all. A real 自评表 workbook is well under 1 MB; these are two
-/// orders of magnitude above any real form and exist so that a hostile or broken file
-/// (a zip bomb, a multi-gigabyte export) is refused with a reason instead of exhausting
-/// memory. Documented in README.md under "Limits".
-pub mod limits {
-    /// Largest input file, in bytes, read at all (checked before reading it in the CLI).
-    pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
-    /// Largest declared uncompressed size of one part of an `.xlsx`/`.ods` package. A sheet
-    /// this size is half a million cells; writing its corrected copy holds it about four
-    /// times over, and two such files may be checked at once.
-    pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
-    /// Largest declared uncompressed size of an `.xlsx` part the reader holds whole in memory
-    /// (shared strings, styles, the workbook part): a real form's are a few KB, and 16 MB of
-    /// one-letter shared strings already cost about 50 MB once read. Sheets are streamed
-    /// and capped by cells instead.
-    pub const MAX_HELD_PART_BYTES: u64 = 16 * 1024 * 1024;
-    /// Largest declared uncompressed size of all parts of a package together.
-    pub const MAX_TOTAL_BYTES: u64 = 300 * 1024 * 1024;
-    /// Parts above this uncompressed size must not compress better than [`MAX_RATIO`]:1;
-    /// XML compresses about 10–50:1, a zip bomb thousands to one.
-    pub const RATIO_FLOOR_BYTES: u64 = 1024 * 1024;
-    /// See [`RATIO_FLOOR_BYTES`].
-    pub const MAX_RATIO: u64 = 1000;
-    /// Most parts in one package (a workbook has a few dozen).
-    pub const MAX_ENTRIES: usize = 10_000;
-    /// Largest grid (rows × columns between a sheet's first and last cell) an `.xls` sheet
-    /// may span: calamine allocates it whole. A form spans a few thousand.
-    pub const MAX_XLS_GRID_CELLS: u64 = 2_000_000;
-}
-
-use limits::*;
+use crate::limits::*;
 
 /// The format to open `bytes` with, or why they are not a workbook worth opening.
 pub fn admit(bytes: &[u8]) -> Result<BookFormat, ReadError> {

@@ -23,13 +23,6 @@ use std::time::Duration;
 
 use crate::reader::{BookFormat, ReadError};
 
-pub mod limits {
-    /// Time a child has to read one legacy workbook; a real form takes milliseconds.
-    pub const CHILD_SECONDS: u64 = 10;
-    /// Address space a child may map, over all the files it reads. A real form needs a few MB.
-    pub const CHILD_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
-}
-
 /// The hidden subcommand a child runs; see [`probe_stdin`].
 pub const PROBE_COMMAND: &str = "read-probe";
 
@@ -56,12 +49,12 @@ impl Sandbox {
     pub fn new(exe: impl Into<PathBuf>) -> Self {
         Sandbox {
             exe: exe.into(),
-            timeout: Duration::from_secs(limits::CHILD_SECONDS),
+            timeout: Duration::from_secs(crate::limits::CHILD_SECONDS),
             idle: Arc::default(),
         }
     }
 
-    /// Another time limit per file than [`limits::CHILD_SECONDS`].
+    /// Another time limit per file than [`crate::limits::CHILD_SECONDS`].
     pub fn with_timeout(self, timeout: Duration) -> Self {
         Sandbox { timeout, ..self }
     }
@@ -116,7 +109,7 @@ impl Sandbox {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        cap_address_space(&mut command, limits::CHILD_MEMORY_BYTES);
+        cap_address_space(&mut command, crate::limits::CHILD_MEMORY_BYTES);
         let child = command.spawn().map_err(sandbox_error)?;
         Reader::attach(child)
     }

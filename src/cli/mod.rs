@@ -422,7 +422,7 @@ fn check_one(
 fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let cannot = |e: std::io::Error| format!("无法打开文件 (cannot open): {e}");
-    let limit = crate::intake::limits::MAX_FILE_BYTES;
+    let limit = crate::limits::MAX_FILE_BYTES;
     let too_large = |len: u64| {
         crate::reader::ReadError::TooLarge {
             mb: len / (1024 * 1024),

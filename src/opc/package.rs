@@ -9,7 +9,7 @@ use std::io::Cursor;
 use quick_xml::events::Event;
 
 use super::{RawEntry, part_key, read_whole, rels_part_for, resolve_target};
-use crate::intake::limits::{
+use crate::limits::{
     MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_HELD_PART_BYTES, MAX_RATIO, MAX_TOTAL_BYTES,
     RATIO_FLOOR_BYTES,
 };

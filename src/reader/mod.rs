@@ -120,16 +120,13 @@ pub struct RawSheet {
     /// The rows that hold something, by row, each with its cells by column. Sparse in both,
     /// so that one far-off cell in a crafted sheet costs that cell, not the grid up to it.
     grid: Vec<(u32, Vec<(u32, RawCell)>)>,
-    /// At most [`MAX_MERGES`]; each is kept as a range, never expanded cell by cell (one
+    /// At most [`crate::limits::MAX_MERGES`]; each is kept as a range, never expanded cell by cell (one
     /// `A1:XFD1048576` would be seventeen billion cells).
     pub merges: Vec<Merge>,
     /// Number cells whose format fixes the decimals shown (`0.00`, `0%`); elsewhere a number
     /// shows its whole stored value.
     fixed_decimals: HashSet<Pos>,
 }
-
-/// Merged ranges kept per sheet; a form has a few hundred at most.
-pub(crate) const MAX_MERGES: usize = 10_000;
 
 static EMPTY: RawCell = RawCell {
     value: RawValue::Empty,
@@ -230,7 +227,7 @@ impl RawSheet {
     }
 
     pub fn add_merge(&mut self, merge: Merge) {
-        if self.merges.len() < MAX_MERGES && merge.first != merge.last {
+        if self.merges.len() < crate::limits::MAX_MERGES && merge.first != merge.last {
             self.merges.push(merge);
         }
     }
@@ -386,7 +383,7 @@ pub fn read_opened(
     package: &mut crate::opc::Package<'_>,
     for_copy: bool,
 ) -> Result<(RawBook, crate::opc::Inflated), ReadError> {
-    xlsx::read_opened(package, &LIMITS, for_copy)
+    xlsx::read_opened(package, &crate::limits::READ, for_copy)
 }
 
 fn read_with(
@@ -397,14 +394,14 @@ fn read_with(
     let cursor = Cursor::new(bytes);
     let legacy = |book| (book, crate::opc::Inflated::default());
     match format {
-        BookFormat::Xlsx => xlsx::read(bytes, &LIMITS, for_copy),
+        BookFormat::Xlsx => xlsx::read(bytes, &crate::limits::READ, for_copy),
         BookFormat::Xls => {
             let mut wb = Xls::new(cursor).map_err(|e| match e {
                 calamine::XlsError::Password => ReadError::Password,
                 other => ReadError::Damaged(other.to_string()),
             })?;
             // Aligned with calamine's list of sheets, or not used at all.
-            let shapes = xls::read(bytes, &LIMITS)
+            let shapes = xls::read(bytes, &crate::limits::READ)
                 .filter(|s| s.len() == wb.sheets_metadata().len())
                 .unwrap_or_default();
             read_sheets(&mut wb, format, shapes, |wb, name| {
@@ -446,16 +443,6 @@ pub(crate) struct Limits {
     /// Worksheets an `.xlsx` may list; a form workbook has a handful.
     pub sheets: usize,
 }
-
-pub(crate) const LIMITS: Limits = Limits {
-    rows: 20_000,
-    cols: 512,
-    cells: 200_000,
-    book_cells: 400_000,
-    text_bytes: 16 * 1024 * 1024,
-    book_text_bytes: 32 * 1024 * 1024,
-    sheets: 256,
-};
 
 /// The worksheets (not chart sheets) in workbook order, each with its place in the list of
 /// all sheets and whether it is hidden.

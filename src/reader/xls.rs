@@ -145,8 +145,7 @@ impl Globals {
     }
 }
 
-/// Characters of a format code kept at most.
-const MAX_CODE_CHARS: usize = 255;
+use crate::limits::MAX_CODE_CHARS;
 
 /// An `XLUnicodeString` at `at` ([MS-XLS] 2.5.294): a 16-bit count of characters, a flag
 /// byte whose low bit says two bytes a character (UTF-16) rather than one (Latin-1), then
@@ -233,7 +232,7 @@ fn sheet_shapes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reader::LIMITS;
+    use crate::limits::READ as LIMITS;
 
     /// A record as it stands in a stream.
     fn record(typ: u16, data: &[u8]) -> Vec<u8> {

@@ -19,16 +19,12 @@ use calamine::{DataRef, Reader, Xlsx};
 use super::format::{NumberShape, float_value, number};
 use super::{BookFormat, Limits, Merge, RawBook, RawCell, RawSheet, RawValue, ReadError};
 use crate::cell::Pos;
-use crate::intake::limits::{MAX_ENTRY_BYTES, MAX_HELD_PART_BYTES};
+use crate::limits::{MAX_CELL_FORMATS, MAX_ENTRY_BYTES, MAX_HELD_PART_BYTES, MAX_MERGES};
 use crate::opc::{Inflated, OpcError, Package, part_key};
 
 /// Sheet bytes a workbook's reading keeps for the writer, in all: a form's sheet is tens of
 /// KB; a sheet past what is left the writer inflates itself.
 const KEEP_SHEET_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Cell formats (`<cellXfs>` entries) a workbook may declare: Excel itself holds at most
-/// 64,000. Each costs calamine a few hundred bytes, so 16 MB of `<xf/>` would cost gigabytes.
-const MAX_CELL_FORMATS: usize = 65_536;
 
 /// Days from 1899-12-30 to 1904-01-01: a 1904-system serial plus this is a 1900-system one.
 const DAYS_1900_TO_1904: f64 = 1462.0;
@@ -196,7 +192,7 @@ fn build(
             first: Pos::new(m.start.0, m.start.1),
             last: Pos::new(m.end.0, m.end.1),
         });
-        if out.merges.len() >= super::MAX_MERGES {
+        if out.merges.len() >= MAX_MERGES {
             break;
         }
     }

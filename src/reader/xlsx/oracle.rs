@@ -8,8 +8,9 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 use crate::cell::Pos;
+use crate::limits::READ as LIMITS;
 use crate::reader::format::{NumberShape, float_value, number};
-use crate::reader::{LIMITS, RawBook, RawValue, serial_of_iso};
+use crate::reader::{RawBook, RawValue, serial_of_iso};
 
 /// One worksheet as calamine reads it.
 struct Expected {

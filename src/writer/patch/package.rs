@@ -89,7 +89,7 @@ impl<'a> Package<'a> {
                 .iter()
                 .any(|ext| name.to_ascii_lowercase().ends_with(ext));
             if xml && opc.is_utf16(index) {
-                let cap = crate::intake::limits::MAX_ENTRY_BYTES;
+                let cap = crate::limits::MAX_ENTRY_BYTES;
                 if let Some(text) = opc.read_text(name, cap).map_err(opc_error)? {
                     data.insert(name.clone(), text);
                 }
@@ -156,8 +156,8 @@ impl<'a> Package<'a> {
         // The parts intake lets be held whole are capped as the reader caps them; the others
         // as any part is. A part stored as UTF-16 is read as UTF-8, as the reader reads it.
         let cap = match self.opc.is_held_whole(&name) {
-            true => crate::intake::limits::MAX_HELD_PART_BYTES,
-            false => crate::intake::limits::MAX_ENTRY_BYTES,
+            true => crate::limits::MAX_HELD_PART_BYTES,
+            false => crate::limits::MAX_ENTRY_BYTES,
         };
         self.opc.read_text(&name, cap).map_err(opc_error)
     }
