@@ -43,7 +43,10 @@ pub fn check_book(book: &RawBook, rules: Rules) -> BookCheck {
     let mut skipped = Vec::new();
     for outcome in read_forms(book, rules.layout) {
         match outcome {
-            SheetOutcome::Form(form) => forms.push(score(*form, rules)),
+            SheetOutcome::Form(form) => {
+                let profile = rules.profile.for_family(form.family.as_str(), rules.layout);
+                forms.push(score(*form, Rules { profile, ..rules }));
+            }
             SheetOutcome::Skipped { sheet, reason } => skipped.push((sheet, reason)),
         }
     }

@@ -71,12 +71,16 @@ codes! {
     Grade = "grade", Error, "绩效等级：90 分（含）以上为优，80-90 分为良，60-80 分为中，60 分以下为差";
     MissingBlock = "missing-block", Error, "自评表须包含项目资金、绩效指标和总分";
     BadNumber = "bad-number", Error, "数值单元格须填写可识别的数字";
+    WeightedScore = "weighted-score", Error, "折算得分 = 权重 × 单项指标得分 ÷ 100";
+    CoefficientScore = "coefficient-score", Error, "得分 = 得分系数 × 指标权重";
     L1Weights = "l1-weights", Warning, "一级指标分值原则上为产出 50、效益 30、满意度 10、预算执行率 10";
     ReasonMissing = "reason-missing", Warning, "未得满分的指标须说明偏差原因及改进措施";
     OverBudget = "over-budget", Warning, "执行数超过预算数";
     OverAchieved = "over-achieved", Warning, "实际完成值超过指标值 30% 以上，指标值可能设置偏低";
     ActualNotNumeric = "actual-not-numeric", Warning, "定量指标的实际完成值须为数值";
     SubrowScore = "subrow-score", Warning, "只有年度资金总额行计算分值和得分";
+    InferredWeightScore = "inferred-weight-score", Warning, "表中未列分值的指标，按推定分值计算得分；与填报不一致时请核对分值";
+    TargetUnmet = "target-unmet", Warning, "未完成指标值的指标须说明原因";
     GradeUnknown = "grade-unknown", Warning, "绩效结论须为优、良、中、差之一";
     RoundedUp = "rounded-up", Warning, "得分按精确值计入核定总分，向上取整多得的分数不计";
     RoundingGain = "rounding-gain", Warning, "核定总分按各项得分的精确值合计，逐项向上取整多得的分数不计";
@@ -84,6 +88,7 @@ codes! {
     RateUnchecked = "rate-unchecked", Note, "执行率 = 全年执行数 ÷ 全年预算数，缺一则无法核算";
     BudgetFallback = "budget-fallback", Note, "执行率按规则所定的预算数列计算，表中无此列时改用另一列";
     TotalCapped = "total-capped", Note, "执行率低于规定比例时，总分不超过规定上限";
+    WeightInferred = "weight-inferred", Note, "表中未列分值时，按所在部分注明的分值扣除已注明各项后推定";
     OpInferred = "op-inferred", Note, "未写明方向的成本指标按反向指标计算";
     QualUnknown = "qual-unknown", Note, "无法判断定性指标的完成档次，仅检查得分在 0 与分值之间";
     SeveralForms = "several-forms", Note, "一张工作表中有多张自评表时逐张核查";

@@ -41,6 +41,20 @@ impl Shown {
         self.percent || self.value <= LARGEST_FRACTION_RATE
     }
 
+    /// The rate on the fraction scale: a percentage written without its sign (95) becomes
+    /// 0.95 at two more decimals.
+    pub fn as_fraction_rate(self) -> Self {
+        if self.is_fraction_rate() {
+            self
+        } else {
+            Self {
+                value: self.value / Decimal::ONE_HUNDRED,
+                decimals: self.decimals + 2,
+                percent: true,
+            }
+        }
+    }
+
     pub fn plain(value: Decimal, decimals: u32) -> Self {
         Self {
             value,

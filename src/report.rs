@@ -75,6 +75,7 @@ pub struct JsonSkipped<'a> {
 #[derive(Serialize)]
 pub struct JsonForm<'a> {
     pub sheet: &'a str,
+    pub family: crate::model::Family,
     pub project: Option<&'a str>,
     pub department: Option<&'a str>,
     pub unit: Option<&'a str>,
@@ -179,6 +180,7 @@ impl<'a> JsonForm<'a> {
             });
         Self {
             sheet: &form.sheet,
+            family: form.family,
             project: text(&form.project),
             department: text(&form.department),
             unit: text(&form.unit),
@@ -268,20 +270,35 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
             .project
             .as_ref()
             .map_or("（未填项目名称）", |p| p.value.as_str());
-        let _ = writeln!(out, "  工作表“{}”：{}", t(&f.sheet), t(project));
+        let _ = writeln!(
+            out,
+            "  工作表“{}”：{}（{}）",
+            t(&f.sheet),
+            t(project),
+            f.family.label()
+        );
         let claimed = s
             .claimed_total
             .map_or("未填".to_string(), |c| c.to_string());
-        let _ = writeln!(
-            out,
-            "    总分 填报 {} → 核定 {}；等级 填报 {} → 核定 {}；错误 {}，警告 {}",
-            claimed,
-            fixed(s.total, rules.profile.scoring.score_decimals),
-            t(s.claimed_grade.as_deref().unwrap_or("未填")),
-            s.grade,
-            s.count(Severity::Error),
-            s.count(Severity::Warning),
-        );
+        if f.family == crate::model::Family::NoScore {
+            let _ = writeln!(
+                out,
+                "    无分值、得分，不核算总分与等级；错误 {}，警告 {}",
+                s.count(Severity::Error),
+                s.count(Severity::Warning),
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "    总分 填报 {} → 核定 {}；等级 填报 {} → 核定 {}；错误 {}，警告 {}",
+                claimed,
+                fixed(s.total, rules.profile.scoring.score_decimals),
+                t(s.claimed_grade.as_deref().unwrap_or("未填")),
+                s.grade,
+                s.count(Severity::Error),
+                s.count(Severity::Warning),
+            );
+        }
         for x in s
             .findings
             .iter()

@@ -15,10 +15,12 @@ const LAYOUT: &str = include_str!("../templates/layout.toml");
 const NATIONAL: &str = include_str!("../templates/national.toml");
 
 /// Profiles shipped with the binary, selectable by name.
-pub const BUNDLED_PROFILES: [(&str, &str); 4] = [
+pub const BUNDLED_PROFILES: [(&str, &str); 6] = [
     ("national", NATIONAL),
     ("sichuan", include_str!("../templates/sichuan.toml")),
     ("hubei", include_str!("../templates/hubei.toml")),
+    ("baoshan", include_str!("../templates/baoshan.toml")),
+    ("hebei", include_str!("../templates/hebei.toml")),
     (
         "platform-penalties",
         include_str!("../templates/platform-penalties.toml"),
@@ -200,8 +202,19 @@ pub struct Layout {
     pub indicators: IndicatorLabels,
     pub totals: RowLabels,
     pub conclusion: RowLabels,
+    pub families: FamilyLabels,
     pub units: UnitTable,
     pub words: WordLists,
+}
+
+/// What tells the template families of SPEC §10 apart where the columns do not.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FamilyLabels {
+    pub department_title: Words,
+    pub rubric_level1: Words,
+    /// The bundled profile a family's forms are scored with when the national one is in
+    /// force: they state their own points, which the national rules would contradict.
+    pub profiles: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -210,6 +223,7 @@ pub struct HeaderLabels {
     pub project: Aliases,
     pub department: Aliases,
     pub unit: Aliases,
+    pub total: Aliases,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +259,9 @@ pub struct IndicatorLabels {
     pub actual: Aliases,
     pub weight: Aliases,
     pub score: Aliases,
+    pub single_score: Aliases,
+    pub coefficient: Aliases,
+    pub criteria: Aliases,
     pub reason: Aliases,
     pub operator: Aliases,
     /// Words a 指标性质 cell holds that name a kind of indicator, not a direction.
@@ -403,6 +420,32 @@ pub struct ConclusionRules {
 
 impl Profile {
     /// The default national profile.
+    /// A bundled profile by name, parsed once.
+    pub fn bundled(name: &str) -> Option<&'static Profile> {
+        use std::sync::OnceLock;
+        static PARSED: OnceLock<Vec<Profile>> = OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                BUNDLED_PROFILES
+                    .iter()
+                    .map(|(n, text)| {
+                        Self::parse(n, text).unwrap_or_else(|e| panic!("templates/{n}.toml: {e}"))
+                    })
+                    .collect()
+            })
+            .iter()
+            .find(|p| p.name == name)
+    }
+
+    /// The profile a form of `family` is scored with, where `self` is in force: the family's
+    /// own (layout.toml, `[families] profiles`) in place of the national one.
+    pub fn for_family<'a>(&'a self, family: &str, layout: &Layout) -> &'a Profile {
+        match layout.families.profiles.get(family) {
+            Some(name) if self.name == "national" => Self::bundled(name).unwrap_or(self),
+            _ => self,
+        }
+    }
+
     pub fn national() -> Profile {
         Self::parse("national", NATIONAL).unwrap_or_else(|e| panic!("templates/national.toml: {e}"))
     }

@@ -60,7 +60,7 @@ pub struct ServeArgs {
     /// 排队等待核查的请求数上限；默认为核数的 4 倍 (requests that may wait; default: 4 × cores)
     #[arg(long)]
     pub max_queued: Option<usize>,
-    /// 规则配置：national、sichuan、hubei、platform-penalties 或 .toml 文件路径 (rule profile)
+    /// 规则配置：national、sichuan、hubei、baoshan、hebei、platform-penalties 或 .toml 文件路径 (rule profile)
     #[arg(long, default_value = "national")]
     pub profile: String,
 }
@@ -115,7 +115,7 @@ pub struct CheckArgs {
     /// 只报告，不写更正副本 (report only)
     #[arg(long)]
     pub no_write: bool,
-    /// 规则配置：national、sichuan、hubei、platform-penalties 或 .toml 文件路径 (rule profile)
+    /// 规则配置：national、sichuan、hubei、baoshan、hebei、platform-penalties 或 .toml 文件路径 (rule profile)
     #[arg(long, default_value = "national")]
     pub profile: String,
     /// 在终端报告中列出提示 (also list notes in the text report)

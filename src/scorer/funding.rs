@@ -56,7 +56,9 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         .weight
         .as_ref()
         .and_then(Num::number)
-        .map_or(rules.profile.execution.weight, |s| s.value);
+        .map(|s| s.value)
+        .or(f.stated_weight)
+        .unwrap_or(rules.profile.execution.weight);
     let written_score = f.total.score.as_ref().and_then(Num::number);
     let unscored = ExecResult {
         weight,
@@ -138,7 +140,7 @@ pub(super) fn score(f: &Funding, rules: Rules, findings: &mut Vec<Finding>) -> E
         r.min(Decimal::ONE).max(Decimal::ZERO) * weight
     });
     if let Some(num) = &f.total.rate
-        && let Some(written) = num.number().map(as_fraction)
+        && let Some(written) = num.number().map(Shown::as_fraction_rate)
     {
         let stands = check_value(
             num,
@@ -224,18 +226,6 @@ fn round(v: Decimal, rules: Rules) -> Decimal {
 }
 
 /// A rate written as `99.71` without a percent sign is a percentage, not 99-fold.
-fn as_fraction(s: Shown) -> Shown {
-    if !s.is_fraction_rate() {
-        Shown {
-            value: s.value / Decimal::ONE_HUNDRED,
-            decimals: s.decimals + 2,
-            percent: true,
-        }
-    } else {
-        s
-    }
-}
-
 /// F3: 年度资金总额 = Σ source rows, per amount column. Returns the amount to compute with.
 fn column_total(f: &Funding, column: AmountColumn, findings: &mut Vec<Finding>) -> Option<Amount> {
     let label = column.label();

@@ -2,10 +2,11 @@
 
 use rust_decimal::Decimal;
 
+use super::family;
 use super::{IndicatorResult, Part, Recomputed, Rules, Span, Valued, check_value, num_shown};
 use crate::finding::{Code, Finding};
-use crate::model::Indicator;
 use crate::model::target::{Actual, Direction, Quantity, Target, align};
+use crate::model::{Indicator, WeightFrom};
 use crate::number::{NumText, fixed};
 use crate::template::normalize_label;
 
@@ -180,11 +181,37 @@ pub(super) fn score(
         );
     }
 
-    let (rule, expected) = match weight {
+    // Hebei's rows are scored out of 100 in 单项指标得分, then converted by their weight.
+    let scored_out_of = match &ind.single {
+        Some(_) => Some(Decimal::ONE_HUNDRED),
+        None => weight,
+    };
+    let (rule, expected) = match scored_out_of {
         Some(w) => expect(ind, &target, &actual, w, rules, findings),
+        // A form without scores: whether the target was met is still read (SPEC §10).
+        None if ind.score.is_absent() => {
+            let (rule, met) = expect(ind, &target, &actual, Decimal::ONE, rules, findings);
+            target_unmet(ind, &met, rules, findings);
+            (rule, Expected::Unknown)
+        }
         None => ("unknown", Expected::Unknown),
     };
-    let part = judge_score(ind, weight, &expected, rule, rules, findings);
+    let part = match (&ind.single, &ind.coefficient, ind.weight_from) {
+        (Some(single), _, _) => {
+            let single_part =
+                judge_score(ind, single, scored_out_of, &expected, rule, rules, findings);
+            family::weighted(ind, weight, single_part, rules, findings)
+        }
+        (None, Some(coefficient), _) => {
+            family::by_coefficient(ind, weight, coefficient, rules, findings)
+        }
+        (None, None, WeightFrom::Inferred) => {
+            let mut found = Vec::new();
+            let part = judge_score(ind, &ind.score, weight, &expected, rule, rules, &mut found);
+            family::inferred(ind, part, found, rules, findings)
+        }
+        _ => judge_score(ind, &ind.score, weight, &expected, rule, rules, findings),
+    };
 
     if let (Some(w), Some(reason)) = (weight, &ind.reason)
         && part.recomputed < w
@@ -211,6 +238,27 @@ pub(super) fn score(
         direction: target.direction(),
         expected,
         score: part,
+    }
+}
+
+/// On a form without scores, a target not met (`met` worked out for a weight of 1) whose
+/// reason cell is blank.
+fn target_unmet(ind: &Indicator, met: &Expected, rules: Rules, findings: &mut Vec<Finding>) {
+    let unmet = match met {
+        Expected::Point(span, _) => span.point < Decimal::ONE,
+        Expected::Band { hi, closed, .. } => *hi < Decimal::ONE || !closed,
+        Expected::Unknown => false,
+    };
+    let Some(reason) = &ind.reason else { return };
+    if unmet && reason_blank(&reason.value, rules) {
+        findings.push(Finding::new(
+            Code::TargetUnmet,
+            reason.cell.clone(),
+            format!(
+                "“{}”实际完成值 {} 未达到指标值 {}，须说明原因",
+                ind.name.value, ind.actual.value, ind.target.value
+            ),
+        ));
     }
 }
 
@@ -460,16 +508,17 @@ fn qual_unknown(ind: &Indicator, findings: &mut Vec<Finding>) {
     );
 }
 
-/// Checks the written score; returns its part in the totals.
+/// Checks the written score `num` (the row's 得分, or Hebei's 单项指标得分); returns its part
+/// in the totals.
 fn judge_score(
     ind: &Indicator,
+    num: &crate::model::Num,
     weight: Option<Decimal>,
     expected: &Expected,
     rule: &'static str,
     rules: Rules,
     findings: &mut Vec<Finding>,
 ) -> Part {
-    let num = &ind.score;
     let name = &ind.name.value;
     // The note of a deadline row cites the deadline rule, not the ratio formula.
     let cite = |f: Finding| match rule {

@@ -2,6 +2,7 @@
 //! Pure functions: a form and a profile in, findings and recomputed values out.
 
 mod consistency;
+mod family;
 mod funding;
 mod indicator;
 mod totals;
@@ -119,7 +120,12 @@ pub fn score(form: Form, rules: Rules) -> Scored {
         .iter()
         .map(|i| indicator::score(i, form.year, rules, &mut findings))
         .collect();
-    let t = totals::score(&form, execution.as_ref(), &indicators, rules, &mut findings);
+    // The execution is checked wherever amounts are given, and counted where the family
+    // scores it.
+    let counted = execution
+        .as_ref()
+        .filter(|_| form.family.scores_execution());
+    let t = totals::score(&form, counted, &indicators, rules, &mut findings);
     findings.sort_by(|a, b| {
         (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(
             b.cell.pos.row,

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::{ExecResult, IndicatorResult, Part, Rules, num_shown};
 use crate::finding::NewValue;
 use crate::finding::{Code, Finding};
-use crate::model::{Form, Num};
+use crate::model::{Family, Form, Num};
 use crate::number::{Shown, round_half_away};
 use crate::template::{TotalCap, normalize_label};
 
@@ -81,17 +81,27 @@ pub(super) fn score(
         recomputed: capped(round(recomputed)),
         corrected,
     };
-    // 核定总分 needs both scored blocks; without one, only the addition can be checked (T1).
-    let complete = form.funding.is_some() && !form.indicators.is_empty();
+    // 核定总分 needs every scored block; without one, only the addition can be checked (T1).
+    // A family that does not score the execution lacks no block without it; a form without
+    // scores has nothing to total.
+    let complete = (form.funding.is_some() || !form.family.scores_execution())
+        && form.family != Family::NoScore
+        && !form.indicators.is_empty();
     let total = sums.recomputed;
 
     let claimed_total = form.totals.as_ref().and_then(|t| t.score.number());
     if let Some(t) = &form.totals {
+        let from = findings.len();
         if complete {
             check_total(&t.score, &sums, cap, rules, findings);
             check_weights(form, exec, &t.weight, rules, findings);
         } else {
             check_addition(&t.score, &sums, rules, findings);
+        }
+        if t.in_label {
+            for f in &mut findings[from..] {
+                in_label(f, &t.score.shown);
+            }
         }
     }
     level1_weights(form, exec, rules, findings);
@@ -122,6 +132,26 @@ pub(super) fn score(
         claimed_grade,
         grade,
     }
+}
+
+/// A total written inside its label (`项目总得分99分`) is corrected inside it: the copy keeps
+/// the words and changes the number.
+fn in_label(f: &mut Finding, label: &str) {
+    let Some(NewValue::Number { value, decimals }) = &f.correction else {
+        return;
+    };
+    let number = crate::number::fixed(*value, *decimals);
+    let start = label.find(|c: char| c.is_ascii_digit());
+    let text = match start {
+        Some(at) => {
+            let len = label[at..]
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(label.len() - at);
+            format!("{}{number}{}", &label[..at], &label[at + len..])
+        }
+        None => format!("{label}{number}"),
+    };
+    f.correction = Some(NewValue::Text(text));
 }
 
 /// The sums a written 总分 is held against (T1).
@@ -370,7 +400,9 @@ fn level1_weights(
     // Weights that do not add up are weight-sum's finding; a split of them is no split.
     let all = exec.map_or(Decimal::ZERO, |e| e.weight)
         + groups.values().map(|(w, _)| *w).sum::<Decimal>();
-    if all != rules.profile.weights.total {
+    // A family whose parts are not 产出/效益/满意度 (a rubric, a 部门整体 form) or whose form
+    // states its own split has no default split to differ from.
+    if all != rules.profile.weights.total || !form.family.default_split_applies() {
         return;
     }
     // A profile entry may join several level-1 names: `效益指标+满意度指标` = 40.

@@ -141,7 +141,30 @@ pub(super) fn read_funding(
         total,
         sources,
         unit: unit.map(|u| u.name).or(stated),
+        stated_weight: stated_weight(view, h),
     }
+}
+
+/// Points the execution is worth as its header states them, in the header row or the row
+/// above it (`预算执行情况(万元)(20分)` merged over the amounts).
+fn stated_weight(view: &View, h: &FundingHeader) -> Option<rust_decimal::Decimal> {
+    let rows = h.row.saturating_sub(1)..=h.row;
+    rows.flat_map(|r| (0..view.sheet.cols).map(move |c| Pos::new(r, c)))
+        .filter(|p| view.sheet.anchor(*p) == *p)
+        .find_map(|p| points_stated(&view.text(p).value))
+}
+
+/// `20` from `得分(20分*执行率)` or `(20分)`: a number followed by 分 in brackets.
+fn points_stated(text: &str) -> Option<rust_decimal::Decimal> {
+    let folded = fold_width(text);
+    folded.split('(').skip(1).find_map(|group| {
+        let inner = group.split(')').next()?;
+        let end = inner.find('分')?;
+        let digits = inner[..end].trim();
+        (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            .then(|| digits.parse().ok())
+            .flatten()
+    })
 }
 
 /// The rows of the block below its header, each with its label cell and kind, up to the goals

@@ -8,7 +8,7 @@ use super::view::{View, absent, absent_text};
 use crate::cell::Pos;
 use crate::finding::Finding;
 use crate::model::target::{Target, log_distance};
-use crate::model::{Indicator, Located, Num, Totals};
+use crate::model::{Indicator, Located, Num, Totals, WeightFrom};
 use crate::number::{Shown, fold_width};
 use crate::template::Layout;
 
@@ -20,92 +20,137 @@ pub(super) struct IndicatorHeader {
     first_data: u32,
     level1: Option<u32>,
     level2: Option<u32>,
-    level3: u32,
+    /// The column of the indicator's name: 三级指标, or 二级指标 on a form without one.
+    pub(super) name: u32,
+    /// Whether the name stands in the 二级指标 column (a 部门整体 form without 三级指标).
+    name_is_level2: bool,
     target: Option<u32>,
     operator: Option<u32>,
     unit: Option<u32>,
     actual: Option<u32>,
-    weight: Option<u32>,
-    score: Option<u32>,
+    pub(super) weight: Option<u32>,
+    pub(super) score: Option<u32>,
+    pub(super) single: Option<u32>,
+    pub(super) coefficient: Option<u32>,
+    pub(super) criteria: Option<u32>,
     reason: Option<u32>,
 }
 
-/// The indicator header; failing that, `Some` of the level-3 header rows that lack score
-/// columns, or `None` when no level-3 label was found at all.
+impl IndicatorHeader {
+    /// A table of targets and actuals without weights or scores (SPEC §10, no-score forms).
+    pub(super) fn unscored(&self) -> bool {
+        self.weight.is_none() && self.score.is_none() && self.single.is_none()
+    }
+
+    /// Whether the target is split into 指标性质, 指标值 and 度量单位 columns.
+    pub(super) fn has_split_target(&self) -> bool {
+        self.operator.is_some() || self.unit.is_some()
+    }
+}
+
+/// The fields of an indicator header row, in [`IndicatorHeader`]'s order.
+const FIELDS: usize = 14;
+
+fn header_fields(l: &crate::template::IndicatorLabels) -> [&crate::template::Aliases; FIELDS] {
+    [
+        &l.level1,
+        &l.level2,
+        &l.level3,
+        &l.target,
+        &l.operator,
+        &l.unit,
+        &l.actual,
+        &l.weight,
+        &l.score,
+        &l.single_score,
+        &l.coefficient,
+        &l.criteria,
+        &l.reason,
+        &l.block,
+    ]
+}
+
+/// The indicator header; failing that, `Some` of why the level-3 header rows found are not
+/// a self-evaluation's (no score, weight or actual column), or `None` when no level-3 label
+/// was found at all.
 pub(super) fn find_indicator_header(view: &View) -> Result<IndicatorHeader, Option<String>> {
     let l = &view.layout.indicators;
     let mut rows_without_scores = Vec::new();
-    for p in view.find(&l.level3) {
-        // A header on two rows: `年度指标值` merged over `指标性质 | 指标值 | 度量单位`. The row
-        // below holds header labels, and no indicator name of its own.
-        let sub = p.row + 1;
-        let fields = [
-            &l.target,
-            &l.operator,
-            &l.unit,
-            &l.actual,
-            &l.weight,
-            &l.score,
-        ];
-        let two_rows = view.sheet.own(Pos::new(sub, p.col)).is_empty()
-            && fields.iter().any(|a| view.find_in_row(sub, a).is_some());
-        let columns = |row: u32| {
-            view.header_columns(
-                row,
-                [
-                    &l.level1,
-                    &l.level2,
-                    &l.level3,
-                    &l.target,
-                    &l.operator,
-                    &l.unit,
-                    &l.actual,
-                    &l.weight,
-                    &l.score,
-                    &l.reason,
-                ],
-            )
-        };
-        let main = columns(p.row);
-        let below = if two_rows { columns(sub) } else { [None; 10] };
-        let [
-            level1,
-            level2,
-            _,
-            target,
-            operator,
-            unit,
-            actual,
-            weight,
-            score,
-            reason,
-        ] = std::array::from_fn(|k| below[k].or(main[k]));
-        let header = IndicatorHeader {
-            row: p.row,
-            first_data: sub + u32::from(two_rows),
-            level1,
-            level2,
-            level3: p.col,
-            target,
-            operator,
-            unit,
-            actual,
-            weight,
-            score,
-            reason,
-        };
-        if header.score.is_some() || header.weight.is_some() {
+    // A form without a 三级指标 column names its indicators in the 二级指标 one.
+    let level3 = view.find(&l.level3).map(|p| (p, false));
+    let level2 = view.find(&l.level2).map(|p| (p, true));
+    for (p, name_is_level2) in level3.chain(level2) {
+        if name_is_level2 && view.find_in_row(p.row, &l.level3).is_some() {
+            continue;
+        }
+        let header = header_at(view, p, name_is_level2);
+        if !header.unscored() || header.actual.is_some() {
             return Ok(header);
         }
         rows_without_scores.push(view.cell(p).a1());
     }
     Err((!rows_without_scores.is_empty()).then(|| {
         format!(
-            "{} 处“三级指标”所在的表头行没有分值或得分列；{}",
+            "有绩效指标表但没有分值或得分列，也没有实际完成值列（{} 所在的表头行），不是自评表；{}",
             rows_without_scores.join("、"),
-            looked_for(&[&l.weight, &l.score])
+            looked_for(&[&l.weight, &l.score, &l.actual])
         )
     }))
+}
+
+/// The header whose name label stands at `p`. A header may span two rows:
+/// - `年度指标值` merged over `指标性质 | 指标值 | 度量单位` in the row below, which holds
+///   header labels and no indicator name of its own;
+/// - `绩效指标` over `一级指标 | 二级指标 | 三级指标` in the row above, with 分值 and 得分
+///   merged down over both rows ([`View::header_columns`] reads those as the name's row's).
+fn header_at(view: &View, p: Pos, name_is_level2: bool) -> IndicatorHeader {
+    let l = &view.layout.indicators;
+    let fields = header_fields(l);
+    let sub = p.row + 1;
+    let two_rows = view.sheet.own(Pos::new(sub, p.col)).is_empty()
+        && fields[3..9]
+            .iter()
+            .any(|a| view.find_in_row(sub, a).is_some());
+    let main = view.header_columns(p.row, fields);
+    let below = if two_rows {
+        view.header_columns(sub, fields)
+    } else {
+        [None; FIELDS]
+    };
+    let [
+        level1,
+        level2,
+        _,
+        target,
+        operator,
+        unit,
+        actual,
+        weight,
+        score,
+        single,
+        coefficient,
+        criteria,
+        reason,
+        _,
+    ] = std::array::from_fn(|k| below[k].or(main[k]));
+    IndicatorHeader {
+        row: p.row,
+        first_data: sub + u32::from(two_rows),
+        level1,
+        level2: if name_is_level2 { None } else { level2 },
+        name: p.col,
+        name_is_level2,
+        target,
+        operator,
+        unit,
+        actual,
+        weight,
+        score,
+        single,
+        coefficient,
+        criteria,
+        reason,
+    }
 }
 
 /// Without a totals row, indicators end at the conclusion row or the sheet's end.
@@ -128,40 +173,59 @@ pub(super) fn read_indicators(
     let mut level2: Option<Located<String>> = None;
     for row in h.first_data..end {
         let at = |c: Option<u32>| c.map(|c| view.text(Pos::new(row, c)));
-        let name = view.text(Pos::new(row, h.level3));
+        if spans_the_table(view, h, row) {
+            break;
+        }
+        let name = view.text(Pos::new(row, h.name));
         let target_text = at(h.target);
         let actual = at(h.actual);
-        let raw_weight = at(h.weight);
-        let raw_score = at(h.score);
         let blank = |t: &Option<Located<String>>| t.as_ref().is_none_or(|t| t.value.is_empty());
-        // A repeated header row, or an empty placeholder (`指标2:` with no values).
-        if l.level3.matches(&name.value) || (blank(&raw_weight) && blank(&raw_score)) {
-            if let Some(c) = h.level1 {
-                update_level(view, row, c, &mut level1);
-            }
-            if let Some(c) = h.level2 {
-                update_level(view, row, c, &mut level2);
-            }
-            continue;
-        }
+        let placeholder = if h.unscored() {
+            name.value.is_empty() || (blank(&target_text) && blank(&actual))
+        } else {
+            [h.weight, h.score, h.single].iter().all(|c| blank(&at(*c)))
+        };
+        // A parent row of a form without weights, carrying the sum of the rows below it
+        // under a level-1 or level-2 label: its rows are counted, not it.
+        let parent = h.weight.is_none()
+            && name.value.is_empty()
+            && at(h.level2).is_none_or(|t| t.value.is_empty() || h.level1.is_some());
         if let Some(c) = h.level1 {
             update_level(view, row, c, &mut level1);
         }
         if let Some(c) = h.level2 {
             update_level(view, row, c, &mut level2);
         }
-        let weight = match h.weight {
-            Some(c) => view.num(Pos::new(row, c), "分值", findings),
-            None => absent(view, name.cell.pos),
+        // A repeated header row, or an empty placeholder (`指标2:` with no values).
+        let header_again =
+            l.level3.matches(&name.value) || (h.name_is_level2 && l.level2.matches(&name.value));
+        if header_again || placeholder || parent {
+            continue;
+        }
+        let (weight, weight_from) = match h.weight {
+            Some(c) => (
+                view.num(Pos::new(row, c), "分值", findings),
+                WeightFrom::Column,
+            ),
+            None => match points_in(&name.shown) {
+                Some(w) => (stated(view, &name, w), WeightFrom::Name),
+                None => (absent(view, name.cell.pos), WeightFrom::Absent),
+            },
         };
         let score = match h.score {
             Some(c) => view.num(Pos::new(row, c), "得分", findings),
             None => absent(view, name.cell.pos),
         };
+        let single = h
+            .single
+            .map(|c| view.num(Pos::new(row, c), "单项指标得分", findings));
+        let coefficient = h
+            .coefficient
+            .map(|c| view.num(Pos::new(row, c), "得分系数", findings));
         let unit_col = at(h.unit).map(|u| u.value).filter(|u| !u.is_empty());
         let unit_hint = unit_col.clone().or_else(|| unit_in_name(&name.value));
         let mut target = target_text.unwrap_or_else(|| absent_text(view, name.cell.pos));
-        let mut actual = actual.unwrap_or_else(|| absent_text(view, Pos::new(row, h.level3)));
+        let mut actual = actual.unwrap_or_else(|| absent_text(view, Pos::new(row, h.name)));
         let percent = |t: &Located<String>| fold_width(&t.value).contains('%');
         if !view.sheet.formats
             && (unit_hint.as_deref() == Some("%") || percent(&target) || percent(&actual))
@@ -175,22 +239,112 @@ pub(super) fn read_indicators(
             .clone()
             .unwrap_or_else(|| absent_text(view, name.cell.pos));
         let level1_points = points_in(&level1.shown);
+        let level2 = match h.name_is_level2 {
+            true => name.clone(),
+            false => level2
+                .clone()
+                .unwrap_or_else(|| absent_text(view, name.cell.pos)),
+        };
         out.push(Indicator {
             level1,
             level1_points,
-            level2: level2
-                .clone()
-                .unwrap_or_else(|| absent_text(view, name.cell.pos)),
+            level2,
             unit_hint,
             name,
             target,
             actual,
             weight,
+            weight_from,
             score,
+            single,
+            coefficient,
             reason: at(h.reason),
         });
     }
+    if h.weight.is_none() && !h.unscored() {
+        infer_weights(view, h, &mut out);
+    }
     out
+}
+
+/// Whether `row` is one text merged across the table from its left edge past its scores (a
+/// contact line or a note below a form without a 总分 row): the table has ended.
+fn spans_the_table(view: &View, h: &IndicatorHeader, row: u32) -> bool {
+    let left = [h.level1, h.level2, Some(h.name)]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(h.name);
+    let Some(right) = [h.score, h.weight, h.single].into_iter().flatten().max() else {
+        return false;
+    };
+    let at = view.sheet.anchor(Pos::new(row, h.name));
+    at.row == row
+        && at.col <= left
+        && at.col < h.name
+        && view.sheet.anchor(Pos::new(row, right)) == at
+}
+
+/// A weight the form states in words (`(10分)`), located at the words' cell.
+fn stated(view: &View, at: &Located<String>, w: Decimal) -> Num {
+    let mut n = absent(view, at.cell.pos);
+    n.value = crate::number::NumText::Number(Shown {
+        value: w,
+        decimals: w.scale(),
+        percent: false,
+    });
+    n.shown = w.normalize().to_string();
+    n
+}
+
+/// Weights a form without a weight column leaves unwritten (SPEC §10): the rows of a block
+/// whose points are stated (`产出指标(50分)`, or the whole block's `年度绩效目标1(80分)`) share
+/// what its rows with a weight in their name leave over, equally.
+fn infer_weights(view: &View, h: &IndicatorHeader, out: &mut [Indicator]) {
+    // The block's points, stated left of the level-1 column at its first row.
+    let block_points = h
+        .level1
+        .and_then(|c| c.checked_sub(1))
+        .and_then(|c| points_in(&view.text(Pos::new(h.first_data, c)).shown));
+    let by_level1 = out.iter().all(|i| i.level1_points.is_some());
+    let groups: Vec<(Option<Decimal>, Vec<usize>)> = if by_level1 {
+        // Rows under one level-1 label stand together.
+        let mut groups: Vec<(Option<Decimal>, Vec<usize>)> = Vec::new();
+        for (k, ind) in out.iter().enumerate() {
+            match groups.last_mut() {
+                Some((_, rows)) if out[rows[0]].level1.cell == ind.level1.cell => rows.push(k),
+                _ => groups.push((ind.level1_points, vec![k])),
+            }
+        }
+        groups
+    } else {
+        vec![(block_points, (0..out.len()).collect())]
+    };
+    for (points, rows) in groups {
+        let Some(points) = points else { continue };
+        let known: Decimal = rows
+            .iter()
+            .filter_map(|&k| out[k].weight.number().map(|s| s.value))
+            .sum();
+        let unknown: Vec<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&k| out[k].weight_from == WeightFrom::Absent)
+            .collect();
+        let left = points - known;
+        if unknown.is_empty() || left <= Decimal::ZERO {
+            continue;
+        }
+        let share = left / Decimal::from(unknown.len());
+        if share.scale() > 2 {
+            continue;
+        }
+        for k in unknown {
+            let at = out[k].name.clone();
+            out[k].weight = stated(view, &at, share);
+            out[k].weight_from = WeightFrom::Inferred;
+        }
+    }
 }
 
 /// Level-1 and level-2 labels are merged, repeated, or written once with blanks below.
@@ -324,6 +478,7 @@ pub(super) fn read_totals(
         }
     }
     Totals {
+        in_label: false,
         label: view.cell(label),
         weight: weight.unwrap_or_else(|| absent(view, label)),
         score: score.unwrap_or_else(|| absent(view, label)),

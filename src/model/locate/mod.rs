@@ -3,6 +3,7 @@
 //! read in modules of their own, and this one finds where each form stands and puts it
 //! together.
 
+mod family;
 mod funding;
 mod indicators;
 #[cfg(test)]
@@ -11,7 +12,7 @@ mod view;
 
 use std::sync::Arc;
 
-use super::Form;
+use super::{Family, Form};
 use crate::cell::{CellRef, Pos};
 use crate::finding::{Code, Finding};
 use crate::number::fold_width;
@@ -177,14 +178,21 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
         Some(h) => {
             let end = totals_row.map_or_else(|| end_of_indicators(view, h.row), |p| p.row);
             let indicators = read_indicators(view, h, end, &mut findings);
-            let totals = totals_row.map(|p| read_totals(view, h, p, &mut findings));
+            let totals = match totals_row {
+                Some(p) => Some(read_totals(view, h, p, &mut findings)),
+                None => family::total_in_header(view, h.row),
+            };
             (indicators, totals)
         }
         None => (Vec::new(), None),
     };
+    let title = view.titles.first().map(|p| view.text(*p).value);
+    let family = family::family_of(view, title.as_deref(), header.as_ref(), &indicators);
 
     let form_cell = view.cell(Pos::new(top, 0));
-    if funding.is_none() {
+    // A rubric may score the execution as an indicator row, and the weighted and no-score
+    // forms do not score it: they lack no block without one.
+    if funding.is_none() && family.scores_execution() {
         let f = &layout.funding;
         let why = looked_for(&[&f.executed, &f.budget, &f.adjusted_budget]);
         findings.push(missing(form_cell.clone(), "项目资金", &why));
@@ -192,12 +200,11 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
     if let Some(m) = &header_missing {
         findings.push(missing(form_cell.clone(), "绩效指标", &m.why));
     }
-    if totals.is_none() && header.is_some() {
+    if totals.is_none() && header.is_some() && family != Family::NoScore {
         let why = looked_for(&[&layout.totals.row]);
         findings.push(missing(form_cell.clone(), "总分", &why));
     }
 
-    let title = view.titles.first().map(|p| view.text(*p).value);
     // From the raw text: normalising labels drops a `（2023年度）` row as a parenthesis.
     let year = title
         .as_deref()
@@ -223,11 +230,18 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
         .find(|p| p.row > first_row || header.is_none())
         .and_then(|p| view.slot_right_of(p));
 
+    let department = labelled(&layout.header.department);
+    // A 部门整体 form evaluates the department: it stands for the project.
+    let project = labelled(&layout.header.project).or_else(|| match family {
+        Family::Department => department.clone(),
+        _ => None,
+    });
     SheetOutcome::Form(Box::new(Form {
         sheet: Arc::clone(&sheet.name),
+        family,
         title,
-        project: labelled(&layout.header.project),
-        department: labelled(&layout.header.department),
+        project,
+        department,
         unit: labelled(&layout.header.unit),
         year,
         funding,

@@ -342,14 +342,23 @@ fn a_missing_block_names_the_labels_looked_for() {
         ],
         &["产出指标", "数量指标", "培训人次", "≥1000人次", "1200人次"],
     ]);
+    // Targets and actuals without scores: a no-score form, read and lacking nothing.
     let f = form(&s);
-    let messages: Vec<&str> = f.findings.iter().map(|f| f.message.as_str()).collect();
-    assert_eq!(f.findings.len(), 1, "{messages:?}");
-    assert_eq!(f.findings[0].code, Code::MissingBlock);
-    assert!(
-        messages[0].contains("C4") && messages[0].contains("分值、权重"),
-        "{messages:?}"
-    );
+    assert_eq!((f.family, f.indicators.len()), (Family::NoScore, 1));
+    assert!(f.findings.is_empty(), "{:?}", f.findings);
+    // Targets alone: not a self-evaluation, skipped with what was found.
+    let s = sheet(&[
+        &["项目支出绩效目标表"],
+        &["一级指标", "二级指标", "三级指标", "年度指标值", "备注"],
+        &["产出指标", "数量指标", "培训人次", "≥1000人次"],
+    ]);
+    match read_sheet(&s, Layout::bundled()).remove(0) {
+        SheetOutcome::Skipped { reason, .. } => assert!(
+            reason.contains("有绩效指标表但没有分值或得分列") && reason.contains("C2"),
+            "{reason}"
+        ),
+        SheetOutcome::Form(f) => panic!("read as a form: {f:?}"),
+    }
 
     let s = sheet(&[
         &SPLIT_HEADER,

@@ -75,6 +75,25 @@ impl<'a> View<'a> {
         hits.into_iter()
     }
 
+    /// Cells whose label begins with one of `aliases`, with what follows it (`项目总得分99分`
+    /// gives `99分`; the label alone gives an empty rest), row by row.
+    pub(super) fn find_prefixed(&self, aliases: &Aliases) -> Vec<(Pos, String)> {
+        let mut hits: Vec<(Pos, String)> = self
+            .index
+            .iter()
+            .filter_map(|(label, at)| {
+                let alias = aliases.iter().find(|a| label.starts_with(*a))?;
+                Some(
+                    at.iter()
+                        .map(move |p| (*p, label[alias.len()..].to_string())),
+                )
+            })
+            .flatten()
+            .collect();
+        hits.sort_unstable();
+        hits
+    }
+
     pub(super) fn find_in_row(&self, row: u32, aliases: &Aliases) -> Option<Pos> {
         aliases
             .iter()
@@ -132,6 +151,17 @@ impl<'a> View<'a> {
         fields: [&Aliases; N],
     ) -> [Option<u32>; N] {
         let mut cols = fields.map(|f| self.find_in_row(row, f).map(|p| p.col));
+        // A header on two rows: a label merged down from the row above belongs to this one.
+        if let Some(up) = row.checked_sub(1) {
+            for (col, field) in cols.iter_mut().zip(fields) {
+                if col.is_none() {
+                    *col = self
+                        .find_in_row(up, field)
+                        .filter(|p| self.sheet.anchor(Pos::new(row, p.col)) == *p)
+                        .map(|p| p.col);
+                }
+            }
+        }
         let cuts = self.cuts_in_row(row);
         if cuts.is_empty() {
             return cols;
