@@ -76,14 +76,17 @@ pub struct JsonSkipped<'a> {
 pub struct JsonForm<'a> {
     pub sheet: &'a str,
     pub family: crate::model::Family,
+    /// What the family is called, for a reader.
+    pub family_label: &'static str,
     pub project: Option<&'a str>,
     pub department: Option<&'a str>,
     pub unit: Option<&'a str>,
     pub year: Option<i32>,
     pub claimed_total: Option<String>,
-    pub total: String,
+    /// The 核定总分; none for a form without scores.
+    pub total: Option<String>,
     pub claimed_grade: Option<&'a str>,
-    pub grade: &'a str,
+    pub grade: Option<&'a str>,
     pub errors: usize,
     pub warnings: usize,
     pub execution: Option<JsonExecution>,
@@ -181,14 +184,18 @@ impl<'a> JsonForm<'a> {
         Self {
             sheet: &form.sheet,
             family: form.family,
+            family_label: form.family.label(),
             project: text(&form.project),
             department: text(&form.department),
             unit: text(&form.unit),
             year: form.year,
             claimed_total: s.claimed_total.map(|t| t.to_string()),
-            total: fixed(s.total, rules.profile.scoring.score_decimals),
+            total: form
+                .family
+                .has_total()
+                .then(|| fixed(s.total, rules.profile.scoring.score_decimals)),
             claimed_grade: s.claimed_grade.as_deref(),
-            grade: &s.grade,
+            grade: form.family.has_total().then_some(s.grade.as_str()),
             errors: s.count(Severity::Error),
             warnings: s.count(Severity::Warning),
             execution,
@@ -280,7 +287,7 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
         let claimed = s
             .claimed_total
             .map_or("未填".to_string(), |c| c.to_string());
-        if f.family == crate::model::Family::NoScore {
+        if !f.family.has_total() {
             let _ = writeln!(
                 out,
                 "    无分值、得分，不核算总分与等级；错误 {}，警告 {}",

@@ -27,6 +27,8 @@ use crate::writer::{LAST_ROW, fit_cell};
 pub enum Status {
     Passed,
     Wrong,
+    /// Read, but no sheet of it is a form of a family the reader knows.
+    NotChecked,
     Unreadable,
 }
 
@@ -35,6 +37,7 @@ impl Status {
         match self {
             Status::Passed => "通过",
             Status::Wrong => "有误",
+            Status::NotChecked => "未核查",
             Status::Unreadable => "无法读取",
         }
     }
@@ -256,9 +259,19 @@ impl Summary {
         link: Option<&str>,
         write_error: Option<&str>,
     ) -> Result<(), XlsxError> {
-        let check = match crate::report::checked(result) {
-            Ok(check) => check,
-            Err(reason) => return self.form_row(&unreadable(file, reason)),
+        let check = match (result, crate::report::checked(result)) {
+            (_, Ok(check)) => check,
+            // Read, and every sheet skipped with its reason: not checked, not unreadable.
+            (Ok(read), Err(_)) if !read.skipped.is_empty() => {
+                for (sheet, reason) in &read.skipped {
+                    let mut row = unreadable(file, reason);
+                    row.sheet = sheet;
+                    row.status = Status::NotChecked;
+                    self.form_row(&row)?;
+                }
+                return Ok(());
+            }
+            (_, Err(reason)) => return self.form_row(&unreadable(file, reason)),
         };
         for s in &check.forms {
             let f = &s.form;
@@ -271,9 +284,9 @@ impl Summary {
                 unit: text_of(&f.unit),
                 year: f.year,
                 claimed_total: s.claimed_total.map(|t| t.value),
-                total: Some(s.total),
+                total: f.family.has_total().then_some(s.total),
                 claimed_grade: s.claimed_grade.as_deref().unwrap_or_default(),
-                grade: &s.grade,
+                grade: if f.family.has_total() { &s.grade } else { "" },
                 errors,
                 warnings: s.count(Severity::Warning),
                 status: if errors > 0 {
@@ -351,7 +364,7 @@ impl Summary {
         num(8, r.claimed_total.zip(r.total).map(|(c, t)| c - t))?;
         write_text(ws, row, 9, r.claimed_grade)?;
         write_text(ws, row, 10, r.grade)?;
-        if r.status != Status::Unreadable {
+        if !matches!(r.status, Status::Unreadable | Status::NotChecked) {
             ws.write_number(row, 11, r.errors as u32)?;
             ws.write_number(row, 12, r.warnings as u32)?;
         }

@@ -231,6 +231,12 @@ impl Family {
         !matches!(self, Family::Weighted | Family::Rubric | Family::NoScore)
     }
 
+    /// Whether its forms have a total and a grade to recompute: a form without scores has
+    /// neither.
+    pub fn has_total(self) -> bool {
+        self != Family::NoScore
+    }
+
     /// Whether the profile's level-1 split (产出 50 / 效益 30 / 满意度 10, T3) is the one its
     /// forms are held to.
     pub fn default_split_applies(self) -> bool {

@@ -269,6 +269,7 @@
     if (form.department) meta.push('主管部门：' + form.department);
     if (form.unit) meta.push('实施单位：' + form.unit);
     if (form.year) meta.push(form.year + ' 年度');
+    if (form.family_label) meta.push('格式：' + form.family_label);
     if (meta.length) box.appendChild(el('p', 'meta', meta.join('　')));
 
     // A recomputed value is marked only where a written one is wrong, not where rounding
