@@ -310,6 +310,54 @@ fn a_failed_write_leaves_no_partial_file() {
     assert!(leftovers(&out).is_empty(), "{:?}", leftovers(&out));
 }
 
+/// A sheet of no family the reader knows is 未核查 with its reason, not 无法读取; a form without
+/// scores is listed with no total or grade to recompute.
+#[test]
+fn summary_lists_a_sheet_it_does_not_know_as_not_checked() {
+    let dir = scratch("folder-families").join("收件箱");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for name in ["family-unknown.xlsx", "family-no-score.xlsx"] {
+        std::fs::copy(fixtures.join(name), dir.join(name)).expect("copy");
+    }
+    let summary = dir.parent().unwrap().join("汇总.xlsx");
+    let run = selfeval(&[
+        "check",
+        dir.to_str().unwrap(),
+        "--no-write",
+        "--summary",
+        summary.to_str().unwrap(),
+    ]);
+    assert!(summary.exists(), "{}", run.stderr);
+    let forms = rows(&summary, "汇总");
+    let row = |file: &str| {
+        forms
+            .iter()
+            .find(|r| r[0].ends_with(file))
+            .unwrap_or_else(|| panic!("{file} not in {forms:?}"))
+            .clone()
+    };
+    let unknown = row("family-unknown.xlsx");
+    assert_eq!(
+        (unknown[1].as_str(), unknown[13].as_str()),
+        ("自评表", "未核查")
+    );
+    assert!(
+        unknown[15].contains("有绩效指标表但没有分值或得分列"),
+        "{unknown:?}"
+    );
+    let no_score = row("family-no-score.xlsx");
+    assert_eq!(
+        (
+            no_score[7].as_str(),
+            no_score[10].as_str(),
+            no_score[13].as_str()
+        ),
+        ("", "", "有误"),
+        "{no_score:?}"
+    );
+}
+
 #[test]
 fn a_summary_that_cannot_be_written_fails_the_run_after_every_copy() {
     let dir = scratch("folder-summary-blocked");
