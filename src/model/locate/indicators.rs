@@ -312,7 +312,7 @@ fn infer_weights(view: &View, h: &IndicatorHeader, out: &mut [Indicator]) {
         let mut groups: Vec<(Option<Decimal>, Vec<usize>)> = Vec::new();
         for (k, ind) in out.iter().enumerate() {
             match groups.last_mut() {
-                Some((_, rows)) if out[rows[0]].level1.cell == ind.level1.cell => rows.push(k),
+                Some((_, rows)) if out[rows[0]].level1.value == ind.level1.value => rows.push(k),
                 _ => groups.push((ind.level1_points, vec![k])),
             }
         }

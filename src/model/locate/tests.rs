@@ -2,7 +2,7 @@ use rust_decimal::Decimal;
 
 use super::indicators::{points_in, unit_in_name};
 use super::*;
-use crate::model::Num;
+use crate::model::{Num, WeightFrom};
 use crate::number::Shown;
 use crate::reader::{Merge, RawCell};
 
@@ -595,5 +595,129 @@ fn amounts_with_their_unit_in_the_cell_are_read_in_the_blocks_unit() {
             && findings[0].contains("2.38万元")
             && findings[0].contains("本表金额单位为元"),
         "{findings:?}"
+    );
+}
+
+/// A 20/80 form: execution points in the funding header, no weight column, a parent row
+/// carrying its children's sum, weights from the rows' own words or their level-1 points.
+#[test]
+fn a_form_without_a_weight_column_takes_weights_from_its_words() {
+    let s = sheet(&[
+        &["项目支出绩效自评表"],
+        &[
+            "资金来源",
+            "全年预算数",
+            "全年执行数",
+            "执行率",
+            "得分（20分*执行率）",
+        ],
+        &["年度资金总额", "#100", "#90", "#0.9", "#18"],
+        &[
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "得分",
+        ],
+        &["产出指标（30分）", "", "", "", "", "#28"],
+        &[
+            "产出指标（30分）",
+            "数量指标",
+            "培训人次（20分）",
+            "≥100人次",
+            "90人次",
+            "#18",
+        ],
+        &[
+            "产出指标（30分）",
+            "质量指标",
+            "合格率",
+            "100%",
+            "100%",
+            "#10",
+        ],
+        &[
+            "满意度指标（50分）",
+            "满意度",
+            "群众满意度",
+            "≥90%",
+            "95%",
+            "#50",
+        ],
+        &["总分", "", "", "", "", "#96"],
+    ]);
+    let f = form(&s);
+    assert_eq!(f.family, Family::NoWeight);
+    assert_eq!(
+        f.funding.as_ref().and_then(|f| f.stated_weight),
+        Some(Decimal::from(20))
+    );
+    let weights: Vec<(&str, Option<Decimal>, WeightFrom)> = f
+        .indicators
+        .iter()
+        .map(|i| {
+            (
+                i.name.value.as_str(),
+                i.weight.number().map(|s| s.value),
+                i.weight_from,
+            )
+        })
+        .collect();
+    assert_eq!(
+        weights,
+        [
+            (
+                "培训人次（20分）",
+                Some(Decimal::from(20)),
+                WeightFrom::Name
+            ),
+            ("合格率", Some(Decimal::from(10)), WeightFrom::Inferred),
+            ("群众满意度", Some(Decimal::from(50)), WeightFrom::Inferred),
+        ]
+    );
+}
+
+/// `绩效指标` over 一级/二级/三级指标, 分值 and 得分 merged down both header rows.
+#[test]
+fn a_header_merged_down_from_the_row_above_is_one_header() {
+    let mut s = sheet(&[
+        &[
+            "绩效指标",
+            "",
+            "",
+            "年度指标值",
+            "实际完成值",
+            "分值",
+            "得分",
+        ],
+        &["一级指标", "二级指标", "三级指标", "", "", "", ""],
+        &[
+            "产出指标",
+            "数量指标",
+            "培训人次",
+            "≥100人次",
+            "90人次",
+            "#10",
+            "#9",
+        ],
+        &["总分", "", "", "", "", "#10", "#9"],
+    ]);
+    for col in 3..7 {
+        s.add_merge(Merge {
+            first: Pos::new(0, col),
+            last: Pos::new(1, col),
+        });
+    }
+    let f = form(&s);
+    assert_eq!(f.indicators.len(), 1);
+    let i = &f.indicators[0];
+    assert_eq!(
+        (
+            i.target.value.as_str(),
+            i.weight.cell.a1(),
+            i.score.cell.a1()
+        ),
+        ("≥100人次", "F3".to_string(), "G3".to_string())
     );
 }
