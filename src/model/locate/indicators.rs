@@ -285,6 +285,37 @@ fn spans_the_table(view: &View, h: &IndicatorHeader, row: u32) -> bool {
         && view.sheet.anchor(Pos::new(row, right)) == at
 }
 
+const CENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+/// The whole weight a row's written score is the share of, by the ratio its positive
+/// numeric target and actual give (capped at 1, or not): a whole number of points, or none.
+fn explaining_weight(ind: &Indicator, capped: bool, layout: &Layout) -> Option<Decimal> {
+    use crate::model::target::{Actual, Direction, align};
+    let written = ind.score.number()?;
+    let s = written.value;
+    let Target::Numeric {
+        direction: Direction::AtLeast,
+        value,
+        ..
+    } = Target::parse(&ind.target.value, false, None, layout)
+    else {
+        return None;
+    };
+    let Actual::Number(b) = Actual::parse(&ind.actual.value, None, layout) else {
+        return None;
+    };
+    let (a, b) = align(&value, &b)?;
+    let mut ratio = b.base().checked_div(a.base())?;
+    if capped {
+        ratio = ratio.min(Decimal::ONE);
+    }
+    let w = s.checked_div(ratio)?;
+    let whole = crate::number::round_half_away(w, 0);
+    // The weight explains the score where the score, as shown, rounds from whole × ratio.
+    let (lo, hi) = written.interval();
+    (lo..=hi).contains(&(whole * ratio)).then_some(whole)
+}
+
 /// A weight the form states in words (`(10分)`), located at the words' cell.
 fn stated(view: &View, at: &Located<String>, w: Decimal) -> Num {
     let mut n = absent(view, at.cell.pos);
@@ -335,13 +366,31 @@ fn infer_weights(view: &View, h: &IndicatorHeader, out: &mut [Indicator]) {
         if unknown.is_empty() || left <= Decimal::ZERO {
             continue;
         }
-        let share = left / Decimal::from(unknown.len());
-        if share.scale() > 2 {
-            continue;
-        }
-        for k in unknown {
+        // The weights that explain the written scores, where together they make what is
+        // left (31.9 written for 12767 against ≥8000 is 20 × 12767/8000, uncapped); else an
+        // equal share, where it is a number of cents.
+        let explained = [true, false].into_iter().find_map(|capped| {
+            let ws: Option<Vec<Decimal>> = unknown
+                .iter()
+                .map(|&k| explaining_weight(&out[k], capped, view.layout))
+                .collect();
+            ws.filter(|ws| {
+                (ws.iter().sum::<Decimal>() - left).abs() <= CENT * Decimal::from(ws.len())
+            })
+        });
+        let weights = match explained {
+            Some(ws) => ws,
+            None => {
+                let share = left / Decimal::from(unknown.len());
+                if share.scale() > 2 {
+                    continue;
+                }
+                vec![share; unknown.len()]
+            }
+        };
+        for (k, w) in unknown.into_iter().zip(weights) {
             let at = out[k].name.clone();
-            out[k].weight = stated(view, &at, share);
+            out[k].weight = stated(view, &at, w);
             out[k].weight_from = WeightFrom::Inferred;
         }
     }

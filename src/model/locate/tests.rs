@@ -721,3 +721,42 @@ fn a_header_merged_down_from_the_row_above_is_one_header() {
         ("≥100人次", "F3".to_string(), "G3".to_string())
     );
 }
+
+/// SPEC §10: 31.9 written for 12767 against ≥8000 was 12767/8000 × 20, uncapped; the weights
+/// that explain the written scores are preferred to an equal share.
+#[test]
+fn an_inferred_weight_is_the_one_that_explains_the_written_score() {
+    let s = sheet(&[
+        &[
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "年度指标值",
+            "实际完成值",
+            "得分",
+        ],
+        &[
+            "年度绩效目标（80分）",
+            "数量指标",
+            "培训人次",
+            "≥8000人次",
+            "12767人次",
+            "31.9",
+        ],
+        &[
+            "年度绩效目标（80分）",
+            "质量指标",
+            "合格人数",
+            "≥100人",
+            "100人",
+            "#60",
+        ],
+        &["总分", "", "", "", "", "#91.9"],
+    ]);
+    let weights: Vec<Option<Decimal>> = form(&s)
+        .indicators
+        .iter()
+        .map(|i| i.weight.number().map(|s| s.value))
+        .collect();
+    assert_eq!(weights, [Some(Decimal::from(20)), Some(Decimal::from(60))]);
+}
