@@ -200,7 +200,7 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
     if let Some(m) = &header_missing {
         findings.push(missing(form_cell.clone(), "绩效指标", &m.why));
     }
-    if totals.is_none() && header.is_some() && family != Family::NoScore {
+    if totals.is_none() && header.is_some() && family.has_total() {
         let why = looked_for(&[&layout.totals.row]);
         findings.push(missing(form_cell.clone(), "总分", &why));
     }
