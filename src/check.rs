@@ -84,17 +84,78 @@ pub fn corrections(check: &BookCheck) -> Corrections {
         })
         .collect();
     let findings = check
-        .findings()
-        .map(|f| FindingRow {
+        .forms
+        .iter()
+        .flat_map(|s| s.findings.iter().map(move |f| (s, f)))
+        .map(|(s, f)| FindingRow {
             cell: f.cell.clone(),
-            code: f.code.as_str().to_string(),
+            indicator: indicator_of(s, f).to_string(),
+            code: f.code,
             severity: f.severity.label().to_string(),
             claimed: f.claimed.clone().unwrap_or_default(),
             expected: f.expected.clone().unwrap_or_default(),
             message: f.message.clone(),
         })
         .collect();
-    Corrections { edits, findings }
+    Corrections {
+        edits,
+        head: head_lines(check),
+        findings,
+    }
+}
+
+/// The indicator a finding is about: the one on its row, where it sits on an indicator row.
+pub fn indicator_of<'a>(s: &'a Scored, f: &Finding) -> &'a str {
+    s.form
+        .indicators
+        .iter()
+        .find(|i| i.name.cell.sheet == f.cell.sheet && i.name.cell.pos.row == f.cell.pos.row)
+        .map_or("", |i| i.name.value.as_str())
+}
+
+/// The findings sheet's head: what was checked, the totals and grades as written and as
+/// recomputed, the rules, and the tool and day of the check (SPEC §6, "Audit trail").
+fn head_lines(check: &BookCheck) -> Vec<String> {
+    let mut lines = vec!["自评表核查结果".to_string()];
+    for s in &check.forms {
+        let f = &s.form;
+        let text = |l: &Option<crate::model::Located<String>>| {
+            l.as_ref().map_or("未填", |l| l.value.as_str()).to_string()
+        };
+        lines.push(format!(
+            "工作表“{}”：项目 {}；主管部门 {}；格式：{}",
+            f.sheet,
+            text(&f.project),
+            text(&f.department),
+            f.family.label()
+        ));
+        let counts = format!(
+            "错误 {} 项，警告 {} 项",
+            s.count(Severity::Error),
+            s.count(Severity::Warning)
+        );
+        lines.push(if f.family.has_total() {
+            format!(
+                "总分：填报 {}，核定 {}；绩效等级：填报 {}，核定 {}；{counts}",
+                s.claimed_total
+                    .map_or("未填".to_string(), |t| t.to_string()),
+                crate::number::fixed(s.total, 2),
+                s.claimed_grade.as_deref().unwrap_or("未填"),
+                s.grade
+            )
+        } else {
+            format!("无分值、得分，不核算总分与等级；{counts}")
+        });
+    }
+    let mut rules: Vec<&str> = check.forms.iter().map(|s| s.profile.1.as_str()).collect();
+    rules.dedup();
+    lines.push(format!("核查规则：{}", rules.join("；")));
+    lines.push(format!(
+        "核查工具：selfeval {}；核查日期：{}",
+        env!("CARGO_PKG_VERSION"),
+        crate::calendar::today_in_china()
+    ));
+    lines
 }
 
 /// `原填报 X；应为 Y；依据 …`, one paragraph per finding on the cell. 应为 quotes the value

@@ -47,6 +47,7 @@ fn set_42(cells: &[&str]) -> Corrections {
                 note: format!("原填报有误；应为 42（{a1}）"),
             })
             .collect(),
+        head: Vec::new(),
         findings: Vec::new(),
     }
 }

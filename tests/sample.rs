@@ -55,12 +55,39 @@ fn check_sample(ext: &str) {
             assert_eq!(sheet.get_value((r, c)), Some(v), "cell ({r}, {c})");
         }
     }
+    // The findings sheet: its head (project, totals and grades, rules, tool and date), then
+    // the table, one row per finding, its indicator and its problem named.
     let list = wb.worksheet_range("核查结果").expect("findings sheet");
-    let cells: Vec<String> = list.rows().skip(1).map(|r| r[1].to_string()).collect();
+    let rows: Vec<Vec<String>> = list
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let head: Vec<&str> = rows
+        .iter()
+        .map(|r| r[0].as_str())
+        .take_while(|t| !t.is_empty())
+        .collect();
+    assert_eq!(head[0], "自评表核查结果");
     assert!(
-        cells.contains(&"H29".to_string()) && cells.contains(&"H38".to_string()),
-        "{cells:?}"
+        head.iter().any(|l| l.contains("金融发展服务工作经费"))
+            && head.iter().any(|l| l.contains("填报 99.95，核定 99.97"))
+            && head.iter().any(|l| l.starts_with("核查规则："))
+            && head
+                .iter()
+                .any(|l| l.starts_with("核查工具：selfeval ") && l.contains("核查日期：")),
+        "{head:?}"
     );
+    let table = head.len() + 1;
+    assert_eq!(rows[table][..3], ["单元格", "指标", "级别"]);
+    let h29 = rows
+        .iter()
+        .find(|r| r[0] == "自评表!H29")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(
+        (h29[1].as_str(), h29[2].as_str(), h29[6].as_str()),
+        ("办公费", "错误", "指标得分计算有误（score-formula）")
+    );
+    assert!(rows.iter().any(|r| r[0] == "自评表!H38"), "{rows:?}");
 }
 
 #[test]

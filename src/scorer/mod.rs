@@ -97,6 +97,9 @@ pub struct Scored {
     pub total: Decimal,
     pub claimed_grade: Option<String>,
     pub grade: String,
+    /// The profile the form was scored with (`name`, and its `title` for a reader): the one
+    /// in force, or its family's own (see `Profile::for_family`).
+    pub profile: (String, String),
 }
 
 impl Scored {
@@ -143,6 +146,7 @@ pub fn score(form: Form, rules: Rules) -> Scored {
         total: t.total,
         claimed_grade: t.claimed_grade,
         grade: t.grade,
+        profile: (rules.profile.name.clone(), rules.profile.title.clone()),
     }
 }
 

@@ -105,7 +105,9 @@ pub struct CellEdit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRow {
     pub cell: CellRef,
-    pub code: String,
+    /// The indicator of the finding's row, where it is on one.
+    pub indicator: String,
+    pub code: crate::finding::Code,
     /// 错误 / 警告 / 提示
     pub severity: String,
     pub claimed: String,
@@ -113,12 +115,40 @@ pub struct FindingRow {
     pub message: String,
 }
 
+impl FindingRow {
+    /// The row's cells in [`FINDINGS_HEADERS`] order, the cell's sheet called `sheet` (a
+    /// rebuilt copy may rename it); the first is the link to the cell.
+    pub fn texts(&self, sheet: &str) -> [String; 7] {
+        [
+            format!("{sheet}!{}", self.cell.pos),
+            self.indicator.clone(),
+            self.severity.clone(),
+            self.claimed.clone(),
+            self.expected.clone(),
+            self.message.clone(),
+            format!("{}（{}）", self.code.name(), self.code),
+        ]
+    }
+}
+
 /// Everything the writer changes in a workbook.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Corrections {
     pub edits: Vec<CellEdit>,
+    /// The lines above the findings sheet's table, the first its title: what was checked,
+    /// the totals and grades, the rules, the tool and the date.
+    pub head: Vec<String>,
     pub findings: Vec<FindingRow>,
 }
+
+/// The 0-based row of the findings table's header, below the head lines and a blank row:
+/// the row repeated on every printed page.
+pub fn findings_table_row(head: &[String]) -> u32 {
+    head.len() as u32 + u32::from(!head.is_empty())
+}
+
+/// What the findings sheet's table says when there is nothing to list.
+pub const NO_FINDINGS: &str = "未发现问题";
 
 /// Excel's last row and column, 0-based: a sheet holds no cell beyond them.
 pub const LAST_ROW: u32 = 1_048_575;
@@ -157,12 +187,19 @@ pub fn fit_cell(text: &str) -> &str {
 pub const FINDINGS_SHEET: &str = "核查结果";
 
 /// Headers of the findings sheet, in order.
-pub const FINDINGS_HEADERS: [&str; 7] =
-    ["工作表", "单元格", "代码", "级别", "原填报", "应为", "说明"];
+pub const FINDINGS_HEADERS: [&str; 7] = [
+    "单元格",
+    "指标",
+    "级别",
+    "原填报",
+    "应为",
+    "说明",
+    "问题类型",
+];
 
 /// Column widths of the findings sheet, in characters, for [`FINDINGS_HEADERS`]: the patched
-/// copy and the rebuilt one lay it out alike.
-pub const FINDINGS_WIDTHS: [u32; 7] = [12, 10, 18, 8, 14, 14, 80];
+/// copy and the rebuilt one lay it out alike, landscape on one page's width.
+pub const FINDINGS_WIDTHS: [u32; 7] = [14, 18, 6, 12, 12, 60, 24];
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

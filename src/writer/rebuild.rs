@@ -15,7 +15,8 @@ use rust_xlsxwriter::{
 
 use super::recalc::{self, FormulaFate};
 use super::{
-    CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FINDINGS_WIDTHS, FindingRow, Mark,
+    CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FINDINGS_WIDTHS, Mark, NO_FINDINGS,
+    findings_table_row,
 };
 use super::{LAST_COL, LAST_ROW, MAX_NOTE_UNITS, NewValue, WriteError, clip_units, fit_cell};
 use crate::cell::Pos;
@@ -63,7 +64,7 @@ pub fn rebuild_xlsx(book: &RawBook, corrections: &Corrections) -> Result<Vec<u8>
     }
     let findings_name = unique_name(FINDINGS_SHEET, &mut taken);
     let ws = workbook.add_worksheet().set_name(findings_name)?;
-    write_findings(ws, &corrections.findings, &names)?;
+    write_findings(ws, corrections, &names)?;
     ws.set_active(!active);
     Ok(workbook.save_to_buffer()?)
 }
@@ -365,52 +366,50 @@ fn unique_name(wanted: &str, taken: &mut HashSet<String>) -> String {
     name
 }
 
-/// One row per finding, its cell a link back to the (renamed) sheet.
+/// The head lines, then one row per finding, its cell a link back to the (renamed) sheet;
+/// printed as the patched copy's is (see `patch::findings`).
 fn write_findings(
     ws: &mut Worksheet,
-    findings: &[FindingRow],
+    c: &Corrections,
     names: &HashMap<&str, String>,
 ) -> Result<(), WriteError> {
     let bold = Format::new().set_bold();
-    let wrap = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::VerticalCenter);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    for (row, line) in (0u32..).zip(&c.head) {
+        match row {
+            0 => ws.write_string_with_format(row, 0, fit_cell(line), &bold)?,
+            _ => ws.write_string(row, 0, fit_cell(line))?,
+        };
+    }
+    let table = findings_table_row(&c.head);
     for (col, (header, width)) in FINDINGS_HEADERS
         .iter()
         .zip(FINDINGS_WIDTHS.map(f64::from))
         .enumerate()
     {
-        ws.write_string_with_format(0, col as u16, *header, &bold)?;
+        ws.write_string_with_format(table, col as u16, *header, &bold)?;
         ws.set_column_width(col as u16, width)?;
     }
-    let findings = &findings[..findings.len().min(LAST_ROW as usize)];
-    for (row, f) in (1..).zip(findings) {
+    let room = (LAST_ROW - table) as usize;
+    let findings = &c.findings[..c.findings.len().min(room)];
+    if findings.is_empty() {
+        ws.write_string(table + 1, 0, NO_FINDINGS)?;
+    }
+    for (row, f) in (table + 1..).zip(findings) {
         let sheet = names.get(f.cell.sheet.as_ref());
-        let sheet_name = sheet.map_or(f.cell.sheet.as_ref(), String::as_str);
-        let a1 = f.cell.a1();
-        let (code, severity) = (&f.code, &f.severity);
-        let texts = [
-            sheet_name,
-            &a1,
-            code,
-            severity,
-            &f.claimed,
-            &f.expected,
-            &f.message,
-        ];
-        for (col, text) in (0..).zip(texts) {
+        let texts = f.texts(sheet.map_or(f.cell.sheet.as_ref(), String::as_str));
+        for (col, text) in (0..).zip(&texts) {
             ws.write_string_with_format(row, col, fit_cell(text), &wrap)?;
         }
         // A link only to a sheet that exists: Excel reports a broken one as an error.
         if let Some(name) = sheet {
-            let target = format!("internal:'{}'!{a1}", name.replace('\'', "''"));
-            ws.write_url(row, 1, Url::new(target).set_text(&a1))?;
+            let target = format!("internal:'{}'!{}", name.replace('\'', "''"), f.cell.pos);
+            ws.write_url(row, 0, Url::new(target).set_text(&texts[0]))?;
         }
     }
-    ws.set_freeze_panes(1, 0)?;
+    ws.set_freeze_panes(table + 1, 0)?;
     print_setup(ws);
-    let last_col = FINDINGS_HEADERS.len() as u16 - 1;
-    ws.autofilter(0, 0, findings.len() as u32, last_col)?;
+    ws.set_repeat_rows(table, table)?;
     Ok(())
 }
 
@@ -483,6 +482,7 @@ mod tests {
         };
         let corrections = Corrections {
             edits: vec![edit("表", "B3", Some(value), "应为 13.00")],
+            head: Vec::new(),
             findings: vec![],
         };
         let bytes = rebuild_xlsx(&book, &corrections).expect("rebuild");
@@ -520,6 +520,7 @@ mod tests {
                 edit("表", "A3", two("3.50"), "应为 3.50"),
                 edit("表", "A4", two("9.00"), "应为 9.00"),
             ],
+            head: Vec::new(),
             findings: vec![],
         };
         let bytes = rebuild_xlsx(&book, &corrections).expect("rebuild");
@@ -567,6 +568,7 @@ mod tests {
         ];
         let corrections = Corrections {
             edits,
+            head: Vec::new(),
             findings: vec![],
         };
         let bytes = rebuild_xlsx(&book, &corrections).expect("rebuild");
@@ -616,16 +618,22 @@ mod tests {
             ),
             edit("自评表", "H38", two("99.97"), "原填报 99.95；应为 99.97"),
         ];
-        let finding = |e: &CellEdit| FindingRow {
+        let finding = |e: &CellEdit| crate::writer::FindingRow {
             cell: e.cell.clone(),
-            code: "score".into(),
+            indicator: String::new(),
+            code: crate::finding::Code::ScoreFormula,
             severity: "错误".into(),
             claimed: "1.98".into(),
             expected: "2.00".into(),
             message: e.note.clone(),
         };
         let findings = edits.iter().map(finding).collect();
-        let corrections = Corrections { edits, findings };
+        let head = vec!["自评表核查结果".to_string(), "核查规则：测试".to_string()];
+        let corrections = Corrections {
+            edits,
+            head,
+            findings,
+        };
         let bytes = rebuild_xlsx(&book, &corrections).expect("rebuild");
         let again = rebuild_xlsx(&book, &corrections).expect("rebuild again");
         assert!(bytes == again, "the same input must give the same bytes");
@@ -642,18 +650,30 @@ mod tests {
                 .map(|c| found.get((r, c)).map(Data::to_string))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(row(0), FINDINGS_HEADERS.map(|h| Some(h.to_string())));
+        assert_eq!(row(0)[0].as_deref(), Some("自评表核查结果"));
+        assert_eq!(row(3), FINDINGS_HEADERS.map(|h| Some(h.to_string())));
         let first = [
-            "自评表",
-            "H29",
-            "score",
+            "自评表!H29",
+            "",
             "错误",
             "1.98",
             "2.00",
             "原填报 1.98；应为 2.00；依据 I3",
+            "指标得分计算有误（score-formula）",
         ];
-        assert_eq!(row(1), first.map(|t| Some(t.to_string())));
-        assert_eq!(row(2)[1].as_deref(), Some("H38"));
+        assert_eq!(row(4), first.map(|t| Some(t.to_string())));
+        assert_eq!(row(5)[0].as_deref(), Some("自评表!H38"));
+        // Printed landscape on one page's width, the table's header on every page.
+        let workbook = part(&bytes, "xl/workbook.xml");
+        assert!(
+            workbook.contains("_xlnm.Print_Titles") && workbook.contains("!$4:$4"),
+            "{workbook}"
+        );
+        let sheet = part(&bytes, "xl/worksheets/sheet2.xml");
+        assert!(
+            sheet.contains(r#"orientation="landscape""#) && sheet.contains(r#"fitToHeight="0""#),
+            "{sheet}"
+        );
         let link = r#"location="'自评表'!H29""#;
         assert!(part(&bytes, "xl/worksheets/sheet2.xml").contains(link));
         assert!(part(&bytes, "xl/comments1.xml").contains("原填报 99.95；应为 99.97"));

@@ -19,7 +19,9 @@ mod xml;
 use std::collections::BTreeMap;
 
 use super::recalc::{self, FormulaFate};
-use super::{CellEdit, Corrections, FINDINGS_SHEET, Mark, NewValue, WriteError};
+use super::{
+    CellEdit, Corrections, FINDINGS_SHEET, Mark, NewValue, WriteError, findings_table_row,
+};
 use crate::cell::Pos;
 use crate::opc::Inflated;
 use crate::reader::{BookFormat, RawBook, RawSheet};
@@ -104,7 +106,16 @@ pub fn patch_opened(
         sheet_id: *sheet_id,
         rid,
     });
-    let wb_xml = workbook::rewrite(&wb_xml, wb_part, new_sheet.as_ref())?;
+    let titles = workbook::PrintTitles {
+        sheet_index: book
+            .sheets
+            .iter()
+            .position(|s| s.name == FINDINGS_SHEET)
+            .unwrap_or(book.sheets.len()),
+        sheet_name: FINDINGS_SHEET,
+        row: findings_table_row(&corrections.head),
+    };
+    let wb_xml = workbook::rewrite(&wb_xml, wb_part, new_sheet.as_ref(), Some(&titles))?;
     pkg.put(wb_part, wb_xml);
     pkg.finish()
 }
@@ -252,12 +263,12 @@ fn put_findings(
     corrections: &Corrections,
     ns: Flavour,
 ) -> Result<Option<(String, u32)>, WriteError> {
-    let xml = findings::sheet_xml(
-        &corrections.findings,
-        styles.header_xf()?,
-        styles.link_xf()?,
-        ns,
-    );
+    let st = findings::SheetStyles {
+        bold: styles.header_xf()?,
+        link: styles.link_xf()?,
+        wrap: styles.wrap_xf(),
+    };
+    let xml = findings::sheet_xml(corrections, &st, ns);
     if book.sheets.iter().any(|s| s.name == FINDINGS_SHEET) {
         let part = sheet_part(book, wb_rels, wb_part, FINDINGS_SHEET)?;
         pkg.put(&part, xml.into_bytes());

@@ -70,6 +70,7 @@ pub struct Styles {
     fills: BTreeMap<&'static str, u32>,
     header_xf: Option<u32>,
     link_xf: Option<u32>,
+    wrap_xf: Option<u32>,
 }
 
 impl Styles {
@@ -87,6 +88,7 @@ impl Styles {
             fills: BTreeMap::new(),
             header_xf: None,
             link_xf: None,
+            wrap_xf: None,
         };
         styles.read(&xml)?;
         styles.xml = xml;
@@ -288,6 +290,21 @@ impl Styles {
         let xf = self.plain_xf(font);
         self.link_xf = Some(xf);
         Ok(xf)
+    }
+
+    /// The default font, wrapped and at the top: the findings sheet's text, which prints
+    /// whole in its column rather than running under the next one.
+    pub fn wrap_xf(&mut self) -> u32 {
+        if let Some(xf) = self.wrap_xf {
+            return xf;
+        }
+        let p = &self.prefix;
+        let xf = self.next_index(3);
+        self.added[3].push(format!(
+            "<{p}xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyAlignment=\"1\"><{p}alignment vertical=\"top\" wrapText=\"1\"/></{p}xf>"
+        ));
+        self.wrap_xf = Some(xf);
+        xf
     }
 
     fn plain_xf(&mut self, font: u32) -> u32 {

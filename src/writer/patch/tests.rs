@@ -11,6 +11,7 @@ use zip::write::SimpleFileOptions;
 
 use super::patch_xlsx;
 use crate::cell::{CellRef, Pos};
+use crate::finding::Code;
 use crate::writer::{
     CellEdit, Corrections, FINDINGS_HEADERS, FINDINGS_SHEET, FindingRow, Mark, NewValue, WriteError,
 };
@@ -38,10 +39,11 @@ fn edit(a1: &str, mark: Mark, value: Option<NewValue>, note: &str) -> CellEdit {
     }
 }
 
-fn finding(a1: &str, code: &str, message: &str) -> FindingRow {
+fn finding(a1: &str, code: Code, message: &str) -> FindingRow {
     FindingRow {
         cell: cell(FORM, a1),
-        code: code.to_string(),
+        indicator: "办公费".to_string(),
+        code,
         severity: "错误".to_string(),
         claimed: "1.98".to_string(),
         expected: "2.00".to_string(),
@@ -96,9 +98,10 @@ fn corrections() -> Corrections {
             ),
             edit("C33", Mark::Error, number("0.5", 2), "行间新单元格"),
         ],
+        head: vec!["自评表核查结果".into(), "核查规则：测试".into()],
         findings: vec![
-            finding("H29", "score-mismatch", "得分应为 2.00"),
-            finding("H30", "check", "请核对 <数值> & 'x'"),
+            finding("H29", Code::ScoreFormula, "得分应为 2.00"),
+            finding("H30", Code::WeightSum, "请核对 <数值> & 'x'"),
         ],
     }
 }
@@ -166,23 +169,43 @@ fn writes_values_marks_and_findings() {
     let mut book = open(&output);
     assert_eq!(book.sheet_names(), vec![FORM, "说明", FINDINGS_SHEET]);
     let findings = book.worksheet_range(FINDINGS_SHEET).unwrap();
+    // The head lines, a blank row, then the table.
+    assert_eq!(
+        findings.get_value((0, 0)),
+        Some(&Data::String("自评表核查结果".into()))
+    );
     let header: Vec<Data> = (0..7)
-        .map(|c| findings.get_value((0, c)).cloned().unwrap())
+        .map(|c| findings.get_value((3, c)).cloned().unwrap())
         .collect();
     let expected: Vec<Data> = FINDINGS_HEADERS
         .iter()
         .map(|h| Data::String(h.to_string()))
         .collect();
     assert_eq!(header, expected);
+    let row = |r: u32| -> Vec<String> {
+        (0..7)
+            .map(|c| {
+                findings
+                    .get_value((r, c))
+                    .map(Data::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
     assert_eq!(
-        findings.get_value((1, 1)),
-        Some(&Data::String("H29".into()))
+        row(4),
+        [
+            "自评表!H29",
+            "办公费",
+            "错误",
+            "1.98",
+            "2.00",
+            "得分应为 2.00",
+            "指标得分计算有误（score-formula）"
+        ]
     );
-    assert_eq!(
-        findings.get_value((2, 6)),
-        Some(&Data::String("请核对 <数值> & 'x'".into()))
-    );
-    assert_eq!(findings.height(), 3);
+    assert_eq!(row(5)[5], "请核对 <数值> & 'x'");
+    assert_eq!(findings.height(), 6);
     let formula = book.worksheet_formula(FORM).unwrap();
     assert_eq!(
         formula.get_value((37, 7)),
@@ -195,6 +218,19 @@ fn writes_values_marks_and_findings() {
         "{sheet}"
     );
     assert!(sheet.contains(r#"state="frozen""#));
+    // Printed landscape on one page's width, the table's header on every page.
+    assert!(
+        sheet.contains(r#"orientation="landscape" fitToWidth="1" fitToHeight="0""#)
+            && sheet.contains(r#"<pageSetUpPr fitToPage="1"/>"#),
+        "{sheet}"
+    );
+    let workbook = part(&output, "xl/workbook.xml");
+    assert!(
+        workbook.contains(
+            r#"<definedName name="_xlnm.Print_Titles" localSheetId="2">&apos;核查结果&apos;!$4:$4</definedName>"#
+        ),
+        "{workbook}"
+    );
     let form_xml = part(&output, "xl/worksheets/sheet1.xml");
     assert!(
         form_xml.contains(r#"<c r="H29" s="#) && form_xml.contains("<v>2</v>"),
@@ -324,7 +360,8 @@ fn rechecking_replaces_the_findings_sheet() {
     let once = patch_xlsx(&form(false), &corrections()).unwrap();
     let again = Corrections {
         edits: vec![edit("H29", Mark::Error, number("2", 2), "第二次")],
-        findings: vec![finding("H29", "again", "再次核查")],
+        head: vec![],
+        findings: vec![finding("H29", Code::TotalScore, "再次核查")],
     };
     let twice = patch_xlsx(&once, &again).unwrap();
     let mut book = open(&twice);
@@ -332,9 +369,17 @@ fn rechecking_replaces_the_findings_sheet() {
     let findings = book.worksheet_range(FINDINGS_SHEET).unwrap();
     assert_eq!(findings.height(), 2);
     assert_eq!(
-        findings.get_value((1, 2)),
-        Some(&Data::String("again".into()))
+        findings.get_value((1, 5)),
+        Some(&Data::String("再次核查".into()))
     );
+    // The printed header row is named once, where the new table has it.
+    let workbook = part(&twice, "xl/workbook.xml");
+    assert_eq!(
+        workbook.matches("_xlnm.Print_Titles").count(),
+        1,
+        "{workbook}"
+    );
+    assert!(workbook.contains("!$1:$1</definedName>"), "{workbook}");
     let comments = part(&twice, "xl/comments1.xml");
     let h29 = comments
         .split("<comment ")
@@ -352,6 +397,7 @@ fn unknown_sheet_is_an_error() {
             value: number("1", 0),
             note: String::new(),
         }],
+        head: Vec::new(),
         findings: Vec::new(),
     };
     assert!(
@@ -423,7 +469,8 @@ fn writes_percentages_and_strips_control_characters() {
                 "",
             ),
         ],
-        findings: vec![finding("H30", "x\u{7}y", "m")],
+        head: vec![],
+        findings: vec![finding("H30", Code::Grade, "x\u{7}y")],
     };
     let output = patch_xlsx(&form(false), &corrections).unwrap();
     assert_eq!(value(&output, FORM, "H30"), Data::Float(0.9973));
@@ -445,6 +492,7 @@ fn one_edit(a1: &str) -> Corrections {
             value: number("42", 0),
             note: "n".into(),
         }],
+        head: Vec::new(),
         findings: Vec::new(),
     }
 }
@@ -666,9 +714,10 @@ fn sample_corrections() -> Corrections {
                 "原填报 99.95；应为 99.97",
             ),
         ],
+        head: vec![],
         findings: vec![
-            finding("H29", "score", "成本指标得分"),
-            finding("H38", "total", "总分"),
+            finding("H29", Code::ScoreFormula, "成本指标得分"),
+            finding("H38", Code::TotalScore, "总分"),
         ],
     }
 }
@@ -831,6 +880,7 @@ fn new_cells_and_rows_go_where_their_positions_require() {
             on("A4", Mark::Warning, None),
             on("A7", Mark::Error, number("9", 0)),
         ],
+        head: Vec::new(),
         findings: Vec::new(),
     };
     let output = patch_xlsx(&input, &corrections).unwrap();
@@ -1087,6 +1137,7 @@ fn a_kept_formula_keeps_its_part_in_a_shared_formula() {
     let patch = |edits: Vec<CellEdit>| {
         let corrections = Corrections {
             edits,
+            head: Vec::new(),
             findings: Vec::new(),
         };
         let output = patch_xlsx(&package(&[]), &corrections).unwrap();
