@@ -26,6 +26,14 @@ impl BookCheck {
         self.forms.iter().map(|f| f.count(severity)).sum()
     }
 
+    /// Whether the workbook is a corrected copy this checker wrote (it holds the findings
+    /// sheet): checked again, it gets no copy of a copy.
+    pub fn is_own_copy(&self) -> bool {
+        self.skipped
+            .iter()
+            .any(|(s, _)| &**s == crate::finding::FINDINGS_SHEET)
+    }
+
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.forms.iter().flat_map(|f| f.findings.iter())
     }

@@ -111,6 +111,14 @@ impl Serialize for Code {
     }
 }
 
+/// Name of the sheet of a corrected copy that lists every finding: the writer adds it, and
+/// the reader knows it for the checker's own output when a copy is checked again.
+pub const FINDINGS_SHEET: &str = "核查结果";
+
+/// Why that sheet is not read as a form.
+pub const OWN_FINDINGS: &str =
+    "selfeval 写出的核查结果，不是自评表；本文件是核查副本 (the checker's own findings sheet)";
+
 /// One thing the checker found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {

@@ -327,6 +327,12 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
     if let Err(reason) = o.checked() {
         let _ = writeln!(out, "  无法核查 (not checked): {}", t(reason));
     }
+    if check.is_own_copy() {
+        let _ = writeln!(
+            out,
+            "  此文件是 selfeval 写出的核查副本：已重新核查，不再另写副本 (a corrected copy: checked again, not copied again)"
+        );
+    }
     if let Some(w) = &o.written {
         let _ = writeln!(out, "  已写出更正后的工作簿 (corrected copy): {}", t(w));
     }

@@ -180,3 +180,39 @@ fn a_second_run_writes_the_same_bytes() {
     };
     assert_eq!(out("determinism-a"), out("determinism-b"));
 }
+
+/// A corrected copy checked again: its 核查结果 sheet is named as the checker's own, the
+/// corrected form passes, and no copy of the copy is written.
+#[test]
+fn a_corrected_copy_checked_again_is_recognised() {
+    let dir = scratch("sample-recheck");
+    let input = sample("xlsx");
+    let first = selfeval(&[
+        "check",
+        input.to_str().unwrap(),
+        "--out-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let copy = dir.join("qiannan-finance-2023.checked.xlsx");
+    let again_dir = dir.join("again");
+    let again = selfeval(&[
+        "check",
+        copy.to_str().unwrap(),
+        "--out-dir",
+        again_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("核查副本"), "{}", again.stdout);
+    assert!(
+        again
+            .stdout
+            .contains("跳过工作表“核查结果”：selfeval 写出的核查结果"),
+        "{}",
+        again.stdout
+    );
+    let written: Vec<_> = std::fs::read_dir(&again_dir)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "no copy of a copy: {written:?}");
+}

@@ -392,6 +392,10 @@ fn check_one(
     let Some(corrected) = corrected else {
         return outcome;
     };
+    // A corrected copy checked again is reported, not copied again (`a.checked.checked.xlsx`).
+    if outcome.result.as_ref().is_ok_and(|c| c.is_own_copy()) {
+        return outcome;
+    }
     // A renamed legacy file cannot keep an .xlsm name once rebuilt as .xlsx.
     let rebuilt = outcome
         .result

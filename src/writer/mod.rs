@@ -183,8 +183,7 @@ pub fn fit_cell(text: &str) -> &str {
     clip_units(text, MAX_CELL_UNITS)
 }
 
-/// Name of the sheet that lists every finding.
-pub const FINDINGS_SHEET: &str = "核查结果";
+pub use crate::finding::FINDINGS_SHEET;
 
 /// Headers of the findings sheet, in order.
 pub const FINDINGS_HEADERS: [&str; 7] = [

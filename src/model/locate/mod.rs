@@ -43,6 +43,12 @@ pub fn read_forms(book: &RawBook, layout: &Layout) -> Vec<SheetOutcome> {
 }
 
 fn read_sheet(sheet: &RawSheet, layout: &Layout) -> Vec<SheetOutcome> {
+    if &*sheet.name == crate::finding::FINDINGS_SHEET {
+        return vec![SheetOutcome::Skipped {
+            sheet: Arc::clone(&sheet.name),
+            reason: crate::finding::OWN_FINDINGS.to_string(),
+        }];
+    }
     if sheet.hidden {
         return vec![SheetOutcome::Skipped {
             sheet: Arc::clone(&sheet.name),
