@@ -52,7 +52,40 @@ impl FileOutcome {
 #[derive(Serialize)]
 pub struct JsonReport<'a> {
     pub version: u32,
+    #[serde(flatten)]
+    pub run: RunInfo,
     pub files: Vec<JsonFile<'a>>,
+}
+
+/// What made a report, and when: the tool and its version, the rules in force (a family
+/// that has its own is scored by it, see each form), and the day of the check.
+#[derive(Serialize)]
+pub struct RunInfo {
+    pub tool: String,
+    pub profile: String,
+    pub rules: String,
+    pub date: String,
+}
+
+impl RunInfo {
+    pub fn of(rules: Rules) -> Self {
+        Self {
+            tool: format!("selfeval {}", env!("CARGO_PKG_VERSION")),
+            profile: rules.profile.name.clone(),
+            rules: rules.profile.title.clone(),
+            date: crate::calendar::today_in_china(),
+        }
+    }
+
+    /// The fields as they open a JSON object, after `version`: `"tool": …, "date": …`.
+    pub fn json_fields(&self) -> String {
+        let object = serde_json::to_string(self).unwrap_or_default();
+        object
+            .strip_prefix('{')
+            .and_then(|o| o.strip_suffix('}'))
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 #[derive(Serialize)]
@@ -78,6 +111,8 @@ pub struct JsonForm<'a> {
     pub family: crate::model::Family,
     /// What the family is called, for a reader.
     pub family_label: &'static str,
+    /// The profile the form was scored with: the run's, or its family's own.
+    pub profile: &'a str,
     pub project: Option<&'a str>,
     pub department: Option<&'a str>,
     pub unit: Option<&'a str>,
@@ -185,6 +220,7 @@ impl<'a> JsonForm<'a> {
             sheet: &form.sheet,
             family: form.family,
             family_label: form.family.label(),
+            profile: &s.profile.0,
             project: text(&form.project),
             department: text(&form.department),
             unit: text(&form.unit),

@@ -16,7 +16,7 @@ use rust_xlsxwriter::{
 
 use crate::cell::Pos;
 use crate::check::BookCheck;
-use crate::finding::Severity;
+use crate::finding::{Code, Severity};
 use crate::model::Located;
 use crate::number::fixed;
 use crate::scorer::Rules;
@@ -70,7 +70,7 @@ struct IssueRow<'a> {
     sheet: &'a str,
     cell: Pos,
     indicator: &'a str,
-    code: &'static str,
+    code: Code,
     severity: Severity,
     claimed: &'a str,
     expected: &'a str,
@@ -95,13 +95,16 @@ pub struct Summary {
     issues: Long,
     /// Links on the 汇总 sheet being written.
     links: u32,
-    by_code: BTreeMap<(&'static str, Severity), u32>,
+    /// Errors and warnings by code; notes are not problems and are not counted.
+    by_code: BTreeMap<(Severity, Code), u32>,
     by_dept: BTreeMap<String, DeptCount>,
 }
 
 struct Formats {
     header: Format,
     number: Format,
+    /// A count, centred under its narrow header.
+    count: Format,
     link: Format,
 }
 
@@ -123,10 +126,14 @@ struct Long {
     name: &'static str,
     columns: &'static [(&'static str, f64)],
     storage: RowStorage,
+    /// Lines above the first worksheet's table (what made the summary, and when), then a
+    /// blank row.
+    head: Vec<String>,
     /// Data rows a worksheet takes before the next is begun.
     limit: u32,
-    /// Each worksheet's index in the workbook and the data rows written to it.
-    sheets: Vec<(usize, u32)>,
+    /// Each worksheet's index in the workbook, the row of its table's header, and the data
+    /// rows written to it.
+    sheets: Vec<(usize, u32, u32)>,
 }
 
 impl Long {
@@ -137,12 +144,13 @@ impl Long {
         storage: RowStorage,
         name: &'static str,
         columns: &'static [(&'static str, f64)],
+        head: Vec<String>,
     ) -> Result<Self, XlsxError> {
         let mut long = Self {
             name,
             columns,
             storage,
-            // Below the header, every row to Excel's last.
+            head,
             limit: LAST_ROW,
             sheets: Vec::new(),
         };
@@ -155,28 +163,38 @@ impl Long {
         if self
             .sheets
             .last()
-            .is_none_or(|&(_, rows)| rows >= self.limit)
+            .is_none_or(|&(_, top, rows)| rows >= self.limit.min(LAST_ROW - top))
         {
             self.add_sheet(wb, header)?;
         }
         let last = self.sheets.last_mut().expect("a sheet was just added");
-        last.1 += 1;
-        Ok(*last)
+        last.2 += 1;
+        Ok((last.0, last.1 + last.2))
     }
 
-    /// Adds the next worksheet, named and headed.
+    /// Adds the next worksheet, named and headed: the first with the head lines above its
+    /// table.
     fn add_sheet(&mut self, wb: &mut Workbook, header: &Format) -> Result<(), XlsxError> {
         let index = wb.worksheets().len();
         let ws = match self.storage {
             RowStorage::Memory => wb.add_worksheet(),
             RowStorage::TempFile => wb.add_worksheet_with_constant_memory()?,
         };
-        match self.sheets.len() {
-            0 => ws.set_name(self.name)?,
-            n => ws.set_name(format!("{}({})", self.name, n + 1))?,
+        let top = match self.sheets.len() {
+            0 => {
+                ws.set_name(self.name)?;
+                for (row, line) in (0u32..).zip(&self.head) {
+                    ws.write_string(row, 0, line.as_str())?;
+                }
+                self.head.len() as u32 + u32::from(!self.head.is_empty())
+            }
+            n => {
+                ws.set_name(format!("{}({})", self.name, n + 1))?;
+                0
+            }
         };
-        write_header(ws, self.columns, header)?;
-        self.sheets.push((index, 0));
+        write_header(ws, top, self.columns, header)?;
+        self.sheets.push((index, top, 0));
         Ok(())
     }
 }
@@ -228,7 +246,9 @@ impl Summary {
                 .set_bold()
                 .set_background_color("DDEBF7")
                 .set_text_wrap()
+                .set_align(FormatAlign::Center)
                 .set_align(FormatAlign::VerticalCenter),
+            count: Format::new().set_align(FormatAlign::Center),
             number: Format::new().set_num_format(if decimals == 0 {
                 "0".to_string()
             } else {
@@ -238,8 +258,22 @@ impl Summary {
                 .set_font_color("0563C1")
                 .set_underline(rust_xlsxwriter::FormatUnderline::Single),
         };
-        let forms = Long::begin(&mut wb, &formats.header, rows, "汇总", &FORMS_COLUMNS)?;
-        let issues = Long::begin(&mut wb, &formats.header, rows, "问题清单", &ISSUES_COLUMNS)?;
+        let made = format!(
+            "核查规则：{}；核查工具：selfeval {}；核查日期：{}",
+            rules.profile.title,
+            env!("CARGO_PKG_VERSION"),
+            crate::calendar::today_in_china()
+        );
+        let head = vec!["自评表核查汇总".to_string(), made];
+        let forms = Long::begin(&mut wb, &formats.header, rows, "汇总", &FORMS_COLUMNS, head)?;
+        let issues = Long::begin(
+            &mut wb,
+            &formats.header,
+            rows,
+            "问题清单",
+            &ISSUES_COLUMNS,
+            Vec::new(),
+        )?;
         Ok(Summary {
             wb,
             formats,
@@ -309,7 +343,7 @@ impl Summary {
                     sheet: &x.cell.sheet,
                     cell: x.cell.pos,
                     indicator,
-                    code: x.code.as_str(),
+                    code: x.code,
                     severity: x.severity,
                     claimed: x.claimed.as_deref().unwrap_or_default(),
                     expected: x.expected.as_deref().unwrap_or_default(),
@@ -321,20 +355,23 @@ impl Summary {
     }
 
     fn form_row(&mut self, r: &FormRow) -> Result<(), XlsxError> {
-        // A form without a department, and an unreadable file, count under （未填）.
-        let dept = if r.department.is_empty() {
-            "（未填）"
-        } else {
-            r.department
-        };
-        let d = match self.by_dept.get_mut(dept) {
-            Some(d) => d,
-            None => self.by_dept.entry(dept.to_string()).or_default(),
-        };
-        d.forms += 1;
-        d.wrong += u32::from(r.status == Status::Wrong);
-        d.errors += r.errors as u32;
-        d.warnings += r.warnings as u32;
+        // A form without a department counts under （未填）; a file nothing was checked in
+        // is no department's form.
+        if !matches!(r.status, Status::Unreadable | Status::NotChecked) {
+            let dept = if r.department.is_empty() {
+                "（未填）"
+            } else {
+                r.department
+            };
+            let d = match self.by_dept.get_mut(dept) {
+                Some(d) => d,
+                None => self.by_dept.entry(dept.to_string()).or_default(),
+            };
+            d.forms += 1;
+            d.wrong += u32::from(r.status == Status::Wrong);
+            d.errors += r.errors as u32;
+            d.warnings += r.warnings as u32;
+        }
         let (sheet, row) = self.forms.next_row(&mut self.wb, &self.formats.header)?;
         // Excel's limit on links is per sheet: a continuation starts its own count.
         if row == 1 {
@@ -365,8 +402,8 @@ impl Summary {
         write_text(ws, row, 9, r.claimed_grade)?;
         write_text(ws, row, 10, r.grade)?;
         if !matches!(r.status, Status::Unreadable | Status::NotChecked) {
-            ws.write_number(row, 11, r.errors as u32)?;
-            ws.write_number(row, 12, r.warnings as u32)?;
+            ws.write_number_with_format(row, 11, r.errors as u32, &formats.count)?;
+            ws.write_number_with_format(row, 12, r.warnings as u32, &formats.count)?;
         }
         ws.write_string(row, 13, r.status.label())?;
         if let Some(link) = r.link {
@@ -393,7 +430,9 @@ impl Summary {
     }
 
     fn issue_row(&mut self, r: &IssueRow) -> Result<(), XlsxError> {
-        *self.by_code.entry((r.code, r.severity)).or_default() += 1;
+        if r.severity != Severity::Note {
+            *self.by_code.entry((r.severity, r.code)).or_default() += 1;
+        }
         let (sheet, row) = self.issues.next_row(&mut self.wb, &self.formats.header)?;
         let ws = self.wb.worksheet_from_index(sheet)?;
         let cell = r.cell.to_string();
@@ -402,7 +441,7 @@ impl Summary {
             r.sheet,
             &cell,
             r.indicator,
-            r.code,
+            r.code.as_str(),
             r.severity.label(),
             r.claimed,
             r.expected,
@@ -418,11 +457,12 @@ impl Summary {
     /// writes the same bytes.
     pub fn finish(mut self) -> Result<Vec<u8>, XlsxError> {
         for long in [&self.forms, &self.issues] {
-            for &(index, rows) in &long.sheets {
+            for &(index, top, rows) in &long.sheets {
                 let ws = self.wb.worksheet_from_index(index)?;
-                // Header frozen, filters on.
-                ws.set_freeze_panes(1, 0)?;
-                ws.autofilter(0, 0, rows, long.columns.len() as u16 - 1)?;
+                // Header frozen, filters on; printed as a reviewer files it.
+                ws.set_freeze_panes(top + 1, 0)?;
+                ws.autofilter(top, 0, top + rows, long.columns.len() as u16 - 1)?;
+                print_setup(ws, top)?;
             }
         }
         // A continuation was added when its sheet filled, between the others: each long
@@ -433,7 +473,7 @@ impl Summary {
             .map(Some)
             .collect();
         *self.wb.worksheets_mut() = order
-            .filter_map(|&(index, _)| added.get_mut(index).and_then(Option::take))
+            .filter_map(|&(index, _, _)| added.get_mut(index).and_then(Option::take))
             .collect();
         let ws = self.wb.add_worksheet();
         stats_sheet(ws, &self.formats.header, &self.by_code, &self.by_dept)?;
@@ -444,42 +484,45 @@ impl Summary {
 fn stats_sheet(
     ws: &mut Worksheet,
     header: &Format,
-    by_code: &BTreeMap<(&'static str, Severity), u32>,
+    by_code: &BTreeMap<(Severity, Code), u32>,
     by_dept: &BTreeMap<String, DeptCount>,
 ) -> Result<(), XlsxError> {
     ws.set_name("统计")?;
-    let columns: [(&str, f64); 3] = [("代码", 20.0), ("级别", 8.0), ("次数", 8.0)];
-    write_header(ws, &columns, header)?;
-    for (i, ((code, severity), count)) in by_code.iter().enumerate() {
-        let row = i as u32 + 1;
-        ws.write_string(row, 0, *code)?;
-        ws.write_string(row, 1, severity.label())?;
-        ws.write_number(row, 2, *count)?;
+    let count = Format::new().set_align(FormatAlign::Center);
+    let columns: [(&str, f64); 4] = [
+        ("问题类型", 26.0),
+        ("代码", 20.0),
+        ("级别", 8.0),
+        ("次数", 8.0),
+    ];
+    write_header(ws, 0, &columns, header)?;
+    // Errors first, then warnings, each by how a reader calls the problem.
+    for (row, ((severity, code), n)) in (1u32..).zip(by_code) {
+        ws.write_string(row, 0, code.name())?;
+        ws.write_string(row, 1, code.as_str())?;
+        ws.write_string_with_format(row, 2, severity.label(), &count)?;
+        ws.write_number_with_format(row, 3, *n, &count)?;
     }
-    // By department, beside the codes.
-    for (col, (title, width)) in [
+    // By department, beside the problems.
+    let dept_columns: [(&str, f64); 5] = [
         ("主管部门", 26.0),
         ("表数", 7.0),
         ("有误表数", 9.0),
         ("错误", 7.0),
         ("警告", 7.0),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let col = col as u16 + 4;
-        ws.write_string_with_format(0, col, *title, header)?;
-        ws.set_column_width(col, *width)?;
+    ];
+    for (col, (title, width)) in (5u16..).zip(dept_columns) {
+        ws.write_string_with_format(0, col, title, header)?;
+        ws.set_column_width(col, width)?;
     }
-    for (i, (dept, d)) in by_dept.iter().enumerate() {
-        let row = i as u32 + 1;
-        write_text(ws, row, 4, dept)?;
-        ws.write_number(row, 5, d.forms)?;
-        ws.write_number(row, 6, d.wrong)?;
-        ws.write_number(row, 7, d.errors)?;
-        ws.write_number(row, 8, d.warnings)?;
+    for (row, (dept, d)) in (1u32..).zip(by_dept) {
+        write_text(ws, row, 5, dept)?;
+        for (col, v) in (6u16..).zip([d.forms, d.wrong, d.errors, d.warnings]) {
+            ws.write_number_with_format(row, col, v, &count)?;
+        }
     }
     ws.set_freeze_panes(1, 0)?;
+    print_setup(ws, 0)?;
     if !by_code.is_empty() {
         let last = by_code.len() as u32;
         let mut chart = Chart::new(ChartType::Bar);
@@ -488,9 +531,11 @@ fn stats_sheet(
         chart
             .add_series()
             .set_categories(("统计", 1, 0, last, 0))
-            .set_values(("统计", 1, 2, last, 2));
+            .set_values(("统计", 1, 3, last, 3));
+        // The chart prints on a page of its own, below the tables.
         let anchor = by_dept.len().max(by_code.len()) as u32 + 3;
         ws.insert_chart(anchor, 0, &chart)?;
+        ws.set_page_breaks(&[anchor])?;
     }
     Ok(())
 }
@@ -529,13 +574,22 @@ fn write_text(ws: &mut Worksheet, row: u32, col: u16, text: &str) -> Result<(), 
 
 fn write_header(
     ws: &mut Worksheet,
+    row: u32,
     columns: &[(&str, f64)],
     header: &Format,
 ) -> Result<(), XlsxError> {
     for (col, (title, width)) in columns.iter().enumerate() {
-        ws.write_string_with_format(0, col as u16, *title, header)?;
+        ws.write_string_with_format(row, col as u16, *title, header)?;
         ws.set_column_width(col as u16, *width)?;
     }
+    Ok(())
+}
+
+/// Landscape on A4, one page wide, the table's header row on every page.
+fn print_setup(ws: &mut Worksheet, header_row: u32) -> Result<(), XlsxError> {
+    ws.set_landscape().set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(header_row, header_row)?;
     Ok(())
 }
 
@@ -606,10 +660,15 @@ mod tests {
         };
         for (i, name) in book.sheet_names().into_iter().enumerate() {
             let range = book.worksheet_range(&name).expect("sheet");
-            let cells = range
+            let mut cells: Vec<Vec<String>> = range
                 .rows()
                 .map(|r| r.iter().map(ToString::to_string).collect())
                 .collect();
+            // 汇总 opens with what made it; its table begins at its header.
+            if let Some(at) = cells.iter().position(|r| r[0] == "文件") {
+                assert!(at == 0 || name == "汇总", "{name}: a head above its table");
+                cells.drain(..at);
+            }
             read.sheets.push((name, cells));
             let mut part = String::new();
             let path = format!("xl/worksheets/sheet{}.xml", i + 1);
@@ -741,7 +800,7 @@ mod tests {
                 sheet: "自评表",
                 cell: Pos::new(28, 7),
                 indicator: "",
-                code: "total-sum",
+                code: Code::TotalSum,
                 severity: Severity::Error,
                 claimed: "1",
                 expected: "2",
@@ -774,16 +833,23 @@ mod tests {
         for (part, filter) in read
             .parts
             .iter()
-            .zip(["A1:P3", "A1:P3", "A1:P2", "A1:I3", "A1:I2"])
+            .zip(["A4:P6", "A1:P3", "A1:P2", "A1:I3", "A1:I2"])
         {
             assert!(
                 part.contains(&format!("<autoFilter ref=\"{filter}\"/>")),
                 "{part}"
             );
             assert!(part.contains("state=\"frozen\""));
+            // Each prints landscape on one page's width.
+            assert!(
+                part.contains(r#"fitToHeight="0" orientation="landscape""#),
+                "{part}"
+            );
         }
-        assert_eq!(read.sheets[5].1[1][..3], ["total-sum", "错误", "3"]);
-        assert_eq!(read.sheets[5].1[1][5], "5");
+        let stats = &read.sheets[5].1;
+        assert_eq!(stats[1][..4], ["总分加总有误", "total-sum", "错误", "3"]);
+        // Five forms of no department; nothing unreadable among them.
+        assert_eq!(stats[1][5..7], ["（未填）", "5"]);
     }
 
     #[test]

@@ -54,13 +54,21 @@ fn lay_out(base: &Path, names: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A summary sheet's table, from its header row down: 汇总 opens with a head (the rules, the
+/// tool and the day) above it.
 fn rows(path: &Path, sheet: &str) -> Vec<Vec<String>> {
     let mut wb = open_workbook_auto(path).expect("summary opens");
     let range = wb.worksheet_range(sheet).expect("sheet");
-    range
+    let mut rows: Vec<Vec<String>> = range
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect()
+        .collect();
+    if sheet == "汇总" {
+        assert!(rows[1][0].starts_with("核查规则："), "{:?}", rows[1]);
+        let at = rows.iter().position(|r| r[0] == "文件").expect("a table");
+        rows.drain(..at);
+    }
+    rows
 }
 
 #[test]
@@ -152,18 +160,30 @@ fn summary_workbook_lists_every_form_finding_and_count() {
     );
 
     let stats = rows(&summary, "统计");
-    let count = |code: &str| stats.iter().find(|r| r[0] == code).map(|r| r[2].clone());
+    // Problems by the name a reader knows them by, the code beside it; the departments
+    // beside them, and no department made of the unreadable file.
+    let count = |code: &str| {
+        stats
+            .iter()
+            .find(|r| r[1] == code)
+            .map(|r| (r[0].clone(), r[2].clone(), r[3].clone()))
+    };
     assert_eq!(
-        count("score-formula").as_deref(),
-        Some("2"),
+        count("score-formula"),
+        Some(("指标得分计算有误".into(), "错误".into(), "2".into())),
         "sample H29 and b-wrong H12: {stats:?}"
     );
     assert!(
-        stats
-            .iter()
-            .any(|r| r.get(4).is_some_and(|d| d == "某县农业农村局")),
-        "{stats:?}"
+        stats.iter().all(|r| r[2] != "提示"),
+        "notes are not problems: {stats:?}"
     );
+    let departments: Vec<&str> = stats[1..]
+        .iter()
+        .map(|r| r[5].as_str())
+        .filter(|d| !d.is_empty())
+        .collect();
+    assert!(departments.contains(&"某县农业农村局"), "{stats:?}");
+    assert!(!departments.contains(&"（未填）"), "{stats:?}");
     assert!(
         unzip(&summary, "[Content_Types].xml").contains("drawingml.chart"),
         "a chart of findings by code"
@@ -407,7 +427,7 @@ fn summary_of_a_clean_folder_passes() {
     let mut wb = open_workbook_auto(&summary).expect("summary");
     let stats = wb.worksheet_range("统计").expect("stats");
     assert_eq!(
-        stats.get_value((1, 5)),
+        stats.get_value((1, 6)),
         Some(&Data::Float(1.0)),
         "one form for the department"
     );

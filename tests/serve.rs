@@ -431,12 +431,14 @@ fn the_batch_download_is_a_zip_of_corrected_copies_and_the_summary() {
         std::fs::write(dir.join(name), buf).expect("write");
     }
     let mut summary = open_workbook_auto(dir.join("汇总.xlsx")).expect("summary opens");
-    let rows: Vec<Vec<String>> = summary
+    let mut rows: Vec<Vec<String>> = summary
         .worksheet_range("汇总")
         .expect("汇总")
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
+    // The table begins at its header, below what made the summary.
+    rows.drain(..rows.iter().position(|r| r[0] == "文件").expect("a table"));
     assert_eq!(rows.len(), 4, "{rows:?}");
     let status: Vec<(&str, &str)> = rows[1..]
         .iter()
@@ -481,14 +483,21 @@ fn a_batch_with_an_overlong_cell_still_gets_its_summary() {
         .expect("read");
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(summary)).expect("summary opens");
     let range = book.worksheet_range("汇总").expect("汇总");
+    let header = (0..range.height() as u32)
+        .find(|&r| {
+            range
+                .get_value((r, 0))
+                .is_some_and(|v| v.to_string() == "文件")
+        })
+        .expect("a table");
     let project = range
-        .get_value((1, 2))
+        .get_value((header + 1, 2))
         .expect("the long form's project")
         .to_string();
     assert_eq!(project.encode_utf16().count(), 32_767);
     assert!(project.starts_with(&format!("{SAMPLE_PROJECT}长长")));
     assert_eq!(
-        range.get_value((2, 2)),
+        range.get_value((header + 2, 2)),
         Some(&Data::String(SAMPLE_PROJECT.into()))
     );
 }

@@ -15,7 +15,7 @@ use plan::{Input, Inputs, Plan, parent_dir, plan};
 use crate::check::check_upload;
 use crate::finding::Severity;
 use crate::reader::BookFormat;
-use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, human};
+use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, RunInfo, human};
 use crate::sandbox::Sandbox;
 use crate::scorer::Rules;
 use crate::summary::{RowStorage, Summary};
@@ -201,7 +201,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     // Files with errors or unreadable so far, for the progress bar.
     let mut flagged = 0usize;
     if args.format == Format::Json {
-        write!(stdout, "{{\"version\": {JSON_VERSION}, \"files\": [")?;
+        let run = RunInfo::of(rules).json_fields();
+        write!(stdout, "{{\"version\": {JSON_VERSION}, {run}, \"files\": [")?;
     }
     // The pool checks the next chunk while this thread reports the one before: reporting
     // (and the summary's rows) then costs the run no time of its own.

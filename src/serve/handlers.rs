@@ -152,6 +152,7 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
         .collect();
     let report = JsonReport {
         version: JSON_VERSION,
+        run: crate::report::RunInfo::of(rules),
         files: outcomes.iter().map(|o| JsonFile::of(o, rules)).collect(),
     };
     // Serialising plain strings and numbers cannot fail; an empty body would still be valid
