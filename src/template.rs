@@ -541,7 +541,9 @@ impl Profile {
             return Self::parse(spec, text);
         }
         let path = Path::new(spec);
-        if path.extension().is_some_and(|e| e == "toml") {
+        // A path to a file is read whatever its name ends with: `本局规则` or `rules.txt`
+        // is a profile the user pointed at, not a name to look up.
+        if path.extension().is_some_and(|e| e == "toml") || path.is_file() {
             let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Io {
                 path: spec.to_string(),
                 reason: e.to_string(),

@@ -981,3 +981,58 @@ fn a_copy_that_would_replace_an_input_is_refused() {
     assert!(dir.join("b.checked.xlsx").is_symlink(), "the link is left");
     assert_eq!(contents(&books), before, "inputs are never written");
 }
+
+/// What a clerk types wrong is answered in words: a folder that is not there, no threads, a
+/// profile given as a file without `.toml`.
+#[test]
+fn usage_mistakes_are_answered_in_words() {
+    let missing = selfeval(&["check", "没有这个文件夹"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("找不到文件夹 没有这个文件夹"),
+        "{}",
+        missing.stderr
+    );
+    let no_threads = selfeval(&["check", sample("xlsx").to_str().unwrap(), "-j", "0"]);
+    assert_eq!(no_threads.code, 2);
+    assert!(
+        no_threads.stderr.contains("--jobs"),
+        "{}",
+        no_threads.stderr
+    );
+    let dir = scratch("folder-profile-file");
+    let rules = dir.join("本局规则");
+    let national = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sichuan.toml");
+    std::fs::copy(national, &rules).expect("copy");
+    let run = selfeval(&[
+        "check",
+        sample("xlsx").to_str().unwrap(),
+        "--no-write",
+        "--profile",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.code, 1,
+        "a profile file without .toml is read: {}",
+        run.stderr
+    );
+    let help = selfeval(&["check", "--help"]);
+    assert!(
+        help.stdout.contains("示例") && help.stdout.contains("退出状态"),
+        "{}",
+        help.stdout
+    );
+    // The tally says how many forms are wrong even when a file is unreadable.
+    let inbox = scratch("folder-tally").join("收件箱");
+    std::fs::create_dir_all(&inbox).expect("dir");
+    std::fs::copy(sample("xlsx"), inbox.join("a.xlsx")).expect("copy");
+    std::fs::write(inbox.join("b.xlsx"), b"broken").expect("write");
+    let run = selfeval(&["check", inbox.to_str().unwrap(), "--no-write"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("共 2 个文件、1 张自评表：有误 1，通过 0，无法读取或未核查 1"),
+        "{}",
+        run.stderr
+    );
+}

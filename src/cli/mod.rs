@@ -25,7 +25,8 @@ use crate::template::{Layout, Profile};
 #[command(
     name = "selfeval",
     version,
-    about = "核查项目支出绩效自评表 (checks performance self-evaluation workbooks)"
+    about = "核查项目支出绩效自评表 (checks performance self-evaluation workbooks)",
+    after_help = HELP_AFTER
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -99,6 +100,7 @@ impl ServeArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = HELP_AFTER)]
 pub struct CheckArgs {
     /// 工作簿或文件夹 (workbooks or folders: every .xlsx/.xlsm/.xls/.ods under them)
     #[arg(required = true)]
@@ -121,9 +123,9 @@ pub struct CheckArgs {
     /// 在终端报告中列出提示 (also list notes in the text report)
     #[arg(long)]
     pub notes: bool,
-    /// 并行线程数；默认用满所有核 (threads; default: every core)
-    #[arg(short = 'j', long)]
-    pub jobs: Option<usize>,
+    /// 并行线程数，至少 1；默认用满所有核 (threads, at least 1; default: every core)
+    #[arg(short = 'j', long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// 不显示进度 (no progress bar)
     #[arg(short, long)]
     pub quiet: bool,
@@ -137,6 +139,22 @@ pub enum Format {
     /// One JSON line per form.
     Jsonl,
 }
+
+/// Examples and exit statuses, under every `--help`.
+const HELP_AFTER: &str = "\
+示例 (examples):
+  selfeval check 自评表.xlsx                       核查一个工作簿，更正副本写在原文件旁
+  selfeval check 收件箱/ --out-dir 核查/ --summary 汇总.xlsx
+                                                  核查整个文件夹，副本写入 核查/，并写汇总工作簿
+  selfeval check 收件箱/ --no-write --format json  只报告，JSON 输出
+  selfeval check 收件箱/ --profile sichuan         按四川口径核查（或 --profile 本局规则.toml）
+  selfeval serve --addr 0.0.0.0:8080              启动核查网页
+
+退出状态 (exit status):
+  0  全部核查，未发现错误 (every file checked, no error findings)
+  1  发现错误 (error findings in at least one form)
+  2  用法错误，或有文件无法读取、没有自评表、副本无法写出 (usage error, or a file unreadable,
+     without a form, or whose copy could not be written)";
 
 /// Exit codes: 0 no error findings, 1 error findings, 2 usage error, or a file unreadable or
 /// without a form.
@@ -177,7 +195,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     // reading a legacy workbook, and ended when the run is.
     let sandbox = Sandbox::this_program();
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
+        .num_threads(args.jobs.map_or(0, usize::from))
         .build()
         .context("线程池 (thread pool)")?;
     let progress = progress_bar(args, inputs.len());
@@ -198,8 +216,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let summary_dir = args.summary.as_deref().map(parent_dir);
     let mut summary_error = None;
     let (mut unreadable, mut errors, mut first) = (false, false, true);
-    // Files with errors or unreadable so far, for the progress bar.
+    // Files with errors or unreadable so far, for the progress bar; the run's tally.
     let mut flagged = 0usize;
+    let mut tally = Tally::default();
+    let started = std::time::Instant::now();
     if args.format == Format::Json {
         let run = RunInfo::of(rules).json_fields();
         write!(stdout, "{{\"version\": {JSON_VERSION}, {run}, \"files\": [")?;
@@ -235,7 +255,13 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                     .as_ref()
                     .is_ok_and(|c| c.count(Severity::Error) > 0);
                 errors |= has_errors;
-                emit(&mut stdout, o, args, rules, &mut first)?;
+                tally.add(o);
+                // The bar steps aside while a report is written under it, so that no bar
+                // is left between the reports.
+                match &progress {
+                    Some(p) => p.suspend(|| emit(&mut stdout, o, args, rules, &mut first))?,
+                    None => emit(&mut stdout, o, args, rules, &mut first)?,
+                }
                 if let Some(s) = summary.as_mut().filter(|_| summary_error.is_none()) {
                     let link = o
                         .written
@@ -254,11 +280,12 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
                         .err();
                 }
                 if let Some(p) = &progress {
-                    if has_errors || unchecked {
-                        flagged += 1;
-                        p.set_message(format!("有误或无法读取 {flagged} 个"));
-                    }
+                    flagged += usize::from(has_errors || unchecked);
                     p.inc(1);
+                    // The rate of the whole run so far: files reach the report a chunk at
+                    // a time, and a rate over the last instants would swing with them.
+                    let rate = p.position() as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                    p.set_message(format!("{rate:.0} 个/秒  有误或无法读取 {flagged} 个"));
                 }
             }
         }
@@ -270,6 +297,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     stdout.flush()?;
     if let Some(p) = progress {
         p.finish_and_clear();
+    }
+    if !args.quiet {
+        eprintln!("{}", tally.line(started.elapsed()));
     }
     if let Some(e) = summary_error {
         return Err(e).context("汇总工作簿 (summary workbook)");
@@ -294,14 +324,55 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     }))
 }
 
+/// What a run came to, in one line under its reports.
+#[derive(Debug, Default)]
+struct Tally {
+    files: usize,
+    forms: usize,
+    wrong: usize,
+    passed: usize,
+    /// Files nothing was checked in: unreadable, or no sheet a form.
+    unchecked: usize,
+}
+
+impl Tally {
+    fn add(&mut self, o: &FileOutcome) {
+        self.files += 1;
+        match o.checked() {
+            Ok(c) => {
+                for f in &c.forms {
+                    self.forms += 1;
+                    match f.count(Severity::Error) {
+                        0 => self.passed += 1,
+                        _ => self.wrong += 1,
+                    }
+                }
+            }
+            Err(_) => self.unchecked += 1,
+        }
+    }
+
+    /// `共 12 个文件、13 张自评表：有误 4，通过 9，无法读取或未核查 1；用时 0.4 秒`
+    fn line(&self, took: std::time::Duration) -> String {
+        format!(
+            "共 {} 个文件、{} 张自评表：有误 {}，通过 {}，无法读取或未核查 {}；用时 {:.1} 秒",
+            self.files,
+            self.forms,
+            self.wrong,
+            self.passed,
+            self.unchecked,
+            took.as_secs_f64()
+        )
+    }
+}
+
 fn progress_bar(args: &CheckArgs, len: usize) -> Option<indicatif::ProgressBar> {
     if args.quiet || len < 2 || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(len as u64);
-    let style =
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} 个文件  {per_sec}  {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} 个文件  {msg}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
 }

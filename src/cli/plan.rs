@@ -118,6 +118,10 @@ pub(super) fn plan(args: &CheckArgs) -> Result<Plan> {
     for p in &args.paths {
         let meta = match std::fs::metadata(p) {
             Ok(m) => m,
+            // A name without a workbook's extension was meant as a folder.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !is_workbook_name(p) => {
+                bail!("找不到文件夹 {} (no such folder)", p.display())
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 bail!("找不到文件 {} (no such file)", p.display())
             }
