@@ -181,3 +181,90 @@ fn assert_shows_the_corrected_sample(soffice: &Path, copy: &Path, dir: &Path, wh
         row("总分")
     );
 }
+
+/// The pages LibreOffice prints of sheet `shown` of `file` (the others taken out of the
+/// workbook's list: it prints hidden sheets too): for each page, whether it is landscape.
+fn printed_pages(soffice: &Path, file: &Path, shown: &str, dir: &Path) -> Vec<bool> {
+    let dir = dir.join("alone");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let alone = dir.join(format!("{shown}.xlsx"));
+    repack(file, &alone, "xl/workbook.xml", |xml| {
+        let xml = String::from_utf8(xml).expect("utf-8");
+        let mut out = String::new();
+        for (k, piece) in xml.split("<sheet ").enumerate() {
+            if k == 0 {
+                out.push_str(piece);
+            } else if piece.starts_with(&format!("name=\"{shown}\"")) {
+                out.push_str("<sheet ");
+                out.push_str(piece);
+            } else {
+                // Drop this `<sheet …/>`, keep what follows it.
+                out.push_str(&piece[piece.find("/>").expect("an empty sheet element") + 2..]);
+            }
+        }
+        // Names of the sheets taken out would point nowhere.
+        if let (Some(a), Some(b)) = (out.find("<definedNames>"), out.find("</definedNames>")) {
+            out.replace_range(a..b + "</definedNames>".len(), "");
+        }
+        out.replace("activeTab=", "data-tab=").into_bytes()
+    });
+    let pdf = std::fs::read(convert(soffice, &alone, "pdf", &dir)).expect("pdf");
+    let text = String::from_utf8_lossy(&pdf);
+    let mut pages = Vec::new();
+    for object in text
+        .split("/Type/Page")
+        .skip(1)
+        .chain(text.split("/Type /Page").skip(1))
+    {
+        if object.starts_with('s') {
+            continue;
+        }
+        let Some(at) = object.find("/MediaBox") else {
+            continue;
+        };
+        let numbers: Vec<f64> = object[at + 9..]
+            .trim_start_matches([' ', '['])
+            .split(|c: char| c == ']' || c.is_whitespace())
+            .filter_map(|n| n.parse().ok())
+            .take(4)
+            .collect();
+        if let [_, _, w, h] = numbers[..] {
+            pages.push(w > h);
+        }
+    }
+    pages
+}
+
+/// The findings sheet prints as a department attaches it, and the summary as a reviewer
+/// files it: landscape, one page's width, the sample's findings on one page, the summary's
+/// chart on a page of its own.
+#[test]
+fn the_findings_sheet_and_the_summary_print_landscape() {
+    let Some(soffice) = soffice_or_skip("printing the findings sheet and the summary") else {
+        return;
+    };
+    let dir = scratch("libreoffice-print");
+    let out = dir.join("out");
+    let summary = dir.join("汇总.xlsx");
+    let run = selfeval(&[
+        "check",
+        sample("xlsx").to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let copy = out.join("qiannan-finance-2023.checked.xlsx");
+    assert_eq!(
+        printed_pages(&soffice, &copy, "核查结果", &dir),
+        [true],
+        "the sample's findings: one landscape page"
+    );
+    assert_eq!(printed_pages(&soffice, &summary, "汇总", &dir), [true]);
+    assert_eq!(
+        printed_pages(&soffice, &summary, "统计", &dir),
+        [true, true],
+        "the counts, then the chart on its own page"
+    );
+}
