@@ -2,7 +2,7 @@
 //!
 //! None of the original styling survives, so the layout is re-derived: column widths from
 //! the text (CJK counted double, since autofit under-sizes it), wrapped text, thin borders
-//! over the table, and heights for rows with merged text, which no spreadsheet autofits.
+//! over the table, and heights for rows whose text wraps (see `row_heights`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -159,7 +159,7 @@ fn write_sheet(
             ws.set_column_width(col as u16, *w)?;
         }
     }
-    for (row, height) in merged_row_heights(sheet, &merges, &widths) {
+    for (row, height) in row_heights(sheet, &merges, &widths) {
         ws.set_row_height(row, height)?;
     }
     print_setup(ws);
@@ -305,39 +305,38 @@ fn column_widths(sheet: &RawSheet, merges: &[Merge]) -> Vec<Option<f64>> {
     widths
 }
 
-/// Heights for rows holding a one-row merge whose text needs several lines: spreadsheets
-/// autofit wrapped cells but never merged ones, and a set height stops the row's autofit.
-fn merged_row_heights(
-    sheet: &RawSheet,
-    merges: &[Merge],
-    widths: &[Option<f64>],
-) -> Vec<(u32, f64)> {
+/// Heights for rows whose text needs several lines: every cell's text wrapped in its width
+/// (a merged cell's across its columns, its lines shared by its rows). A height is set for
+/// every such row: spreadsheets autofit a wrapped cell only in a row without merged text,
+/// and a row autofitted beside one set too low overlaps the next when printed. Widths are
+/// estimates, so a line holds a tenth less than the width says, erring towards a taller row.
+fn row_heights(sheet: &RawSheet, merges: &[Merge], widths: &[Option<f64>]) -> Vec<(u32, f64)> {
     let width = |c: u32| widths.get(c as usize).copied().flatten().unwrap_or(8.43);
     let lines = |text: &str, w: f64| -> usize {
-        let per_line = (w - 1.0).max(1.0);
+        let per_line = ((w - 1.0) * 0.9).max(1.0);
         text.lines()
             .map(|l| ((text_units(l) as f64 / per_line).ceil() as usize).max(1))
             .sum()
     };
-    let mut heights = BTreeMap::new();
-    for m in merges.iter().filter(|m| m.first.row == m.last.row) {
-        let span = (m.first.col..=m.last.col).map(width).sum();
-        let merged = lines(&sheet.own(m.first).shown(), span);
-        let height: &mut usize = heights.entry(m.first.row).or_insert(1);
-        *height = (*height).max(merged);
-    }
-    for (pos, cell) in sheet
-        .cells()
-        .filter(|(p, _)| covering(merges, *p).is_none())
-    {
-        if let Some(h) = heights.get_mut(&pos.row) {
-            *h = (*h).max(lines(&cell.shown(), width(pos.col)));
+    let mut heights: BTreeMap<u32, f64> = BTreeMap::new();
+    for (pos, cell) in sheet.cells().filter(|(p, c)| fits(*p) && !c.is_empty()) {
+        let (cols, rows) = match covering(merges, pos) {
+            Some(m) if m.first != pos => continue,
+            Some(m) => (m.first.col..=m.last.col, m.first.row..=m.last.row),
+            None => (pos.col..=pos.col, pos.row..=pos.row),
+        };
+        let span: f64 = cols.map(width).sum();
+        let count = rows.clone().count().max(1) as f64;
+        let need = lines(&cell.shown(), span) as f64 * LINE_HEIGHT / count;
+        for row in rows {
+            let h = heights.entry(row).or_insert(LINE_HEIGHT);
+            *h = h.max(need);
         }
     }
     heights
         .into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(row, n)| (row, (n as f64 * LINE_HEIGHT).min(MAX_HEIGHT)))
+        .filter(|(_, h)| *h > LINE_HEIGHT)
+        .map(|(row, h)| (row, h.ceil().min(MAX_HEIGHT)))
         .collect()
 }
 
@@ -597,6 +596,56 @@ mod tests {
         let styles = part(&bytes, "xl/styles.xml");
         assert!(styles.contains("FFFFC7CE") && styles.contains("FFFFEB9C"));
         assert!(styles.contains(r#"formatCode="0.00%""#));
+    }
+
+    /// Text that wraps sets its row's height, a merged cell's shared by its rows: the
+    /// rebuilt copy prints without lines running into the row below.
+    #[test]
+    fn rows_are_tall_enough_for_their_wrapped_text() {
+        let mut sheet = RawSheet::new("自评表", 6, 3);
+        let text = |t: &str| RawCell {
+            value: RawValue::Text(t.to_string()),
+            formula: None,
+        };
+        // Row 2 holds sixty CJK characters; rows 4–5 share a merged note of three lines.
+        sheet.set(at("A1"), text("项目名称"));
+        sheet.set(at("B1"), text("金融发展服务"));
+        sheet.set(at("C1"), text("备注"));
+        sheet.set(at("A2"), text("三级指标"));
+        sheet.set(at("B2"), text(&"按时完成州政府下达的工作".repeat(5)));
+        sheet.set(
+            at("A4"),
+            text("联系人：王某\n联系电话：0854-0000000\n填报日期：2024年1月"),
+        );
+        sheet.add_merge(Merge {
+            first: at("A4"),
+            last: at("A5"),
+        });
+        sheet.set(at("B4"), text("绩效结论"));
+        let book = RawBook {
+            format: BookFormat::Xls,
+            sheets: vec![sheet],
+        };
+        let bytes = rebuild_xlsx(&book, &Corrections::default()).expect("rebuild");
+        let xml = part(&bytes, "xl/worksheets/sheet1.xml");
+        let height = |row: u32| -> f64 {
+            let tag = xml
+                .split("<row ")
+                .find(|r| r.starts_with(&format!("r=\"{row}\"")))
+                .unwrap_or_default();
+            tag.split("ht=\"")
+                .nth(1)
+                .and_then(|h| h.split('"').next())
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(LINE_HEIGHT)
+        };
+        assert_eq!(height(1), LINE_HEIGHT, "{xml}");
+        // Sixty CJK characters, 120 units, in a column 50 wide: three lines at least.
+        assert!(height(2) >= 3.0 * LINE_HEIGHT, "sixty characters: {xml}");
+        assert!(
+            height(4) + height(5) >= 3.0 * LINE_HEIGHT,
+            "three lines: {xml}"
+        );
     }
 
     #[test]
