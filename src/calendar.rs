@@ -14,12 +14,21 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(month <= 2), month, day)
 }
 
-/// Today's date where the forms are filed, China Standard Time (UTC+8): `2026-12-07`.
-pub fn today_in_china() -> String {
+/// Now where the forms are filed, China Standard Time (UTC+8): (year, month, day, hour,
+/// minute, second).
+pub fn now_in_china() -> (i64, i64, i64, u32, u32, u32) {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days(((secs + 8 * 3600) / 86_400) as i64);
+        .map_or(0, |d| d.as_secs())
+        + 8 * 3600;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let t = (secs % 86_400) as u32;
+    (y, m, d, t / 3600, t / 60 % 60, t % 60)
+}
+
+/// Today's date where the forms are filed: `2026-12-07`.
+pub fn today_in_china() -> String {
+    let (y, m, d, ..) = now_in_china();
     format!("{y}-{m:02}-{d:02}")
 }
 

@@ -230,6 +230,14 @@ async fn clerk(client: &Client, server: &TestServer, dir: &Path, downloads: &Pat
         reason.contains("文件超过 256 KB 的上限，未上传"),
         format!("reason {reason:?}"),
     )?;
+    // The overview counts a file the page refused as 未上传, apart from one it could not read.
+    let overview = text(client, "#overview-text").await?;
+    check(
+        overview.contains("无法读取 1，未上传 1"),
+        format!("overview {overview:?}"),
+    )?;
+    let footer = text(client, "footer a[href=\"/rules\"]").await?;
+    check(footer == "核查规则说明", format!("footer {footer:?}"))?;
 
     // Readable at 1366×768: nothing runs off the side.
     let fits = client

@@ -7,6 +7,7 @@ mod web;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, open_workbook_auto};
@@ -423,6 +424,12 @@ fn the_batch_download_is_a_zip_of_corrected_copies_and_the_summary() {
             "汇总.xlsx"
         ]
     );
+    // Each file is dated by the check, not 1980-01-01.
+    for i in 0..zip.len() {
+        let modified = zip.by_index(i).expect("entry").last_modified();
+        let year = modified.map_or(0, |m| m.year());
+        assert!(year >= 2024, "entry {i} dated {modified:?}");
+    }
     let dir = scratch("serve-batch");
     for name in &names {
         let mut entry = zip.by_name(name).expect("entry");
@@ -534,6 +541,24 @@ fn the_page_is_served_whole_from_the_binary() {
             "{path}"
         );
     }
+    // The footer points a clerk to the rules, served from the same text as docs/rules.md.
+    assert!(html.contains("<a href=\"/rules\""), "a link to the rules");
+    let rules = c.get(server.url("/rules")).send().expect("rules");
+    assert_eq!(rules.status(), StatusCode::OK);
+    let rules = rules.text().expect("html");
+    let source =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"))
+            .expect("docs/rules.md");
+    let title = source
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("# ");
+    assert!(rules.contains(&format!("<h1>{title}</h1>")), "{rules}");
+    assert!(
+        rules.contains("<table>") && rules.contains("min(B ÷ A, 1) × W"),
+        "the rules' table: {rules}"
+    );
     let limits: Value = c
         .get(server.url("/api/limits"))
         .send()

@@ -35,6 +35,8 @@ use crate::template::{Layout, Profile};
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("page.js");
 const STYLE: &str = include_str!("page.css");
+/// The rules a clerk reads (规则说明): the repository's docs/rules.md, rendered once.
+const RULES: &str = include_str!("../../docs/rules.md");
 
 /// The page loads only its own script and style; workbook text can never run as code.
 const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -104,6 +106,7 @@ pub fn router(profile: Profile, sandbox: Option<Sandbox>, limits: Limits) -> (Ro
         .route("/", get(page))
         .route("/app.js", get(script))
         .route("/app.css", get(style))
+        .route("/rules", get(rules))
         .route("/api/limits", get(limits_json))
         .merge(api)
         .fallback(not_found)
@@ -241,6 +244,34 @@ async fn script() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         SCRIPT,
+    )
+        .into_response()
+}
+
+/// `GET /rules`: the rules the checker applies, as a page of its own with the page's style.
+async fn rules() -> Response {
+    static HTML: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let html = HTML.get_or_init(|| {
+        let parser = pulldown_cmark::Parser::new_ext(RULES, pulldown_cmark::Options::ENABLE_TABLES);
+        let mut body = String::new();
+        pulldown_cmark::html::push_html(&mut body, parser);
+        format!(
+            concat!(
+                "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">",
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+                "<title>核查规则说明</title><link rel=\"icon\" href=\"data:,\">",
+                "<link rel=\"stylesheet\" href=\"/app.css\"></head>",
+                "<body><main class=\"rules\">{}<p><a href=\"/\">返回核查页面</a></p></main></body></html>"
+            ),
+            body
+        )
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+        ],
+        html.as_str(),
     )
         .into_response()
 }

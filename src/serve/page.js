@@ -70,7 +70,8 @@
       $('results').appendChild(entry.card);
       const limits = state.limits;
       if (!isWorkbook(file.name)) {
-        entry.error = '不是工作簿文件，已忽略（只接受 .xlsx .xlsm .xls .ods）';
+        entry.error = '不是工作簿文件，未上传（只接受 .xlsx .xlsm .xls .ods）';
+        entry.notWorkbook = true;
       } else if (limits && file.size > limits.max_upload_bytes) {
         // The server would refuse it too (413); say so without sending it.
         entry.error = '文件超过 ' + sizeText(limits.max_upload_bytes) + ' 的上限，未上传';
@@ -185,7 +186,9 @@
   }
 
   function counts() {
-    const c = { files: 0, wrong: 0, passed: 0, unreadable: 0, errors: 0, warnings: 0, checkable: 0 };
+    const c = {
+      files: 0, wrong: 0, passed: 0, unreadable: 0, unsent: 0, errors: 0, warnings: 0, checkable: 0,
+    };
     for (const e of state.entries) {
       if (!e.result && !e.error) continue;
       c.files += 1;
@@ -211,8 +214,9 @@
     const box = $('overview');
     box.hidden = state.entries.length === 0;
     $('overview-text').textContent =
-      '已核查 ' + c.files + ' 个文件：有误 ' + c.wrong + '，通过 ' + c.passed +
-      '，无法读取 ' + c.unreadable + '；共 ' + c.errors + ' 处错误，' + c.warnings + ' 处警告';
+      '已核查 ' + (c.files - c.unsent) + ' 个文件：有误 ' + c.wrong + '，通过 ' + c.passed +
+      '，无法读取 ' + c.unreadable + (c.unsent ? '，未上传 ' + c.unsent : '') +
+      '；共 ' + c.errors + ' 处错误，' + c.warnings + ' 处警告';
     const busy = state.running > 0 || state.queue.length > 0;
     $('zip').hidden = c.checkable < 2;
     $('zip').disabled = busy;
@@ -222,7 +226,8 @@
 
   function statusOf(entry) {
     if (!entry.result && !entry.error) return { key: 'pending', label: '等待核查' };
-    if (entry.tooLarge) return { key: 'unreadable', label: '未上传' };
+    // Refused by the page itself, before any upload: nothing about the file is known.
+    if (entry.tooLarge || entry.notWorkbook) return { key: 'unsent', label: '未上传' };
     const r = entry.result;
     if (entry.error || !r || r.error || !(r.forms || []).length) {
       return { key: 'unreadable', label: '无法读取' };
