@@ -308,6 +308,50 @@ async fn clerk(client: &Client, server: &TestServer, dir: &Path, downloads: &Pat
                 "汇总.xlsx",
             ],
         format!("zip entries {names:?}"),
+    )?;
+
+    // A folder chosen whole: two forms of one name from two counties are two cards and two
+    // copies; what else the folder holds is not shown.
+    click(client, "#clear").await?;
+    let inbox = dir.join("收件箱");
+    for (county, project) in [("县甲", "甲县项目"), ("县乙", "乙县项目")] {
+        std::fs::create_dir_all(inbox.join(county)).map_err(|e| e.to_string())?;
+        let mut form = clean();
+        form.project = project;
+        write_book(&inbox.join(county).join("自评表.xlsx"), &[form], false);
+    }
+    std::fs::write(inbox.join("说明.txt"), "附件").map_err(|e| e.to_string())?;
+    client
+        .find(Locator::Css("#folder-picker"))
+        .await
+        .map_err(fail("the folder picker"))?
+        .send_keys(&inbox.display().to_string())
+        .await
+        .map_err(fail("choose a folder"))?;
+    for county in ["县甲", "县乙"] {
+        wait_for(
+            client,
+            &format!("article.file[data-name=\"收件箱/{county}/自评表.xlsx\"] .badge.passed"),
+        )
+        .await?;
+    }
+    let cards = client
+        .execute("return document.querySelectorAll('article.file').length;", vec![])
+        .await
+        .map_err(fail("count cards"))?;
+    check(cards == json!(2), format!("cards {cards}"))?;
+    click(client, "#zip").await?;
+    let zip = downloaded(downloads, "核查结果 (1).zip").await?;
+    let file = std::fs::File::open(&zip).map_err(|e| e.to_string())?;
+    let archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
+    let mut names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    names.sort_unstable();
+    check(
+        names == ["汇总.xlsx", "自评表.checked.xlsx", "自评表.xlsx.checked.xlsx"],
+        format!("zip entries {names:?}"),
     )
 }
 

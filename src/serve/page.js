@@ -42,12 +42,20 @@
 
   // ---- adding files ------------------------------------------------------------------
 
+  // Where a file came from: its path inside a dropped or chosen folder, else its name. Two
+  // files of one name from two folders are two files; one file dropped again (corrected by
+  // the department) replaces its earlier result.
+  function pathOf(file) {
+    return file.folderPath || file.webkitRelativePath || file.name;
+  }
+
   function addFiles(list) {
     const files = Array.from(list || []);
     if (!files.length) return;
     for (const file of files) {
-      // A file dropped again (corrected by the department) replaces the earlier result.
-      const old = state.entries.findIndex((e) => e.file.name === file.name);
+      // What else a chosen or dropped folder holds is not the clerk's to see.
+      if (pathOf(file) !== file.name && !isWorkbook(file.name)) continue;
+      const old = state.entries.findIndex((e) => pathOf(e.file) === pathOf(file));
       if (old >= 0) {
         state.entries[old].removed = true;
         state.entries[old].card.remove();
@@ -65,7 +73,7 @@
         card: null,
       };
       entry.card = el('article', 'file');
-      entry.card.dataset.name = file.name;
+      entry.card.dataset.name = pathOf(file);
       state.entries.push(entry);
       $('results').appendChild(entry.card);
       const limits = state.limits;
@@ -86,6 +94,38 @@
     pump();
     showProgress();
     showOverview();
+  }
+
+  // A drop may hold folders: every file under them is added with its path.
+  function dropped(data) {
+    const entries = Array.from(data.items || [])
+      .map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null))
+      .filter(Boolean);
+    if (!entries.some((e) => e.isDirectory)) {
+      addFiles(data.files);
+      return;
+    }
+    const found = [];
+    const walk = (entry) =>
+      new Promise((resolve) => {
+        if (entry.isFile) {
+          entry.file((file) => {
+            file.folderPath = entry.fullPath.replace(/^\//, '');
+            found.push(file);
+            resolve();
+          }, () => resolve());
+          return;
+        }
+        // A folder's reader gives its entries a batch at a time, until an empty one.
+        const reader = entry.createReader();
+        const next = () =>
+          reader.readEntries((batch) => {
+            if (!batch.length) return resolve();
+            Promise.all(batch.map(walk)).then(next);
+          }, () => resolve());
+        next();
+      });
+    Promise.all(entries.map(walk)).then(() => addFiles(found));
   }
 
   // ---- checking ----------------------------------------------------------------------
@@ -244,7 +284,7 @@
     const status = statusOf(entry);
     card.className = 'file ' + status.key;
     const head = el('header');
-    head.appendChild(el('h2', null, entry.file.name));
+    head.appendChild(el('h2', null, pathOf(entry.file)));
     head.appendChild(el('span', 'badge ' + status.key, status.label));
     const r = entry.result;
     if (r && r.output && !r.error) {
@@ -477,6 +517,11 @@
 
   function init() {
     const drop = $('drop');
+    const folders = $('folder-picker');
+    folders.addEventListener('change', () => {
+      addFiles(folders.files);
+      folders.value = '';
+    });
     const picker = $('picker');
     picker.addEventListener('change', () => {
       addFiles(picker.files);
@@ -511,7 +556,7 @@
       e.preventDefault();
       depth = 0;
       drop.classList.remove('over');
-      if (e.dataTransfer) addFiles(e.dataTransfer.files);
+      if (e.dataTransfer) dropped(e.dataTransfer);
     });
     $('show-notes').addEventListener('change', (e) => {
       $('results').classList.toggle('hide-notes', !e.target.checked);
