@@ -292,14 +292,7 @@ async fn clerk(client: &Client, server: &TestServer, dir: &Path, downloads: &Pat
 
     // And the bureau's batch: every corrected copy and the summary in one zip.
     click(client, "#zip").await?;
-    let zip = downloaded(downloads, "核查结果.zip").await?;
-    let file = std::fs::File::open(&zip).map_err(|e| e.to_string())?;
-    let archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
-    let mut names: Vec<String> = archive
-        .file_names()
-        .map(|n| n.map(|n| n.into_owned()).map_err(|e| e.to_string()))
-        .collect::<Result<_, _>>()?;
-    names.sort_unstable();
+    let names = zip_names(&downloaded(downloads, "核查结果.zip").await?)?;
     check(
         names
             == [
@@ -336,23 +329,36 @@ async fn clerk(client: &Client, server: &TestServer, dir: &Path, downloads: &Pat
         .await?;
     }
     let cards = client
-        .execute("return document.querySelectorAll('article.file').length;", vec![])
+        .execute(
+            "return document.querySelectorAll('article.file').length;",
+            vec![],
+        )
         .await
         .map_err(fail("count cards"))?;
     check(cards == json!(2), format!("cards {cards}"))?;
     click(client, "#zip").await?;
-    let zip = downloaded(downloads, "核查结果 (1).zip").await?;
-    let file = std::fs::File::open(&zip).map_err(|e| e.to_string())?;
+    let names = zip_names(&downloaded(downloads, "核查结果 (1).zip").await?)?;
+    check(
+        names
+            == [
+                "汇总.xlsx",
+                "自评表.checked.xlsx",
+                "自评表.xlsx.checked.xlsx",
+            ],
+        format!("zip entries {names:?}"),
+    )
+}
+
+/// The names in a downloaded zip, sorted.
+fn zip_names(zip: &Path) -> Result<Vec<String>, String> {
+    let file = std::fs::File::open(zip).map_err(|e| e.to_string())?;
     let archive = zip::ZipArchive::new(file).map_err(|e| e.to_string())?;
     let mut names: Vec<String> = archive
         .file_names()
         .map(|n| n.map(|n| n.into_owned()).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
     names.sort_unstable();
-    check(
-        names == ["汇总.xlsx", "自评表.checked.xlsx", "自评表.xlsx.checked.xlsx"],
-        format!("zip entries {names:?}"),
-    )
+    Ok(names)
 }
 
 fn check(ok: bool, what: String) -> Outcome {
