@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::cell::CellRef;
 use crate::finding::{Finding, Severity};
+use crate::ledger::Ledger;
 use crate::model::{SheetOutcome, read_forms};
 use crate::reader::{BookFormat, RawBook, ReadError, read_book};
 use crate::report::FileOutcome;
@@ -78,7 +79,9 @@ pub fn corrections(check: &BookCheck) -> Corrections {
         .into_iter()
         .map(|(cell, fs)| {
             let value = fs.iter().find_map(|f| f.correction.clone());
-            let mark = if fs.iter().any(|f| f.severity == Severity::Error) {
+            let mark = if fs.iter().all(|f| f.code.is_from_books()) {
+                Mark::Note
+            } else if fs.iter().any(|f| f.severity == Severity::Error) {
                 Mark::Error
             } else {
                 Mark::Warning
@@ -205,8 +208,21 @@ pub fn check_upload(
     write: bool,
     sandbox: Option<&Sandbox>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
+    check_against(name, bytes, rules, write, sandbox, None)
+}
+
+/// [`check_upload`], each form also held to the bureau's `ledger` where one is given: its
+/// findings join the form's, and the copy's notes, but change no cell.
+pub fn check_against(
+    name: &str,
+    bytes: &[u8],
+    rules: Rules,
+    write: bool,
+    sandbox: Option<&Sandbox>,
+    ledger: Option<&Ledger>,
+) -> (FileOutcome, Option<Vec<u8>>) {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_and_correct(name, bytes, rules, write, sandbox)
+        check_and_correct(name, bytes, rules, write, sandbox, ledger)
     }))
     .unwrap_or_else(|_| (FileOutcome::failed(name, INTERNAL_ERROR), None))
 }
@@ -217,6 +233,7 @@ fn check_and_correct(
     rules: Rules,
     write: bool,
     sandbox: Option<&Sandbox>,
+    ledger: Option<&Ledger>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
     let failed = |e: ReadError| (FileOutcome::failed(name, e.to_string()), None);
     // Admitted once: the sandbox and the reader both go by this format, and an `.xlsx`
@@ -240,7 +257,12 @@ fn check_and_correct(
         Ok(read) => read,
         Err(e) => return failed(e),
     };
-    let check = check_book(&book, rules);
+    let mut check = check_book(&book, rules);
+    if let Some(ledger) = ledger {
+        for form in &mut check.forms {
+            ledger.check(form, rules.layout);
+        }
+    }
     let (mut corrected, mut write_error) = (None, None);
     if write && !check.forms.is_empty() {
         let corrections = corrections(&check);

@@ -78,6 +78,8 @@ codes! {
     BadNumber = "bad-number", Error, "数字无法识别", "数值单元格须填写可识别的数字";
     WeightedScore = "weighted-score", Error, "折算得分有误", "折算得分 = 权重 × 单项指标得分 ÷ 100";
     CoefficientScore = "coefficient-score", Error, "按系数计算的得分有误", "得分 = 得分系数 × 指标权重";
+    LedgerBudget = "ledger-budget", Error, "表中预算数与预算台账不符", "自评表的全年预算数（调整后预算数）须与财政预算台账一致";
+    LedgerExecuted = "ledger-executed", Error, "表中执行数与预算台账不符", "自评表的全年执行数须与财政预算台账的支出数一致";
     L1Weights = "l1-weights", Warning, "一级指标分值与通常不同", "一级指标分值原则上为产出 50、效益 30、满意度 10、预算执行率 10";
     ReasonMissing = "reason-missing", Warning, "未说明偏差原因", "未得满分的指标须说明偏差原因及改进措施";
     OverBudget = "over-budget", Warning, "执行数超过预算数", "执行数超过预算数";
@@ -86,6 +88,8 @@ codes! {
     SubrowScore = "subrow-score", Warning, "资金来源行填有得分", "只有年度资金总额行计算分值和得分";
     InferredWeightScore = "inferred-weight-score", Warning, "按推定分值得分不符", "表中未列分值的指标，按推定分值计算得分；与填报不一致时请核对分值";
     TargetUnmet = "target-unmet", Warning, "未完成指标未说明原因", "未完成指标值的指标须说明原因";
+    LedgerUnmatched = "ledger-unmatched", Warning, "预算台账中无此项目", "每张自评表应能在财政预算台账中找到对应项目";
+    LedgerAmbiguous = "ledger-ambiguous", Warning, "预算台账中有多个相近项目", "自评表应能在财政预算台账中唯一对应一个项目";
     GradeUnknown = "grade-unknown", Warning, "绩效等级无法识别", "绩效结论须为优、良、中、差之一";
     RoundedUp = "rounded-up", Warning, "得分向上取整", "得分按精确值计入核定总分，向上取整多得的分数不计";
     RoundingGain = "rounding-gain", Warning, "总分因取整多得分", "核定总分按各项得分的精确值合计，逐项向上取整多得的分数不计";
@@ -97,6 +101,20 @@ codes! {
     OpInferred = "op-inferred", Note, "指标方向系推定", "未写明方向的成本指标按反向指标计算";
     QualUnknown = "qual-unknown", Note, "定性档次无法判断", "无法判断定性指标的完成档次，仅检查得分在 0 与分值之间";
     SeveralForms = "several-forms", Note, "一表多张自评表", "一张工作表中有多张自评表时逐张核查";
+}
+
+impl Code {
+    /// Whether the finding holds the form to the bureau's own books rather than to the
+    /// rules: it adds a note to the copy and marks no cell.
+    pub fn is_from_books(self) -> bool {
+        matches!(
+            self,
+            Code::LedgerBudget
+                | Code::LedgerExecuted
+                | Code::LedgerUnmatched
+                | Code::LedgerAmbiguous
+        )
+    }
 }
 
 impl fmt::Display for Code {

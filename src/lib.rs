@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod finding;
 pub mod intake;
+pub mod ledger;
 pub mod limits;
 pub mod model;
 pub mod number;

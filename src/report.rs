@@ -113,6 +113,9 @@ pub struct JsonForm<'a> {
     pub family_label: &'static str,
     /// The profile the form was scored with: the run's, or its family's own.
     pub profile: &'a str,
+    /// The ledger row the form was matched to (`--ledger`), how, and how alike the names are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<&'a crate::ledger::LedgerLink>,
     pub project: Option<&'a str>,
     pub department: Option<&'a str>,
     pub unit: Option<&'a str>,
@@ -221,6 +224,7 @@ impl<'a> JsonForm<'a> {
             family: form.family,
             family_label: form.family.label(),
             profile: &s.profile.0,
+            ledger: s.ledger.as_ref(),
             project: text(&form.project),
             department: text(&form.department),
             unit: text(&form.unit),
@@ -340,6 +344,20 @@ pub fn human(o: &FileOutcome, rules: Rules, with_notes: bool) -> String {
                 s.grade,
                 s.count(Severity::Error),
                 s.count(Severity::Warning),
+            );
+        }
+        if let Some(l) = &s.ledger {
+            let by = match l.by {
+                crate::ledger::MatchBy::Code => "按项目编码",
+                crate::ledger::MatchBy::Name => "按项目名称",
+                crate::ledger::MatchBy::Similar => "按相近名称",
+            };
+            let _ = writeln!(
+                out,
+                "    预算台账：第 {} 行“{}”（{by}对应，名称相似度 {}）",
+                l.line,
+                t(&l.project),
+                l.similarity
             );
         }
         for x in s

@@ -98,6 +98,25 @@ pub struct Summary {
     /// Errors and warnings by code; notes are not problems and are not counted.
     by_code: BTreeMap<(Severity, Code), u32>,
     by_dept: BTreeMap<String, DeptCount>,
+    /// The bureau's ledger and the forms matched to its rows, for 对账 (`--ledger`).
+    books: Option<Books>,
+}
+
+/// The ledger's projects and, by ledger row, the forms matched to it.
+struct Books {
+    unit: String,
+    rows: Vec<crate::ledger::LedgerRow>,
+    forms: BTreeMap<usize, Vec<MatchedForm>>,
+}
+
+/// A form as 对账 lists it beside its ledger row.
+struct MatchedForm {
+    file: String,
+    sheet: String,
+    budget: String,
+    executed: String,
+    /// `一致`, or what does not agree.
+    verdict: String,
 }
 
 struct Formats {
@@ -282,7 +301,18 @@ impl Summary {
             links: 0,
             by_code: BTreeMap::new(),
             by_dept: BTreeMap::new(),
+            books: None,
         })
+    }
+
+    /// Adds 对账: every project of `ledger` beside the forms matched to it, or 未提交.
+    pub fn with_ledger(mut self, ledger: &crate::ledger::Ledger) -> Self {
+        self.books = Some(Books {
+            unit: ledger.unit.clone(),
+            rows: ledger.rows.clone(),
+            forms: BTreeMap::new(),
+        });
+        self
     }
 
     /// Writes a file's rows. `link` is the corrected copy relative to the summary's folder.
@@ -309,6 +339,13 @@ impl Summary {
         };
         for s in &check.forms {
             let f = &s.form;
+            if let (Some(books), Some(link)) = (self.books.as_mut(), &s.ledger) {
+                books
+                    .forms
+                    .entry(link.line)
+                    .or_default()
+                    .push(matched(file, s));
+            }
             let errors = s.count(Severity::Error);
             self.form_row(&FormRow {
                 file,
@@ -477,6 +514,10 @@ impl Summary {
             .collect();
         let ws = self.wb.add_worksheet();
         stats_sheet(ws, &self.formats.header, &self.by_code, &self.by_dept)?;
+        if let Some(books) = &self.books {
+            let ws = self.wb.add_worksheet();
+            books_sheet(ws, &self.formats.header, books)?;
+        }
         self.wb.save_to_buffer()
     }
 }
@@ -537,6 +578,103 @@ fn stats_sheet(
         ws.insert_chart(anchor, 0, &chart)?;
         ws.set_page_breaks(&[anchor])?;
     }
+    Ok(())
+}
+
+/// A matched form's amounts and what its ledger findings say.
+fn matched(file: &str, s: &crate::scorer::Scored) -> MatchedForm {
+    let total = s.form.funding.as_ref().map(|f| &f.total);
+    let shown =
+        |n: Option<&crate::model::Num>| n.map_or_else(String::new, |n| n.shown.trim().to_string());
+    let unit = s
+        .form
+        .funding
+        .as_ref()
+        .and_then(|f| f.unit.clone())
+        .unwrap_or_else(|| "万元".to_string());
+    let budget = total.and_then(|t| t.adjusted_budget.as_ref().or(t.budget.as_ref()));
+    let differs: Vec<&str> = s
+        .findings
+        .iter()
+        .filter_map(|f| match f.code {
+            Code::LedgerBudget => Some("预算数不符"),
+            Code::LedgerExecuted => Some("执行数不符"),
+            _ => None,
+        })
+        .collect();
+    MatchedForm {
+        file: file.to_string(),
+        sheet: s.form.sheet.to_string(),
+        budget: format!("{} {unit}", shown(budget)).trim().to_string(),
+        executed: format!("{} {unit}", shown(total.and_then(|t| t.executed.as_ref())))
+            .trim()
+            .to_string(),
+        verdict: if differs.is_empty() {
+            "一致".to_string()
+        } else {
+            differs.join("；")
+        },
+    }
+}
+
+/// 对账: every ledger project with its form (or 未提交), the ledger's amounts beside the
+/// form's, and whether they agree.
+fn books_sheet(ws: &mut Worksheet, header: &Format, books: &Books) -> Result<(), XlsxError> {
+    ws.set_name("对账")?;
+    let unit = format!("（{}）", books.unit);
+    let columns: [(&str, f64); 11] = [
+        ("台账行", 7.0),
+        ("单位名称", 24.0),
+        ("项目名称", 30.0),
+        ("项目编码", 14.0),
+        ("台账预算数", 14.0),
+        ("台账支出数", 14.0),
+        ("自评表文件", 30.0),
+        ("工作表", 10.0),
+        ("表中预算数", 14.0),
+        ("表中执行数", 14.0),
+        ("核对结果", 16.0),
+    ];
+    write_header(ws, 0, &columns, header)?;
+    ws.write_string_with_format(0, 4, format!("台账预算数{unit}"), header)?;
+    ws.write_string_with_format(0, 5, format!("台账支出数{unit}"), header)?;
+    let mut row = 1u32;
+    for r in &books.rows {
+        let forms = books
+            .forms
+            .get(&r.line)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let unsent = [MatchedForm {
+            file: String::new(),
+            sheet: String::new(),
+            budget: String::new(),
+            executed: String::new(),
+            verdict: "未提交".to_string(),
+        }];
+        for f in if forms.is_empty() { &unsent[..] } else { forms } {
+            if row > LAST_ROW {
+                return Ok(());
+            }
+            ws.write_number(row, 0, r.line as u32)?;
+            write_text(ws, row, 1, &r.department)?;
+            write_text(ws, row, 2, &r.project)?;
+            write_text(ws, row, 3, r.code.as_deref().unwrap_or_default())?;
+            for (col, v) in [(4u16, &r.budget), (5, &r.executed)] {
+                if let Some(v) = v {
+                    write_text(ws, row, col, &fixed(*v, 2))?;
+                }
+            }
+            for (col, text) in (6u16..).zip([&f.file, &f.sheet, &f.budget, &f.executed, &f.verdict])
+            {
+                write_text(ws, row, col, text)?;
+            }
+            row += 1;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, row - 1, 10)?;
+    print_setup(ws, 0)?;
     Ok(())
 }
 

@@ -221,6 +221,7 @@ pub struct FamilyLabels {
 pub struct HeaderLabels {
     pub title: Words,
     pub project: Aliases,
+    pub project_code: Aliases,
     pub department: Aliases,
     pub unit: Aliases,
     pub total: Aliases,

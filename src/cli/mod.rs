@@ -12,8 +12,9 @@ mod plan;
 
 use plan::{Input, Inputs, Plan, parent_dir, plan};
 
-use crate::check::check_upload;
+use crate::check::check_against;
 use crate::finding::Severity;
+use crate::ledger::Ledger;
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, RunInfo, human};
 use crate::sandbox::Sandbox;
@@ -120,6 +121,9 @@ pub struct CheckArgs {
     /// 规则配置：national、sichuan、hubei、baoshan、hebei、platform-penalties 或 .toml 文件路径 (rule profile)
     #[arg(long, default_value = "national")]
     pub profile: String,
+    /// 财政预算台账（.xlsx/.xls/.csv，UTF-8 或 GBK）：逐表核对预算数和执行数 (the bureau's budget ledger)
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
     /// 在终端报告中列出提示 (also list notes in the text report)
     #[arg(long)]
     pub notes: bool,
@@ -190,6 +194,17 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         profile: &profile,
         layout: Layout::bundled(),
     };
+    let ledger = match &args.ledger {
+        Some(path) => {
+            let ledger = Ledger::load(path, rules.layout)?;
+            // Rows skipped or not matched by code are the bureau's to see before the report.
+            for problem in &ledger.problems {
+                eprintln!("selfeval: {problem}");
+            }
+            Some(ledger)
+        }
+        None => None,
+    };
     let Plan { inputs, is_input } = plan(args)?;
     // One for the run: its reader children are kept between files, one per worker thread
     // reading a legacy workbook, and ended when the run is.
@@ -208,9 +223,14 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout))
     };
     let mut summary = match args.summary {
-        Some(_) => Some(
-            Summary::new(rules, RowStorage::TempFile).context("汇总工作簿 (summary workbook)")?,
-        ),
+        Some(_) => {
+            let summary = Summary::new(rules, RowStorage::TempFile)
+                .context("汇总工作簿 (summary workbook)")?;
+            Some(match &ledger {
+                Some(l) => summary.with_ledger(l),
+                None => summary,
+            })
+        }
         None => None,
     };
     let summary_dir = args.summary.as_deref().map(parent_dir);
@@ -228,6 +248,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     // (and the summary's rows) then costs the run no time of its own.
     let (done, checked) = std::sync::mpsc::sync_channel::<Vec<FileOutcome>>(1);
     let (inputs, is_input, sandbox) = (&inputs, &is_input, sandbox.as_ref());
+    let ledger = ledger.as_ref();
     pool.in_place_scope(|scope| -> Result<()> {
         // Moved in, so that the sender is dropped, and the report ends, when the last
         // chunk is sent.
@@ -235,7 +256,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             for chunk in inputs.chunks(CHUNK) {
                 let outcomes = chunk
                     .par_iter()
-                    .map(|i| check_one(i, is_input, args, rules, sandbox))
+                    .map(|i| check_one(i, is_input, args, rules, sandbox, ledger))
                     .collect();
                 // The report failed (its receiver is gone): check nothing more.
                 if done.send(outcomes).is_err() {
@@ -448,6 +469,7 @@ fn check_one(
     args: &CheckArgs,
     rules: Rules,
     sandbox: Option<&Sandbox>,
+    ledger: Option<&Ledger>,
 ) -> FileOutcome {
     let input = match input {
         Input::Book(b) => b,
@@ -460,7 +482,8 @@ fn check_one(
         Ok(b) => b,
         Err(reason) => return FileOutcome::failed(path, reason),
     };
-    let (mut outcome, corrected) = check_upload(&path, &bytes, rules, !args.no_write, sandbox);
+    let (mut outcome, corrected) =
+        check_against(&path, &bytes, rules, !args.no_write, sandbox, ledger);
     let Some(corrected) = corrected else {
         return outcome;
     };

@@ -257,6 +257,8 @@ pub struct Form {
     pub family: Family,
     pub title: Option<String>,
     pub project: Option<Located<String>>,
+    /// The project's code in the bureau's budget system, where the form shows one.
+    pub project_code: Option<Located<String>>,
     pub department: Option<Located<String>>,
     pub unit: Option<Located<String>>,
     pub year: Option<i32>,

@@ -100,6 +100,8 @@ pub struct Scored {
     /// The profile the form was scored with (`name`, and its `title` for a reader): the one
     /// in force, or its family's own (see `Profile::for_family`).
     pub profile: (String, String),
+    /// The bureau's ledger row the form was matched to, when a ledger was given.
+    pub ledger: Option<crate::ledger::LedgerLink>,
 }
 
 impl Scored {
@@ -147,6 +149,7 @@ pub fn score(form: Form, rules: Rules) -> Scored {
         claimed_grade: t.claimed_grade,
         grade: t.grade,
         profile: (rules.profile.name.clone(), rules.profile.title.clone()),
+        ledger: None,
     }
 }
 

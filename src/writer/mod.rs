@@ -84,6 +84,9 @@ pub enum Mark {
     Error,
     /// Yellow fill; the written value is kept.
     Warning,
+    /// A note alone, the cell as it was: what the bureau's own books say of it (a ledger
+    /// may be wrong too, so the department's cell is not marked).
+    Note,
 }
 
 /// One cell to highlight, and possibly to overwrite.

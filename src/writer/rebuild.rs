@@ -34,6 +34,8 @@ const MAX_HEIGHT: f64 = 409.0;
 #[derive(Default)]
 struct Edit<'a> {
     error: bool,
+    /// Whether any edit marks the cell (not a note alone).
+    marked: bool,
     value: Option<&'a NewValue>,
     notes: Vec<&'a str>,
 }
@@ -81,6 +83,7 @@ fn group_edits<'a>(
         };
         let slot = out[i].entry(book.sheets[i].anchor(e.cell.pos)).or_default();
         slot.error |= e.mark == Mark::Error;
+        slot.marked |= e.mark != Mark::Note;
         slot.value = e.value.as_ref().or(slot.value);
         slot.notes.push(&e.note);
     }
@@ -138,8 +141,11 @@ fn write_sheet(
                 ..raw_cell(value)
             },
         };
-        let fill = if edit.error { ERROR_FILL } else { WARNING_FILL };
-        let format = table.clone().set_background_color(Color::RGB(fill));
+        let format = match (edit.marked, edit.error) {
+            (false, _) => table.clone(),
+            (true, true) => table.clone().set_background_color(Color::RGB(ERROR_FILL)),
+            (true, false) => table.clone().set_background_color(Color::RGB(WARNING_FILL)),
+        };
         write_raw(ws, pos, &cell, &format)?;
         let mut text = edit.notes.join("\n");
         // An overwritten formula is quoted so that the author can restore it.

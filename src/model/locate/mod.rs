@@ -247,6 +247,7 @@ fn read_form(view: &View, top: u32) -> SheetOutcome {
         family,
         title,
         project,
+        project_code: labelled(&layout.header.project_code),
         department,
         unit: labelled(&layout.header.unit),
         year,

@@ -141,8 +141,9 @@ fn group_edits(edits: &[CellEdit]) -> BTreeMap<String, BTreeMap<Pos, CellChange>
                 value: None,
                 notes: Vec::new(),
             });
-        if edit.mark == Mark::Error {
-            change.mark = Mark::Error;
+        // An error outranks a warning, and either a note alone.
+        if edit.mark == Mark::Error || change.mark == Mark::Note {
+            change.mark = edit.mark;
         }
         if edit.value.is_some() {
             change.value = edit.value.clone();
@@ -218,7 +219,10 @@ fn patch_sheet(
     let mut notes = BTreeMap::new();
     for (pos, change) in cells {
         let base = scan.styles.get(pos).copied().unwrap_or(0);
-        let xf = styles.mark_xf(base, change.mark, change.value.as_ref())?;
+        let xf = match (change.mark, &change.value) {
+            (Mark::Note, None) => base,
+            _ => styles.mark_xf(base, change.mark, change.value.as_ref())?,
+        };
         let formula = match (&change.value, scan.formulas.get(pos)) {
             (Some(value), Some(f)) => recalc::fate(f, *pos, value, &corrected),
             _ => FormulaFate::Replaced,

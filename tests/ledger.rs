@@ -1,0 +1,247 @@
+//! Forms held to the bureau's own books (`--ledger`): a folder of forms and a ledger with a
+//! mismatch of each kind planted, in 元 as a GBK CSV and in 万元 as a workbook. Every planted
+//! mismatch is reported, and no other ledger finding; the copies' cells keep their values
+//! and only gain notes; 对账 lists every ledger project with its form or 未提交.
+
+mod common;
+
+use std::path::Path;
+
+use calamine::{Reader, open_workbook_auto};
+use common::{clean, findings, scratch, selfeval, write_book};
+use rust_xlsxwriter::Workbook;
+
+/// Four forms: one agreeing with its row; one matched by a name written a little
+/// differently (工程 for 项目) whose 全年执行数 the ledger has otherwise; one whose name
+/// folds to the ledger's (the year and 专项资金 aside) and whose 全年预算数 differs; and one
+/// whose project the ledger lacks.
+fn inbox(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("dir");
+    let mut forms = Vec::new();
+    for (file, project, department) in [
+        ("a.xlsx", "中小企业融资服务经费", "某州财政局"),
+        ("b.xlsx", "农村饮水安全巩固提升项目", "某县水务局"),
+        ("c.xlsx", "2023年度城乡环境卫生整治专项资金", "某县住建局"),
+        ("d.xlsx", "高标准农田建设项目", "某县农业农村局"),
+    ] {
+        let mut form = clean();
+        form.project = project;
+        form.department = department;
+        forms.push((file, form));
+    }
+    for (file, form) in forms {
+        write_book(&dir.join(file), &[form], false);
+    }
+}
+
+/// The ledger's rows, amounts in 元: the forms show 120.00 and 113.40 万元.
+const ROWS: [[&str; 6]; 5] = [
+    [
+        "001",
+        "某州财政局",
+        "中小企业融资服务经费",
+        "1200000",
+        "1200000",
+        "1134000",
+    ],
+    [
+        "002",
+        "某县水务局",
+        "农村饮水安全巩固提升工程",
+        "1200000",
+        "1200000",
+        "1130000",
+    ],
+    [
+        "003",
+        "某县住建局",
+        "城乡环境卫生整治资金",
+        "1200000",
+        "1250000",
+        "1134000",
+    ],
+    [
+        "004",
+        "某县教育局",
+        "学前教育发展",
+        "800000",
+        "800000",
+        "790000",
+    ],
+    [
+        "005",
+        "某县教育局",
+        "义务教育薄弱环节改善",
+        "600000",
+        "不详",
+        "590000",
+    ],
+];
+
+const HEADER: [&str; 6] = [
+    "项目编码",
+    "单位名称",
+    "项目名称",
+    "年初预算数",
+    "调整后预算数",
+    "支出数",
+];
+
+fn gbk_csv(path: &Path) {
+    let mut text = String::from("2023年项目支出台账\n单位：元\n");
+    text.push_str(&HEADER.join(","));
+    text.push('\n');
+    for row in ROWS {
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    let (bytes, _, bad) = encoding_rs::GBK.encode(&text);
+    assert!(!bad);
+    std::fs::write(path, bytes).expect("csv");
+}
+
+/// The same ledger in 万元, as a workbook whose unit stands in its amount headers.
+fn wan_workbook(path: &Path) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in HEADER.iter().enumerate() {
+        let h = if c >= 3 {
+            format!("{h}（万元）")
+        } else {
+            h.to_string()
+        };
+        ws.write_string(0, c as u16, h).expect("header");
+    }
+    for (r, row) in ROWS.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let r = r as u32 + 1;
+            match v.parse::<f64>() {
+                Ok(yuan) if c >= 3 => ws.write_number(r, c as u16, yuan / 10_000.0),
+                _ => ws.write_string(r, c as u16, *v),
+            }
+            .expect("cell");
+        }
+    }
+    wb.save(path).expect("save");
+}
+
+#[test]
+fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
+    let dir = scratch("ledger");
+    let forms = dir.join("收件箱");
+    inbox(&forms);
+    for (name, write) in [
+        ("台账.csv", gbk_csv as fn(&Path)),
+        ("台账.xlsx", wan_workbook as fn(&Path)),
+    ] {
+        let ledger = dir.join(name);
+        write(&ledger);
+        let out = dir.join(format!("out-{name}"));
+        let summary = out.join("汇总.xlsx");
+        let run = selfeval(&[
+            "check",
+            forms.to_str().unwrap(),
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--format",
+            "json",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--summary",
+            summary.to_str().unwrap(),
+        ]);
+        let report = run.json();
+        // The unreadable amount is reported with its row and skipped.
+        assert!(
+            run.stderr.contains("第 8 行") || run.stderr.contains("第 6 行"),
+            "{name}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("不详"), "{name}: {}", run.stderr);
+        let ledger_findings: Vec<(String, String, String, String)> = findings(&report)
+            .into_iter()
+            .filter(|f| f.1.starts_with("ledger-"))
+            .map(|f| (f.0, f.1, f.3, f.4))
+            .collect();
+        assert_eq!(
+            ledger_findings,
+            [
+                (
+                    "E5".into(),
+                    "ledger-executed".into(),
+                    "113.40".into(),
+                    "113.00".into()
+                ),
+                (
+                    "D5".into(),
+                    "ledger-budget".into(),
+                    "120.00".into(),
+                    "125.00".into()
+                ),
+                (
+                    "B2".into(),
+                    "ledger-unmatched".into(),
+                    "高标准农田建设项目".into(),
+                    String::new()
+                ),
+            ],
+            "{name}"
+        );
+        // The matches and how they were made.
+        let links: Vec<String> = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                f["forms"][0]["ledger"]["by"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(links, ["name", "similar", "name", "-"], "{name}");
+        // The copies keep the department's values; the ledger adds notes only.
+        let mut copy = open_workbook_auto(out.join("b.checked.xlsx")).expect("copy");
+        let sheet = copy.worksheet_range("自评表").expect("sheet");
+        assert_eq!(
+            sheet.get_value((4, 4)).map(ToString::to_string).as_deref(),
+            Some("113.4"),
+            "{name}: the executed amount is kept"
+        );
+        // 对账: every ledger row, the unsubmitted ones marked.
+        let mut book = open_workbook_auto(&summary).expect("summary");
+        let rows: Vec<Vec<String>> = book
+            .worksheet_range("对账")
+            .expect("对账")
+            .rows()
+            .map(|r| r.iter().map(ToString::to_string).collect())
+            .collect();
+        let verdicts: Vec<&str> = rows[1..].iter().map(|r| r[10].as_str()).collect();
+        assert_eq!(
+            verdicts,
+            ["一致", "执行数不符", "预算数不符", "未提交"],
+            "{name}: {rows:?}"
+        );
+    }
+}
+
+#[test]
+fn a_ledger_without_its_columns_is_refused_with_the_labels() {
+    let dir = scratch("ledger-columns");
+    let ledger = dir.join("台账.csv");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(&ledger, "名称,金额\n甲,1\n").expect("csv");
+    let run = selfeval(&[
+        "check",
+        common::sample("xlsx").to_str().unwrap(),
+        "--no-write",
+        "--ledger",
+        ledger.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("找不到表头") && run.stderr.contains("项目名称"),
+        "{}",
+        run.stderr
+    );
+}
