@@ -208,21 +208,28 @@ pub fn check_upload(
     write: bool,
     sandbox: Option<&Sandbox>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
-    check_against(name, bytes, rules, write, sandbox, None)
+    check_against(name, bytes, rules, write, sandbox, Books::default())
 }
 
-/// [`check_upload`], each form also held to the bureau's `ledger` where one is given: its
-/// findings join the form's, and the copy's notes, but change no cell.
+/// The bureau's own books a form is held to: its budget ledger and its approved targets.
+#[derive(Default, Clone, Copy)]
+pub struct Books<'a> {
+    pub ledger: Option<&'a Ledger>,
+    pub targets: Option<&'a crate::ledger::Targets>,
+}
+
+/// [`check_upload`], each form also held to the bureau's `books` where given: their findings
+/// join the form's, and the copy's notes, but change no cell.
 pub fn check_against(
     name: &str,
     bytes: &[u8],
     rules: Rules,
     write: bool,
     sandbox: Option<&Sandbox>,
-    ledger: Option<&Ledger>,
+    books: Books<'_>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_and_correct(name, bytes, rules, write, sandbox, ledger)
+        check_and_correct(name, bytes, rules, write, sandbox, books)
     }))
     .unwrap_or_else(|_| (FileOutcome::failed(name, INTERNAL_ERROR), None))
 }
@@ -233,7 +240,7 @@ fn check_and_correct(
     rules: Rules,
     write: bool,
     sandbox: Option<&Sandbox>,
-    ledger: Option<&Ledger>,
+    books: Books<'_>,
 ) -> (FileOutcome, Option<Vec<u8>>) {
     let failed = |e: ReadError| (FileOutcome::failed(name, e.to_string()), None);
     // Admitted once: the sandbox and the reader both go by this format, and an `.xlsx`
@@ -258,9 +265,12 @@ fn check_and_correct(
         Err(e) => return failed(e),
     };
     let mut check = check_book(&book, rules);
-    if let Some(ledger) = ledger {
-        for form in &mut check.forms {
+    for form in &mut check.forms {
+        if let Some(ledger) = books.ledger {
             ledger.check(form, rules.layout);
+        }
+        if let Some(targets) = books.targets {
+            targets.check(form, rules.layout);
         }
     }
     let (mut corrected, mut write_error) = (None, None);

@@ -80,6 +80,7 @@ codes! {
     CoefficientScore = "coefficient-score", Error, "按系数计算的得分有误", "得分 = 得分系数 × 指标权重";
     LedgerBudget = "ledger-budget", Error, "表中预算数与预算台账不符", "自评表的全年预算数（调整后预算数）须与财政预算台账一致";
     LedgerExecuted = "ledger-executed", Error, "表中执行数与预算台账不符", "自评表的全年执行数须与财政预算台账的支出数一致";
+    TargetChanged = "target-changed", Error, "年度指标值与批复的不同", "自评表的年度指标值须与批复的绩效目标一致，不得事后调整";
     L1Weights = "l1-weights", Warning, "一级指标分值与通常不同", "一级指标分值原则上为产出 50、效益 30、满意度 10、预算执行率 10";
     ReasonMissing = "reason-missing", Warning, "未说明偏差原因", "未得满分的指标须说明偏差原因及改进措施";
     OverBudget = "over-budget", Warning, "执行数超过预算数", "执行数超过预算数";
@@ -90,6 +91,7 @@ codes! {
     TargetUnmet = "target-unmet", Warning, "未完成指标未说明原因", "未完成指标值的指标须说明原因";
     LedgerUnmatched = "ledger-unmatched", Warning, "预算台账中无此项目", "每张自评表应能在财政预算台账中找到对应项目";
     LedgerAmbiguous = "ledger-ambiguous", Warning, "预算台账中有多个相近项目", "自评表应能在财政预算台账中唯一对应一个项目";
+    TargetDropped = "target-dropped", Warning, "批复的指标未列入自评表", "批复的绩效指标均应在自评表中自评";
     GradeUnknown = "grade-unknown", Warning, "绩效等级无法识别", "绩效结论须为优、良、中、差之一";
     RoundedUp = "rounded-up", Warning, "得分向上取整", "得分按精确值计入核定总分，向上取整多得的分数不计";
     RoundingGain = "rounding-gain", Warning, "总分因取整多得分", "核定总分按各项得分的精确值合计，逐项向上取整多得的分数不计";
@@ -97,6 +99,7 @@ codes! {
     RateUnchecked = "rate-unchecked", Note, "执行率无法核算", "执行率 = 全年执行数 ÷ 全年预算数，缺一则无法核算";
     BudgetFallback = "budget-fallback", Note, "改用另一预算列", "执行率按规则所定的预算数列计算，表中无此列时改用另一列";
     TotalCapped = "total-capped", Note, "总分已按规则封顶", "执行率低于规定比例时，总分不超过规定上限";
+    TargetAdded = "target-added", Note, "指标不在批复目标中", "自评表的指标应来自批复的绩效目标";
     WeightInferred = "weight-inferred", Note, "分值系推定", "表中未列分值时，按所在部分注明的分值扣除已注明各项后推定";
     OpInferred = "op-inferred", Note, "指标方向系推定", "未写明方向的成本指标按反向指标计算";
     QualUnknown = "qual-unknown", Note, "定性档次无法判断", "无法判断定性指标的完成档次，仅检查得分在 0 与分值之间";

@@ -100,6 +100,8 @@ pub struct Summary {
     by_dept: BTreeMap<String, DeptCount>,
     /// The bureau's ledger and the forms matched to its rows, for 对账 (`--ledger`).
     books: Option<Books>,
+    /// Every changed or dropped target, for 目标核对 (`--targets`).
+    targets: Option<Vec<[String; 8]>>,
 }
 
 /// The ledger's projects and, by ledger row, the forms matched to it.
@@ -302,7 +304,14 @@ impl Summary {
             by_code: BTreeMap::new(),
             by_dept: BTreeMap::new(),
             books: None,
+            targets: None,
         })
+    }
+
+    /// Adds 目标核对: every target a form changed or dropped against the approved ones.
+    pub fn with_targets(mut self) -> Self {
+        self.targets = Some(Vec::new());
+        self
     }
 
     /// Adds 对账: every project of `ledger` beside the forms matched to it, or 未提交.
@@ -345,6 +354,24 @@ impl Summary {
                     .entry(link.line)
                     .or_default()
                     .push(matched(file, s));
+            }
+            if let Some(targets) = self.targets.as_mut() {
+                for x in s
+                    .findings
+                    .iter()
+                    .filter(|x| matches!(x.code, Code::TargetChanged | Code::TargetDropped))
+                {
+                    targets.push([
+                        file.to_string(),
+                        f.sheet.to_string(),
+                        text_of(&f.project).to_string(),
+                        x.cell.pos.to_string(),
+                        x.expected.clone().unwrap_or_default(),
+                        x.claimed.clone().unwrap_or_default(),
+                        x.code.name().to_string(),
+                        x.message.clone(),
+                    ]);
+                }
             }
             let errors = s.count(Severity::Error);
             self.form_row(&FormRow {
@@ -518,6 +545,10 @@ impl Summary {
             let ws = self.wb.add_worksheet();
             books_sheet(ws, &self.formats.header, books)?;
         }
+        if let Some(rows) = &self.targets {
+            let ws = self.wb.add_worksheet();
+            targets_sheet(ws, &self.formats.header, rows)?;
+        }
         self.wb.save_to_buffer()
     }
 }
@@ -674,6 +705,34 @@ fn books_sheet(ws: &mut Worksheet, header: &Format, books: &Books) -> Result<(),
     }
     ws.set_freeze_panes(1, 0)?;
     ws.autofilter(0, 0, row - 1, 10)?;
+    print_setup(ws, 0)?;
+    Ok(())
+}
+
+/// 目标核对: every changed or dropped target, the approved value beside the written one.
+fn targets_sheet(
+    ws: &mut Worksheet,
+    header: &Format,
+    rows: &[[String; 8]],
+) -> Result<(), XlsxError> {
+    ws.set_name("目标核对")?;
+    let columns: [(&str, f64); 8] = [
+        ("文件", 30.0),
+        ("工作表", 10.0),
+        ("项目名称", 26.0),
+        ("单元格", 8.0),
+        ("批复指标值", 16.0),
+        ("表中指标值", 16.0),
+        ("问题类型", 18.0),
+        ("说明", 60.0),
+    ];
+    write_header(ws, 0, &columns, header)?;
+    for (row, cells) in (1u32..).zip(rows.iter().take(LAST_ROW as usize)) {
+        for (col, text) in (0u16..).zip(cells) {
+            write_text(ws, row, col, text)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
     print_setup(ws, 0)?;
     Ok(())
 }

@@ -245,3 +245,67 @@ fn a_ledger_without_its_columns_is_refused_with_the_labels() {
         run.stderr
     );
 }
+
+/// The targets approved for the first form: one as written but in other words (不低于 for ≥),
+/// one lowered on the form (≥1200 approved, ≥1000 written), one changed in its unit, one the
+/// form dropped; the form's other indicators were never approved (notes).
+#[test]
+fn targets_changed_or_dropped_after_approval_are_found() {
+    let dir = scratch("ledger-targets");
+    let forms = dir.join("收件箱");
+    inbox(&forms);
+    let targets = dir.join("绩效目标.csv");
+    let rows = [
+        "项目名称,一级指标,二级指标,三级指标,指标值",
+        "中小企业融资服务经费,产出指标,数量指标,召开政金企对接会,不低于4次",
+        ",产出指标,数量指标,培训企业人次,≥1200人次",
+        ",产出指标,成本指标,办公费,≤89000元",
+        ",产出指标,质量指标,培训验收合格率,≥95‰",
+        ",效益指标,社会效益指标,带动就业人数,≥50人",
+    ];
+    std::fs::write(&targets, rows.join("\n")).expect("targets");
+    let summary = dir.join("汇总.xlsx");
+    let run = selfeval(&[
+        "check",
+        forms.join("a.xlsx").to_str().unwrap(),
+        "--targets",
+        targets.to_str().unwrap(),
+        "--no-write",
+        "--format",
+        "json",
+        "--summary",
+        summary.to_str().unwrap(),
+    ]);
+    let report = run.json();
+    let got: Vec<(String, String, String)> = findings(&report)
+        .into_iter()
+        .filter(|f| f.1.starts_with("target-"))
+        .map(|f| (f.1, f.3, f.4))
+        .collect();
+    let want = [
+        ("target-dropped", "", "≥50人"),
+        ("target-changed", "≥1000人次", "≥1200人次"),
+        ("target-changed", "≥95%", "≥95‰"),
+    ];
+    for w in want {
+        assert!(
+            got.contains(&(w.0.into(), w.1.into(), w.2.into())),
+            "{w:?} in {got:?}"
+        );
+    }
+    // 办公费 ≤8.9万元 is ≤89000元, and 不低于4次 is ≥4次: no finding for them.
+    assert_eq!(
+        got.iter().filter(|g| g.0 == "target-changed").count(),
+        2,
+        "{got:?}"
+    );
+    // The indicators never approved are notes, one each.
+    assert_eq!(
+        got.iter().filter(|g| g.0 == "target-added").count(),
+        4,
+        "{got:?}"
+    );
+    let mut book = open_workbook_auto(&summary).expect("summary");
+    let listed = book.worksheet_range("目标核对").expect("目标核对").height();
+    assert_eq!(listed, 4, "a header and three rows");
+}

@@ -12,9 +12,9 @@ mod plan;
 
 use plan::{Input, Inputs, Plan, parent_dir, plan};
 
-use crate::check::check_against;
+use crate::check::{Books, check_against};
 use crate::finding::Severity;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Targets};
 use crate::reader::BookFormat;
 use crate::report::{FileOutcome, JSON_VERSION, JsonFile, JsonForm, RunInfo, human};
 use crate::sandbox::Sandbox;
@@ -124,6 +124,9 @@ pub struct CheckArgs {
     /// 财政预算台账（.xlsx/.xls/.csv，UTF-8 或 GBK）：逐表核对预算数和执行数 (the bureau's budget ledger)
     #[arg(long)]
     pub ledger: Option<PathBuf>,
+    /// 批复的绩效目标表（.xlsx/.xls/.csv）：逐项核对年度指标值 (the approved performance targets)
+    #[arg(long)]
+    pub targets: Option<PathBuf>,
     /// 在终端报告中列出提示 (also list notes in the text report)
     #[arg(long)]
     pub notes: bool,
@@ -205,6 +208,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let targets = match &args.targets {
+        Some(path) => Some(Targets::load(path)?),
+        None => None,
+    };
     let Plan { inputs, is_input } = plan(args)?;
     // One for the run: its reader children are kept between files, one per worker thread
     // reading a legacy workbook, and ended when the run is.
@@ -226,8 +233,12 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         Some(_) => {
             let summary = Summary::new(rules, RowStorage::TempFile)
                 .context("汇总工作簿 (summary workbook)")?;
-            Some(match &ledger {
+            let summary = match &ledger {
                 Some(l) => summary.with_ledger(l),
+                None => summary,
+            };
+            Some(match &targets {
+                Some(_) => summary.with_targets(),
                 None => summary,
             })
         }
@@ -248,7 +259,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     // (and the summary's rows) then costs the run no time of its own.
     let (done, checked) = std::sync::mpsc::sync_channel::<Vec<FileOutcome>>(1);
     let (inputs, is_input, sandbox) = (&inputs, &is_input, sandbox.as_ref());
-    let ledger = ledger.as_ref();
+    let books = Books {
+        ledger: ledger.as_ref(),
+        targets: targets.as_ref(),
+    };
     pool.in_place_scope(|scope| -> Result<()> {
         // Moved in, so that the sender is dropped, and the report ends, when the last
         // chunk is sent.
@@ -256,7 +270,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             for chunk in inputs.chunks(CHUNK) {
                 let outcomes = chunk
                     .par_iter()
-                    .map(|i| check_one(i, is_input, args, rules, sandbox, ledger))
+                    .map(|i| check_one(i, is_input, args, rules, sandbox, books))
                     .collect();
                 // The report failed (its receiver is gone): check nothing more.
                 if done.send(outcomes).is_err() {
@@ -469,7 +483,7 @@ fn check_one(
     args: &CheckArgs,
     rules: Rules,
     sandbox: Option<&Sandbox>,
-    ledger: Option<&Ledger>,
+    books: Books<'_>,
 ) -> FileOutcome {
     let input = match input {
         Input::Book(b) => b,
@@ -483,7 +497,7 @@ fn check_one(
         Err(reason) => return FileOutcome::failed(path, reason),
     };
     let (mut outcome, corrected) =
-        check_against(&path, &bytes, rules, !args.no_write, sandbox, ledger);
+        check_against(&path, &bytes, rules, !args.no_write, sandbox, books);
     let Some(corrected) = corrected else {
         return outcome;
     };

@@ -5,6 +5,7 @@
 
 mod matching;
 mod read;
+mod targets;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 pub use matching::{LedgerLink, MatchBy};
+pub use targets::Targets;
 
 use crate::template::{Aliases, Layout, normalize_label};
 
@@ -24,6 +26,19 @@ const LABELS: &str = include_str!("../../templates/ledger.toml");
 pub struct LedgerLabels {
     pub columns: Columns,
     pub names: NameRules,
+    pub targets: TargetColumns,
+}
+
+/// The columns of an approved-targets export.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetColumns {
+    pub project: Aliases,
+    pub project_code: Aliases,
+    pub level1: Aliases,
+    pub level2: Aliases,
+    pub level3: Aliases,
+    pub target: Aliases,
 }
 
 #[derive(Debug, Clone, Deserialize)]
