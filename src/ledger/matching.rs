@@ -1,5 +1,7 @@
 //! A form's row in the ledger, and the amounts the form states held to it.
 
+use std::collections::HashMap;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -33,6 +35,10 @@ pub struct LedgerLink {
     /// How alike the names are, 0–1 (1 for a code or an equal name).
     pub similarity: String,
 }
+
+/// Rows whose names are measured against a form's, at most: those sharing the most
+/// character pairs with it.
+const NEAREST_MEASURED: usize = 64;
 
 enum Outcome {
     Matched(usize, MatchBy, f64),
@@ -134,10 +140,26 @@ impl Ledger {
                 _ => Outcome::Ambiguous(if ours.is_empty() { rows.clone() } else { ours }),
             };
         }
-        // The nearest names, among the department's rows where it has any.
-        let dept_rows: Vec<usize> = (0..self.rows.len()).filter(same_dept).collect();
+        // The nearest names, among the department's rows where it has any: measured only
+        // for the rows sharing the most character pairs with the name (a name 0.8 alike
+        // shares most of them), so that a ledger of any size costs a form little.
+        let mut shared: HashMap<usize, u32> = HashMap::new();
+        for pair in super::pairs(&key) {
+            for &i in self
+                .by_pair
+                .get(&pair)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                *shared.entry(i).or_default() += 1;
+            }
+        }
+        let mut near: Vec<(u32, usize)> = shared.into_iter().map(|(i, n)| (n, i)).collect();
+        near.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        near.truncate(NEAREST_MEASURED);
+        let dept_rows: Vec<usize> = near.iter().map(|&(_, i)| i).filter(same_dept).collect();
         let pool: Vec<usize> = match dept_rows.is_empty() {
-            true => (0..self.rows.len()).collect(),
+            true => near.iter().map(|&(_, i)| i).collect(),
             false => dept_rows,
         };
         let mut scored: Vec<(f64, usize)> = pool

@@ -105,6 +105,9 @@ pub struct Ledger {
     pub problems: Vec<String>,
     by_code: HashMap<String, usize>,
     by_name: HashMap<String, Vec<usize>>,
+    /// Rows by the character pairs of their folded name: the names near a form's are
+    /// among those sharing pairs with it, so only those are measured.
+    by_pair: HashMap<[char; 2], Vec<usize>>,
 }
 
 impl Ledger {
@@ -148,6 +151,7 @@ impl Ledger {
             problems: Vec::new(),
             by_code: HashMap::new(),
             by_name: HashMap::new(),
+            by_pair: HashMap::new(),
         };
         for (k, cells) in table.iter().enumerate().skip(found.row + 1) {
             let line = k + 1;
@@ -210,6 +214,12 @@ impl Ledger {
                 rows_of.entry(code.clone()).or_default().push(i);
             }
             self.by_name.entry(r.name_key.clone()).or_default().push(i);
+            for pair in pairs(&r.name_key) {
+                let rows = self.by_pair.entry(pair).or_default();
+                if rows.last() != Some(&i) {
+                    rows.push(i);
+                }
+            }
         }
         let mut codes: Vec<_> = rows_of.into_iter().collect();
         codes.sort();
@@ -251,6 +261,15 @@ pub fn name_key(name: &str, rules: &NameRules) -> String {
             return key;
         }
     }
+}
+
+/// The character pairs of a folded name, each once.
+fn pairs(key: &str) -> Vec<[char; 2]> {
+    let chars: Vec<char> = key.chars().collect();
+    let mut out: Vec<[char; 2]> = chars.windows(2).map(|w| [w[0], w[1]]).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// A department's name without the code a budget system puts before it (`[196]…`).
