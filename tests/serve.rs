@@ -635,3 +635,52 @@ fn the_binary_logs_one_line_per_request_and_stops_cleanly_on_ctrl_c() {
         "no file names or workbook contents in the log: {log}"
     );
 }
+
+/// The bureau's ledger sent with the workbooks, in a part named `ledger`: the report holds
+/// each form to it, and the batch's summary gains 对账; a ledger without its columns refuses
+/// the request with the labels.
+#[test]
+fn a_ledger_part_holds_the_forms_to_the_bureaus_books() {
+    use reqwest::blocking::multipart::{Form, Part};
+    let server = TestServer::start(small_limits());
+    let ledger = "项目名称,调整后预算数,支出数\n金融发展服务工作经费,254800,254000\n";
+    let request = |path: &str, ledger: &str| {
+        let form = Form::new()
+            .part(
+                "files",
+                Part::bytes(sample_bytes("xlsx")).file_name("qiannan-finance-2023.xlsx"),
+            )
+            .part(
+                "ledger",
+                Part::bytes(ledger.as_bytes().to_vec()).file_name("台账.csv"),
+            );
+        client()
+            .post(server.url(path))
+            .multipart(form)
+            .send()
+            .expect("request")
+    };
+    let report: Value = request("/api/check", ledger).json().expect("JSON");
+    let form = &report["files"][0]["forms"][0];
+    assert_eq!(form["ledger"]["line"], 2, "{form}");
+    let codes: Vec<&str> = form["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"ledger-executed"), "{codes:?}");
+    let zip = request("/api/batch", ledger).bytes().expect("zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).expect("zip");
+    let mut summary = Vec::new();
+    zip.by_name("汇总.xlsx")
+        .expect("summary")
+        .read_to_end(&mut summary)
+        .expect("read");
+    let book = calamine::Xlsx::new(std::io::Cursor::new(summary)).expect("summary opens");
+    assert!(book.sheet_names().contains(&"对账".to_string()));
+    let refused = request("/api/check", "名称,金额\n甲,1\n");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_of(refused).contains("项目名称"));
+    server.shutdown();
+}

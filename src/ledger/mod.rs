@@ -113,19 +113,14 @@ pub struct Ledger {
 impl Ledger {
     /// Reads a ledger (`.xlsx`, `.xls`, `.ods` or `.csv` in UTF-8 or GBK).
     pub fn load(path: &Path, layout: &Layout) -> Result<Ledger, LedgerError> {
-        let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| LedgerError::Read {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
-        let is_csv = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("txt"));
-        let table = read::table(&bytes, is_csv).map_err(|reason| LedgerError::Read {
-            file: file.clone(),
-            reason,
-        })?;
+        let (file, table) = read::file_table(path)?;
         Self::from_table(file, &table, layout)
+    }
+
+    /// A ledger uploaded as `name` (its extension tells a CSV).
+    pub fn from_bytes(name: &str, bytes: &[u8], layout: &Layout) -> Result<Ledger, LedgerError> {
+        let table = read::named_table(name, bytes)?;
+        Self::from_table(name.to_string(), &table, layout)
     }
 
     /// The ledger a table of text cells holds: its header found by the labels, its unit

@@ -10,6 +10,32 @@ use super::Columns;
 use crate::number::{NumText, fold_width, parse_number_text};
 use crate::template::normalize_label;
 
+/// A file's name and its table: a `.csv` or `.txt` as CSV, anything else as a workbook.
+pub(super) fn file_table(
+    path: &std::path::Path,
+) -> Result<(String, Vec<Vec<String>>), super::LedgerError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| super::LedgerError::Read {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    let table = named_table(&file, &bytes)?;
+    Ok((file, table))
+}
+
+/// The table of a file named `name` holding `bytes`.
+pub(super) fn named_table(
+    name: &str,
+    bytes: &[u8],
+) -> Result<Vec<Vec<String>>, super::LedgerError> {
+    let lower = name.to_ascii_lowercase();
+    let csv = lower.ends_with(".csv") || lower.ends_with(".txt");
+    table(bytes, csv).map_err(|reason| super::LedgerError::Read {
+        file: name.to_string(),
+        reason,
+    })
+}
+
 /// Rows of a ledger, at most: a province's projects, with room to spare.
 const MAX_ROWS: usize = 1_000_000;
 

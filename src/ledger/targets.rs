@@ -33,19 +33,14 @@ pub struct Targets {
 
 impl Targets {
     pub fn load(path: &Path) -> Result<Targets, LedgerError> {
-        let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| LedgerError::Read {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
-        let csv = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("txt"));
-        let table = read::table(&bytes, csv).map_err(|reason| LedgerError::Read {
-            file: file.clone(),
-            reason,
-        })?;
+        let (file, table) = read::file_table(path)?;
         Self::from_table(file, &table)
+    }
+
+    /// Targets uploaded as `name` (its extension tells a CSV).
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Targets, LedgerError> {
+        let table = read::named_table(name, bytes)?;
+        Self::from_table(name.to_string(), &table)
     }
 
     pub fn from_table(file: String, table: &[Vec<String>]) -> Result<Targets, LedgerError> {

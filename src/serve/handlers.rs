@@ -39,7 +39,12 @@ const XLSM_TYPE: &str = "application/vnd.ms-excel.sheet.macroEnabled.12";
 /// `POST /api/check`: the `--format json` document for the uploaded files.
 pub async fn check(State(app): State<App>, request: Request) -> Response {
     handle(&app, request, |uploads, checking| {
-        Ok(Answer::Json(report_json(&uploads, &checking)))
+        let (uploads, books) = split_books(uploads, &checking)?;
+        Ok(Answer::Json(report_json(
+            &uploads,
+            &checking,
+            books.as_books(),
+        )))
     })
     .await
 }
@@ -47,8 +52,9 @@ pub async fn check(State(app): State<App>, request: Request) -> Response {
 /// `POST /api/corrected`: one file in, its corrected workbook out.
 pub async fn corrected(State(app): State<App>, request: Request) -> Response {
     handle(&app, request, |uploads, checking| {
+        let (uploads, books) = split_books(uploads, &checking)?;
         let [upload] = <[Upload; 1]>::try_from(uploads).map_err(|_| ApiError::NotOneFile)?;
-        corrected_copy(&upload, &checking)
+        corrected_copy(&upload, &checking, books.as_books())
     })
     .await
 }
@@ -56,7 +62,8 @@ pub async fn corrected(State(app): State<App>, request: Request) -> Response {
 /// `POST /api/batch`: a zip of every corrected copy and the summary workbook.
 pub async fn batch(State(app): State<App>, request: Request) -> Response {
     handle(&app, request, |uploads, checking| {
-        batch_zip(&uploads, &checking)
+        let (uploads, books) = split_books(uploads, &checking)?;
+        batch_zip(&uploads, &checking, &books)
     })
     .await
 }
@@ -134,12 +141,58 @@ where
 
 /// Checks every upload; `output` names the corrected copy `/api/corrected` would return for
 /// that file alone. No copy is written here: the page asks for one when it is downloaded.
-fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
+/// The bureau's books a request brought, read.
+#[derive(Default)]
+struct OwnedBooks {
+    ledger: Option<crate::ledger::Ledger>,
+    targets: Option<crate::ledger::Targets>,
+}
+
+impl OwnedBooks {
+    fn as_books(&self) -> crate::check::Books<'_> {
+        crate::check::Books {
+            ledger: self.ledger.as_ref(),
+            targets: self.targets.as_ref(),
+        }
+    }
+}
+
+/// The workbooks of a request, and the ledger and targets sent in parts of those names; a
+/// ledger or targets file that cannot be read refuses the request with its reason.
+fn split_books(
+    uploads: Vec<Upload>,
+    checking: &Checking,
+) -> Result<(Vec<Upload>, OwnedBooks), ApiError> {
+    let mut books = OwnedBooks::default();
+    let mut workbooks = Vec::new();
+    let refused = |e: crate::ledger::LedgerError| ApiError::Unprocessable(e.to_string());
+    for u in uploads {
+        match u.part.as_str() {
+            "ledger" => {
+                books.ledger = Some(
+                    crate::ledger::Ledger::from_bytes(&u.name, &u.bytes, checking.rules().layout)
+                        .map_err(refused)?,
+                );
+            }
+            "targets" => {
+                books.targets =
+                    Some(crate::ledger::Targets::from_bytes(&u.name, &u.bytes).map_err(refused)?);
+            }
+            _ => workbooks.push(u),
+        }
+    }
+    if workbooks.is_empty() {
+        return Err(ApiError::NoFiles);
+    }
+    Ok((workbooks, books))
+}
+
+fn report_json(uploads: &[Upload], checking: &Checking, books: crate::check::Books<'_>) -> Vec<u8> {
     let rules = checking.rules();
     let outcomes: Vec<FileOutcome> = uploads
         .iter()
         .map(|u| {
-            let (mut o, _) = checking.check(&u.name, &u.bytes, false);
+            let (mut o, _) = checking.check(&u.name, &u.bytes, false, books);
             if o.checked().is_ok() {
                 o.written = Some(checked_name(
                     &u.name,
@@ -160,8 +213,12 @@ fn report_json(uploads: &[Upload], checking: &Checking) -> Vec<u8> {
     serde_json::to_vec_pretty(&report).unwrap_or_default()
 }
 
-fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiError> {
-    let (outcome, copy) = checking.check(&upload.name, &upload.bytes, true);
+fn corrected_copy(
+    upload: &Upload,
+    checking: &Checking,
+    books: crate::check::Books<'_>,
+) -> Result<Answer, ApiError> {
+    let (outcome, copy) = checking.check(&upload.name, &upload.bytes, true, books);
     if let Err(reason) = outcome.checked() {
         return Err(ApiError::Unprocessable(reason.to_string()));
     }
@@ -183,9 +240,19 @@ fn corrected_copy(upload: &Upload, checking: &Checking) -> Result<Answer, ApiErr
     }
 }
 
-fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError> {
+fn batch_zip(
+    uploads: &[Upload],
+    checking: &Checking,
+    books: &OwnedBooks,
+) -> Result<Answer, ApiError> {
     let mut summary =
         Summary::new(checking.rules(), RowStorage::Memory).map_err(|_| ApiError::Internal)?;
+    if let Some(ledger) = &books.ledger {
+        summary = summary.with_ledger(ledger);
+    }
+    if books.targets.is_some() {
+        summary = summary.with_targets();
+    }
     let mut taken = TakenNames::default();
     taken.take(Path::new(SUMMARY_NAME));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -205,7 +272,7 @@ fn batch_zip(uploads: &[Upload], checking: &Checking) -> Result<Answer, ApiError
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(checked_at);
     for u in uploads {
-        let (outcome, copy) = checking.check(&u.name, &u.bytes, true);
+        let (outcome, copy) = checking.check(&u.name, &u.bytes, true, books.as_books());
         let link = match copy {
             Some(bytes) => {
                 let name = checked_name(&u.name, format_of(&outcome), &mut taken);

@@ -26,7 +26,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::oneshot;
 
-use crate::check::check_upload;
 use crate::report::FileOutcome;
 use crate::sandbox::Sandbox;
 use crate::scorer::Rules;
@@ -68,14 +67,23 @@ impl Checking {
         }
     }
 
-    /// One upload through the library, as every front end checks a file.
+    /// One upload through the library, as every front end checks a file, held to the
+    /// bureau's books where the request brought them.
     pub(crate) fn check(
         &self,
         name: &str,
         bytes: &[u8],
         write: bool,
+        books: crate::check::Books<'_>,
     ) -> (FileOutcome, Option<Vec<u8>>) {
-        check_upload(name, bytes, self.rules(), write, self.sandbox.as_ref())
+        crate::check::check_against(
+            name,
+            bytes,
+            self.rules(),
+            write,
+            self.sandbox.as_ref(),
+            books,
+        )
     }
 }
 

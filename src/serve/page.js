@@ -409,7 +409,7 @@
 
   // ---- downloads ---------------------------------------------------------------------
 
-  async function download(url, files, fallbackName, button, card) {
+  async function download(url, files, fallbackName, button, card, books) {
     const label = button.textContent;
     button.disabled = true;
     button.textContent = '正在生成…';
@@ -417,6 +417,10 @@
     try {
       const form = new FormData();
       for (const f of files) form.append('files', f, f.name);
+      // The bureau's own books, sent in parts of their own names.
+      for (const [part, f] of Object.entries(books || {})) {
+        if (f) form.append(part, f, f.name);
+      }
       const response = await fetch(url, { method: 'POST', body: form });
       if (!response.ok) {
         showMessage(card, reasonOf(response.status, await response.text()));
@@ -494,7 +498,8 @@
         return;
       }
     }
-    download('/api/batch', files, '核查结果.zip', $('zip'), null);
+    const books = { ledger: $('ledger-picker').files[0], targets: $('targets-picker').files[0] };
+    download('/api/batch', files, '核查结果.zip', $('zip'), null, books);
   }
 
   // ---- wiring ------------------------------------------------------------------------

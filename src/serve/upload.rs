@@ -19,6 +19,9 @@ use super::limits::Limits;
 pub struct Upload {
     /// The name the browser gave, reduced to its last path component.
     pub name: String,
+    /// The form field it came in: `files` for a workbook, `ledger` or `targets` for the
+    /// bureau's own books.
+    pub part: String,
     pub bytes: Vec<u8>,
 }
 
@@ -166,6 +169,7 @@ pub async fn read_uploads(
             Err(e) => return Err(refused.unwrap_or_else(|| failed(e))),
         };
         let name = field.file_name().map(base_name).unwrap_or_default();
+        let part = field.name().unwrap_or_default().to_string();
         let keep = !name.is_empty() && refused.is_none();
         if keep && uploads.len() == limits.max_files {
             refused = Some(ApiError::TooManyFiles(limits.max_files));
@@ -182,7 +186,7 @@ pub async fn read_uploads(
             }
         }
         if keep {
-            uploads.push(Upload { name, bytes });
+            uploads.push(Upload { name, part, bytes });
         }
     }
     if let Some(refused) = refused {
