@@ -1,7 +1,8 @@
-//! A corpus of generated forms in the layout families of SPEC §1, with known mistakes injected
-//! and their cells recorded (fixtures/README.md, "The layout corpus"). Every form must be
-//! recognised and every indicator row read, every mistake found as an error at its cell, and
-//! a clean form must give no error. Built in target/tmp/corpus and kept there; problems go to
+//! A corpus of generated forms in the layout variants of SPEC §1 and every template family of
+//! §10, with known mistakes injected and their cells recorded (fixtures/README.md, "The layout
+//! corpus"). Every form must be recognised as its family and every indicator row read, every
+//! mistake found at its cell with its code (an error, or the warning its family gives), and a
+//! clean form must give no error. Built in target/tmp/corpus and kept there; problems go to
 //! its problems.txt. `CORPUS_SEED` and `CORPUS_BOOKS` draw another corpus.
 
 mod common;
@@ -10,7 +11,7 @@ mod form;
 #[path = "corpus/lay.rs"]
 mod lay;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use form::{Rng, Spot};
 use selfeval::cell::Pos;
 use selfeval::check::check_upload;
 use selfeval::finding::Severity;
+use selfeval::model::Family;
 use selfeval::scorer::Rules;
 use selfeval::template::{Layout, Profile};
 
@@ -28,8 +30,10 @@ use selfeval::template::{Layout, Profile};
 #[derive(Clone, Debug)]
 struct Expect {
     sheet: String,
+    family: Family,
     indicators: usize,
-    /// Injected mistakes: the cell and the code that must report it.
+    /// Injected mistakes: the cell and the code that must report it (an error, or a warning
+    /// such as target-unmet or inferred-weight-score).
     mistakes: Vec<(String, &'static str)>,
     /// Where a mistake elsewhere may show as well: the total and the grade.
     follow_on: Vec<String>,
@@ -67,6 +71,8 @@ fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
     let n = rng.pick(&[1, 1, 1, 2, 2, 3]);
     let stacked = n == 2 && rng.chance(0.3);
     let mut forms = vec![];
+    // A form goes below another only where a totals or conclusion row closes the one above.
+    let mut closed_above = false;
     for k in 1..=n {
         let mut c = form::content(rng);
         c.formulas = formulas;
@@ -82,7 +88,7 @@ fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
         };
         let (mut sheet, places) = lay::lay(rng, &c, &name);
         // The second of stacked forms goes below the first, a blank row or two between.
-        let below = if stacked && k == 2 {
+        let below = if stacked && k == 2 && closed_above {
             let first = sheets.last_mut().expect("the first form's sheet");
             let gap = rng.range(0, 1) as u32;
             let down = first.cells.iter().map(|c| c.0).max().unwrap_or(0) + 2 + gap;
@@ -106,8 +112,10 @@ fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
         let mistakes = injected
             .iter()
             .flat_map(|(spot, code)| cells(*spot).into_iter().map(|c| (c, *code)));
+        closed_above = c.graded || !matches!(c.family, Family::Rubric | Family::NoScore);
         forms.push(Expect {
             sheet: below.map_or(name, |b| b.0),
+            family: c.family,
             indicators: c.groups.iter().map(|g| g.inds.len()).sum(),
             mistakes: mistakes.collect(),
             follow_on: [cells(Spot::Total), cells(Spot::Grade)].concat(),
@@ -141,8 +149,34 @@ fn build(rng: &mut Rng, file: PathBuf, formulas: bool) -> Book {
     }
 }
 
+/// What one family's forms gave.
+#[derive(Default, Clone, Copy)]
+struct Share {
+    forms: usize,
+    /// Found with the right family.
+    recognised: usize,
+    mistakes: usize,
+    /// Found at their cell with their code.
+    found: usize,
+    errors: usize,
+    /// Errors at a mistake's cell or where one shows as well (total, grade).
+    expected_errors: usize,
+}
+
+impl Share {
+    fn ratios(&self) -> [f64; 3] {
+        let r = |a: usize, b: usize| if b == 0 { 1.0 } else { a as f64 / b as f64 };
+        [
+            r(self.recognised, self.forms),
+            r(self.found, self.mistakes),
+            r(self.expected_errors, self.errors),
+        ]
+    }
+}
+
 #[derive(Default)]
 struct Tally {
+    families: BTreeMap<Family, Share>,
     books: usize,
     forms: usize,
     indicators: usize,
@@ -205,11 +239,24 @@ fn check(book: &Book, rules: Rules, t: &mut Tally) {
     }
     for (k, want) in book.forms.iter().enumerate() {
         t.forms += 1;
+        let share = t.families.entry(want.family).or_default();
+        share.forms += 1;
         let on_sheet = result.forms.iter().filter(|f| *f.form.sheet == want.sheet);
         let Some(got) = on_sheet.into_iter().nth(book.nth_on_its_sheet(k)) else {
-            problem(format!("{}: form not recognised", want.sheet));
+            share.mistakes += want.mistakes.len();
+            t.problems
+                .push(format!("{name}: {}: form not recognised", want.sheet));
             continue;
         };
+        if got.form.family == want.family {
+            share.recognised += 1;
+        } else {
+            t.problems.push(format!(
+                "{name}: {}: read as {}, not {}",
+                want.sheet, got.form.family, want.family
+            ));
+        }
+        let mut problem = |s: String| t.problems.push(format!("{name}: {s}"));
         let read = got.form.indicators.len();
         t.indicators += read;
         if read != want.indicators {
@@ -223,18 +270,24 @@ fn check(book: &Book, rules: Rules, t: &mut Tally) {
             .iter()
             .filter(|f| f.severity == Severity::Error)
             .collect();
+        // A mistake is found by its code at its cell: an error, or the warning its family
+        // gives (a blank reason for an unmet target, a score against an inferred weight).
         for (cell, code) in &want.mistakes {
-            let here: Vec<&str> = errors
+            let here: Vec<&str> = got
+                .findings
                 .iter()
-                .filter(|f| f.cell.a1() == *cell)
+                .filter(|f| f.severity != Severity::Note && f.cell.a1() == *cell)
                 .map(|f| f.code.as_str())
                 .collect();
             t.mistakes += 1;
             t.at_cell += usize::from(!here.is_empty());
             t.with_code += usize::from(here.contains(code));
+            let share = t.families.entry(want.family).or_default();
+            share.mistakes += 1;
+            share.found += usize::from(here.contains(code));
             if !here.contains(code) {
-                problem(format!(
-                    "{}: {code} at {cell} not found, errors at that cell {here:?}",
+                t.problems.push(format!(
+                    "{name}: {}: {code} at {cell} not found, errors and warnings at that cell {here:?}",
                     want.sheet
                 ));
             }
@@ -258,8 +311,14 @@ fn check(book: &Book, rules: Rules, t: &mut Tally) {
             .collect();
         t.clean += usize::from(want.mistakes.is_empty());
         t.clean_with_errors += usize::from(want.mistakes.is_empty() && !stray.is_empty());
+        let share = t.families.entry(want.family).or_default();
+        share.errors += errors.len();
+        share.expected_errors += errors.len() - stray.len();
         if !stray.is_empty() {
-            problem(format!("{}: unexpected errors {stray:?}", want.sheet));
+            t.problems.push(format!(
+                "{name}: {}: unexpected errors {stray:?}",
+                want.sheet
+            ));
         }
     }
 }
@@ -426,30 +485,35 @@ fn check_json(books: &[&Book], t: &mut Tally) {
                 .filter(|f| f["sheet"] == want.sheet.as_str())
                 .nth(book.nth_on_its_sheet(k))
                 .expect("form");
-            let errors: Vec<(&str, &str)> = got["findings"]
-                .as_array()
-                .expect("findings")
-                .iter()
-                .filter(|f| f["severity"] == "error")
-                .map(|f| {
-                    (
-                        f["cell"].as_str().unwrap_or(""),
-                        f["code"].as_str().unwrap_or(""),
-                    )
-                })
-                .collect();
-            let found = want
-                .mistakes
-                .iter()
-                .all(|(cell, code)| errors.contains(&(cell.as_str(), *code)));
+            let of = |severity: &str| -> Vec<(&str, &str)> {
+                got["findings"]
+                    .as_array()
+                    .expect("findings")
+                    .iter()
+                    .filter(|f| f["severity"] == severity)
+                    .map(|f| {
+                        (
+                            f["cell"].as_str().unwrap_or(""),
+                            f["code"].as_str().unwrap_or(""),
+                        )
+                    })
+                    .collect()
+            };
+            let (errors, warnings) = (of("error"), of("warning"));
+            let found = want.mistakes.iter().all(|(cell, code)| {
+                let m = (cell.as_str(), *code);
+                errors.contains(&m) || warnings.contains(&m)
+            });
             let indicators = got["indicators"].as_array().map_or(0, Vec::len);
             if indicators != want.indicators
+                || got["family"] != want.family.as_str()
                 || !found
                 || (want.mistakes.is_empty() && !errors.is_empty())
             {
                 let at = file["path"].as_str().unwrap_or("?");
                 t.problems.push(format!(
-                    "json {at}: {indicators} indicators, errors {errors:?}; expected {want:?}"
+                    "json {at}: family {}, {indicators} indicators, errors {errors:?}; expected {want:?}",
+                    got["family"]
                 ));
             }
         }
@@ -575,6 +639,31 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
         converted.as_secs_f64(),
         dir.display()
     );
+    // Per family: recognised as that family, mistakes found (recall), errors expected
+    // (precision).
+    let mut low = vec![];
+    let families: Vec<String> = Family::ALL
+        .iter()
+        .map(|f| {
+            let share = t.families.get(f).copied().unwrap_or_default();
+            let [recognised, recall, precision] = share.ratios();
+            if share.forms > 0 && [recognised, recall, precision].iter().any(|r| *r < 0.98) {
+                low.push(f.as_str());
+            }
+            format!(
+                "{f}: {} forms, recognised {:.1}%, recall {:.1}% ({}/{}), precision {:.1}% ({}/{})",
+                share.forms,
+                100.0 * recognised,
+                100.0 * recall,
+                share.found,
+                share.mistakes,
+                100.0 * precision,
+                share.expected_errors,
+                share.errors
+            )
+        })
+        .collect();
+    let summary = format!("{summary}\n{}", families.join("\n"));
     println!("{summary}");
     std::fs::write(dir.join("problems.txt"), t.problems.join("\n")).expect("problems.txt");
     let first: Vec<&str> = t.problems.iter().take(20).map(String::as_str).collect();
@@ -583,5 +672,9 @@ fn every_generated_layout_is_read_and_its_mistakes_found() {
         "{summary}\n{} problems, the first:\n{}",
         t.problems.len(),
         first.join("\n")
+    );
+    assert!(
+        low.is_empty(),
+        "{summary}\nbelow 98% in recognition, recall or precision: {low:?}"
     );
 }

@@ -1,8 +1,10 @@
-//! What a generated form says, correct by construction (SPEC §3; scores rounded half away
-//! from zero to 2 decimals), and the mistakes injected into it. `lay.rs` decides the looks.
+//! What a generated form says, correct by construction (SPEC §3 and, for the other template
+//! families, §10; scores rounded half away from zero to 2 decimals), and the mistakes injected
+//! into it. `lay.rs` decides the looks.
 
 use rust_decimal::Decimal;
 use rust_decimal::RoundingStrategy::MidpointAwayFromZero as HALF_UP;
+use selfeval::model::Family;
 
 /// splitmix64: seedable and the same everywhere, so a failing corpus can be drawn again.
 pub struct Rng(pub u64);
@@ -101,6 +103,67 @@ pub struct Ind {
     pub band: bool,
     pub score: Decimal,
     pub reason: &'static str,
+    /// Whether it has a target and an actual to score by: a rubric's 项目决策 rows have only
+    /// their 评分标准 text, and any score from 0 to the weight stands.
+    pub rated: bool,
+    /// A 20/80 form without a weight column: the weight stated in the name (`（10分）`);
+    /// otherwise inferred from what its level-1 points leave over.
+    pub named: bool,
+    /// Hebei: the row scored out of 100 (单项指标得分); `score` is then its 折算得分.
+    pub single: Decimal,
+    /// 部门整体: the 得分系数 as a fraction, `score` = 得分系数 × 权重.
+    pub coef: Option<Decimal>,
+    /// A rubric's 评分标准.
+    pub criteria: &'static str,
+    /// The unit the actual is written in where it cannot be compared with the target's.
+    pub actual_unit: Option<&'static str>,
+}
+
+impl Ind {
+    /// Whether the rules give less than the whole (SPEC §10, no-score: an unmet target).
+    pub fn unmet(&self) -> bool {
+        self.rated
+            && if self.band {
+                self.share < Decimal::new(8, 1)
+            } else {
+                self.share < Decimal::ONE
+            }
+    }
+
+    fn late(&self) -> bool {
+        self.actual == Err("2024年3月")
+    }
+
+    /// What the checker puts in place of a wrong score `v` out of `out_of` whose right value
+    /// is `right`: the rules' own value, or for a row judged by a band the nearest value in
+    /// it (T1).
+    fn corrected(&self, v: Decimal, out_of: Decimal, right: Decimal) -> Decimal {
+        if !self.band {
+            return right;
+        }
+        let (lo, hi, closed) = match () {
+            _ if self.late() => (0, 8, false),
+            _ if self.share >= Decimal::new(8, 1) => (8, 10, true),
+            _ => (5, 8, false),
+        };
+        let tenth = |k: i64| Decimal::new(k, 1) * out_of;
+        let top = tenth(hi)
+            - if closed {
+                Decimal::ZERO
+            } else {
+                Decimal::new(1, 2)
+            };
+        round2(v.max(tenth(lo)).min(top))
+    }
+
+    /// The code a score outside what the rules give gets.
+    fn wrong_code(&self) -> &'static str {
+        if self.band && !self.late() {
+            "qual-band"
+        } else {
+            "score-formula"
+        }
+    }
 }
 
 pub struct Group {
@@ -111,6 +174,7 @@ pub struct Group {
 }
 
 pub struct Content {
+    pub family: Family,
     pub project: &'static str,
     pub dept: &'static str,
     /// Money in 元 rather than 万元.
@@ -118,6 +182,8 @@ pub struct Content {
     pub funds: Vec<Fund>,
     /// 执行率 as written, a fraction with 4 decimals.
     pub rate: Decimal,
+    /// Points the execution is worth: 10, 20 on a 20/80 form, 0 where it is not scored.
+    pub exec_weight: Decimal,
     pub exec_score: Decimal,
     pub groups: Vec<Group>,
     pub total: Decimal,
@@ -126,6 +192,15 @@ pub struct Content {
     pub no_totals: bool,
     /// Scores and rate may be formula results (only in workbooks that stay .xlsx).
     pub formulas: bool,
+    /// 部门整体: no 三级指标 column, the indicator named in the 二级指标 column.
+    pub no_level3: bool,
+    /// 部门整体: a 得分系数 column, 得分 = 得分系数 × 权重.
+    pub coefficient: bool,
+    /// 部门整体: the sources in words beside their amounts (`一般公共预算:1873.66万元`), the
+    /// amounts in their columns on the total row only.
+    pub sources_in_words: bool,
+    /// Whether a grade is written: never on a no-score form, not always on a rubric.
+    pub graded: bool,
 }
 
 fn share(a: Decimal, b: Decimal) -> Decimal {
@@ -173,6 +248,12 @@ fn indicator(rng: &mut Rng, g: usize) -> Ind {
         band,
         score: zero,
         reason,
+        rated: true,
+        named: true,
+        single: zero,
+        coef: None,
+        criteria: "",
+        actual_unit: None,
     };
     match kind {
         "count" => {
@@ -241,6 +322,48 @@ fn indicator(rng: &mut Rng, g: usize) -> Ind {
     i
 }
 
+/// A rubric row (SPEC §10): 项目决策 rows and most 项目过程 rows are judged by their 评分标准
+/// alone; `预算执行率` and `资金到位率` are rated against `100%`.
+fn rubric_row(l2: &'static str, name: &'static str) -> Ind {
+    let d = Decimal::from;
+    let mut i = Ind {
+        l2,
+        name,
+        op: "",
+        value: String::new(),
+        unit: "",
+        actual: Err(""),
+        weight: Decimal::ZERO,
+        share: Decimal::ONE,
+        band: false,
+        score: Decimal::ZERO,
+        reason: "",
+        rated: false,
+        named: true,
+        single: Decimal::ZERO,
+        coef: None,
+        criteria: "符合要求得满分；每有一项不符合扣1分，扣完为止。",
+        actual_unit: None,
+    };
+    if matches!(name, "预算执行率" | "资金到位率") {
+        (i.value, i.unit, i.rated, i.actual) = ("100".into(), "%", true, Ok(d(100)));
+        i.criteria = "按实际值/目标值×分值计分。";
+    }
+    i
+}
+
+/// How a rubric scores a rated row, in words: read, not interpreted.
+fn criteria_for(i: &Ind) -> &'static str {
+    match (i.unit, i.actual) {
+        (_, Err(_)) if i.value.starts_with("20") => {
+            "按期完成得满分，逾期完成的得分不超过分值的80%。"
+        }
+        (_, Err(_)) => "达成预期指标得满分，部分达成的酌情扣分。",
+        ("万元", _) => "控制在目标值以内得满分，超出的按目标值/实际值×分值计分。",
+        _ => "达到目标值得满分，未达到按实际值/目标值×分值计分。",
+    }
+}
+
 pub fn grade_of(total: Decimal) -> &'static str {
     ["优", "良", "中", "差"][[90, 80, 60]
         .iter()
@@ -248,8 +371,36 @@ pub fn grade_of(total: Decimal) -> &'static str {
         .count()]
 }
 
+/// The family a form is drawn from: the national form most often, each other one in about a
+/// tenth of the forms.
+fn family(rng: &mut Rng) -> Family {
+    match rng.below(100) {
+        0..40 => Family::National,
+        40..50 => Family::SplitTarget,
+        50..60 => Family::NoWeight,
+        60..70 => Family::Weighted,
+        70..80 => Family::Department,
+        80..90 => Family::Rubric,
+        _ => Family::NoScore,
+    }
+}
+
+/// Integer weights of at least 2 (3 where there is room) that add up to `total`.
+fn weights(rng: &mut Rng, total: i64, n: i64) -> Vec<i64> {
+    let mut w = vec![total / n; n as usize];
+    w[0] += total % n;
+    for _ in 0..n {
+        let (a, b) = (rng.below(n as usize), rng.below(n as usize));
+        if a != b && w[a] > 3 {
+            (w[a], w[b]) = (w[a] - 1, w[b] + 1);
+        }
+    }
+    w
+}
+
 /// A correct form.
 pub fn content(rng: &mut Rng) -> Content {
+    let family = family(rng);
     let yuan = rng.chance(0.2);
     let scale = if yuan {
         Decimal::from(10_000)
@@ -257,17 +408,28 @@ pub fn content(rng: &mut Rng) -> Content {
         Decimal::ONE
     };
     let amount = |cents: i64| Decimal::new(cents, 2) * scale;
-    let labels = [rng.word("fiscal"), rng.word("carry"), "其他资金"];
+    // Transfer payments are funded by source; every other form by kind of money.
+    let by_source = family == Family::NoScore;
+    let (labels, sources) = if by_source {
+        let n = rng.range(2, 3) as usize;
+        (
+            ["中央资金", "省级资金", rng.pick(&["市县资金", "本级资金"])],
+            n,
+        )
+    } else {
+        let labels = [rng.word("fiscal"), rng.word("carry"), "其他资金"];
+        (labels, rng.range(1, 3) as usize)
+    };
     let mut funds = vec![Fund {
-        label: rng.word("total_row"),
+        label: if by_source {
+            "合计"
+        } else {
+            rng.word("total_row")
+        },
         ..Default::default()
     }];
-    for (k, label) in labels
-        .into_iter()
-        .take(rng.range(1, 3) as usize)
-        .enumerate()
-    {
-        let budget = if k > 0 && rng.chance(0.4) {
+    for (k, label) in labels.into_iter().take(sources).enumerate() {
+        let budget = if k > 0 && !by_source && rng.chance(0.4) {
             0
         } else {
             rng.range(500, 50_000)
@@ -293,30 +455,151 @@ pub fn content(rng: &mut Rng) -> Content {
         };
     }
     let rate = funds[0].executed / funds[0].budget;
-    let exec_score = round2(rate.min(Decimal::ONE) * Decimal::TEN);
-    let points = rng.chance(0.3);
-    let mut groups = vec![];
-    for (g, (l1, total, n)) in [
-        ("产出指标", 50, rng.range(3, 6)),
-        ("效益指标", 30, rng.range(1, 3)),
-        ("满意度指标", 10, rng.range(1, 2)),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut inds: Vec<Ind> = (0..n).map(|_| indicator(rng, g)).collect();
-        inds.sort_by_key(|i| i.l2); // rows of one level-2 sit together
-        // Integer weights of at least 2 that add up to the group's points.
-        let mut w = vec![total / n; n as usize];
-        w[0] += total % n;
-        for _ in 0..n {
-            let (a, b) = (rng.below(n as usize), rng.below(n as usize));
-            if a != b && w[a] > 3 {
-                (w[a], w[b]) = (w[a] - 1, w[b] + 1);
-            }
+    let exec_weight = Decimal::from(match family {
+        Family::NoWeight => 20,
+        f if f.scores_execution() => 10,
+        _ => 0,
+    });
+    let exec_score = round2(rate.min(Decimal::ONE) * exec_weight);
+    let department = family == Family::Department;
+    let no_level3 = department && rng.chance(0.5);
+    let coefficient = department && rng.chance(0.5);
+    // Level-1 points: 20/80 forms and rubrics always state them, national forms sometimes.
+    let points = match family {
+        Family::NoWeight | Family::Rubric => true,
+        Family::Weighted | Family::NoScore => false,
+        _ => rng.chance(0.3),
+    };
+    // (level-1 name, points, rows, kind of rows: 0 产出, 1 效益, 2 满意度, 3 决策, 4 过程, 5 rubric 效益)
+    let specs: Vec<(&'static str, i64, i64, usize)> = match family {
+        Family::NoWeight => {
+            let (a, b, c) = rng.pick(&[(50, 20, 10), (40, 30, 10), (45, 25, 10)]);
+            vec![
+                ("产出指标", a, rng.range(3, 6), 0),
+                ("效益指标", b, rng.range(1, 3), 1),
+                ("满意度指标", c, rng.range(1, 2), 2),
+            ]
         }
+        Family::Weighted => {
+            let (a, b, c) = rng.pick(&[(50, 35, 15), (60, 25, 15), (55, 30, 15)]);
+            vec![
+                ("产出指标", a, rng.range(3, 6), 0),
+                ("效益指标", b, rng.range(1, 3), 1),
+                ("满意度指标", c, rng.range(1, 2), 2),
+            ]
+        }
+        Family::Rubric => vec![
+            ("项目决策", 10, rng.range(2, 3), 3),
+            (rng.pick(&["项目过程", "项目管理"]), 25, rng.range(3, 4), 4),
+            ("项目产出", 30, rng.range(2, 4), 0),
+            ("项目效益", 35, rng.range(2, 3), 5),
+        ],
+        _ => vec![
+            ("产出指标", 50, rng.range(3, 6), 0),
+            ("效益指标", 30, rng.range(1, 3), 1),
+            ("满意度指标", 10, rng.range(1, 2), 2),
+        ],
+    };
+    let mut groups = vec![];
+    for (l1, total, n, kind) in specs {
+        let mut inds: Vec<Ind> = match kind {
+            3 => {
+                let mut rows = vec![
+                    ("项目立项", "立项依据充分性"),
+                    ("项目立项", "立项程序规范性"),
+                    ("绩效目标", "绩效目标合理性"),
+                    ("绩效目标", "绩效指标明确性"),
+                    ("资金投入", "预算编制科学性"),
+                    ("资金投入", "资金分配合理性"),
+                ];
+                (0..n)
+                    .map(|_| {
+                        let (l2, name) = rows.remove(rng.below(rows.len()));
+                        rubric_row(l2, name)
+                    })
+                    .collect()
+            }
+            4 => {
+                let mut rows = vec![
+                    ("资金管理", "资金到位率"),
+                    ("资金管理", "预算执行率"),
+                    ("资金管理", "资金使用合规性"),
+                    ("组织实施", "管理制度健全性"),
+                    ("组织实施", "制度执行有效性"),
+                ];
+                let mut out: Vec<Ind> = (0..n)
+                    .map(|_| {
+                        let (l2, name) = rows.remove(rng.below(rows.len()));
+                        rubric_row(l2, name)
+                    })
+                    .collect();
+                // 预算执行率 as a row: 96.5% of a 100% target.
+                for i in out.iter_mut().filter(|i| i.name == "预算执行率") {
+                    let a = Decimal::new(rng.range(850, 1000), 1).normalize();
+                    (i.actual, i.share) = (Ok(a), a / Decimal::ONE_HUNDRED);
+                    if i.share < Decimal::ONE {
+                        i.reason = "部分项目资金年底前未完成支付";
+                    }
+                }
+                out
+            }
+            5 => {
+                let mut out: Vec<Ind> = (1..n).map(|_| indicator(rng, 1)).collect();
+                out.push(indicator(rng, 2));
+                out
+            }
+            g => (0..n).map(|_| indicator(rng, g)).collect(),
+        };
+        inds.sort_by_key(|i| i.l2); // rows of one level-2 sit together
+        let w = weights(rng, total, n);
+        // A 20/80 form names some rows' weights (`（10分）`); the others, all of one weight,
+        // are what the level-1 points leave over, shared equally.
+        let unnamed = w[rng.below(w.len())];
         for (i, w) in inds.iter_mut().zip(w) {
-            (i.weight, i.score) = (Decimal::from(w), round2(i.share * Decimal::from(w)));
+            let w = Decimal::from(w);
+            i.weight = w;
+            i.score = round2(i.share * w);
+            if !i.rated && w >= Decimal::TWO && rng.chance(0.3) {
+                i.score = w - Decimal::new(5, 1);
+            }
+            if kind == 0 && family == Family::Rubric {
+                i.l2 = match i.l2 {
+                    "数量指标" => "产出数量",
+                    "质量指标" => "产出质量",
+                    "时效指标" => "产出时效",
+                    l2 if l2.contains("成本") => "产出成本",
+                    l2 => l2,
+                };
+            }
+            if i.rated && family == Family::Rubric {
+                i.criteria = criteria_for(i);
+            }
+            match family {
+                Family::NoWeight => {
+                    i.named = i.weight != Decimal::from(unnamed) || rng.chance(0.4);
+                }
+                Family::Weighted => {
+                    i.single = round2(i.share * Decimal::ONE_HUNDRED);
+                    i.score = round2(w * i.single / Decimal::ONE_HUNDRED);
+                }
+                Family::Department if coefficient => {
+                    let coef = round2(i.share);
+                    (i.coef, i.score) = (Some(coef), round2(coef * w));
+                }
+                Family::NoScore => {
+                    (i.weight, i.score) = (Decimal::ZERO, Decimal::ZERO);
+                    // Every unmet target says why; a blank one is a mistake put in later.
+                    if i.unmet() && i.reason.is_empty() {
+                        i.reason = "部分任务未达预期，下年度加强督导";
+                    }
+                }
+                _ => {}
+            }
+            // Named in the 二级指标 column, a cost row does not sit under 成本指标: its
+            // target says its direction.
+            if no_level3 && i.unit == "万元" && i.op.is_empty() {
+                i.op = "≤";
+            }
         }
         groups.push(Group {
             l1,
@@ -327,39 +610,66 @@ pub fn content(rng: &mut Rng) -> Content {
     let (project, dept) = (rng.word("project"), rng.word("department"));
     let rate = rate.round_dp_with_strategy(4, HALF_UP);
     let (total, grade, no_totals, formulas) = (Decimal::ZERO, "", false, false);
+    let graded = match family {
+        Family::NoScore => false,
+        Family::Rubric => rng.chance(0.5),
+        _ => true,
+    };
+    let sources_in_words = department && rng.chance(0.4);
     let mut c = Content {
+        family,
         project,
         dept,
         yuan,
         funds,
         rate,
+        exec_weight,
         exec_score,
         groups,
         total,
         grade,
         no_totals,
         formulas,
+        no_level3,
+        coefficient,
+        sources_in_words,
+        graded,
     };
     settle(&mut c);
     c
 }
 
-/// The department adds up what it wrote and grades that.
+/// The department adds up what it wrote and grades that. A weighted form is graded by its
+/// 折算得分 before they are rounded (what 核定总分 adds up, T1).
 fn settle(c: &mut Content) {
-    c.total = c.exec_score
-        + c.groups
-            .iter()
-            .flat_map(|g| &g.inds)
-            .map(|i| i.score)
-            .sum::<Decimal>();
-    c.grade = grade_of(c.total);
+    let inds = || c.groups.iter().flat_map(|g| &g.inds);
+    let exec = match c.family.scores_execution() {
+        true => c.exec_score,
+        false => Decimal::ZERO,
+    };
+    c.total = exec + inds().map(|i| i.score).sum::<Decimal>();
+    let graded = match c.family {
+        Family::Weighted => round2(
+            inds()
+                .map(|i| i.weight * i.single / Decimal::ONE_HUNDRED)
+                .sum(),
+        ),
+        _ => c.total,
+    };
+    c.grade = grade_of(graded);
 }
 
 /// Where an injected mistake sits; the layout gives it a cell.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Spot {
-    /// Group, and row within the group.
+    /// Group, and row within the group: its 得分 (a weighted form's 折算得分).
     Score(usize, usize),
+    /// A weighted form's 单项指标得分.
+    Single(usize, usize),
+    /// The actual of a row.
+    Actual(usize, usize),
+    /// The reason cell of a row.
+    Reason(usize, usize),
     ExecScore,
     ExecRate,
     /// Every amount cell of the 年度资金总额 row.
@@ -383,35 +693,128 @@ fn uneven(v: Decimal) -> Decimal {
     }
 }
 
-/// Injects 1–3 known mistakes, each with the code that must report it.
+/// Every row, by group and place in it.
+fn rows(c: &Content) -> Vec<(usize, usize)> {
+    let at = c.groups.iter().enumerate();
+    at.flat_map(|(g, gr)| (0..gr.inds.len()).map(move |i| (g, i)))
+        .collect()
+}
+
+/// Injects 1–3 known mistakes of the kinds the form's family invites, each with the code
+/// that must report it.
 pub fn inject(rng: &mut Rng, c: &mut Content) -> Vec<(Spot, &'static str)> {
     let right_grade = c.grade;
-    let mut kinds = vec![
-        "score",
-        "exec-score",
-        "exec-rate",
-        "funding",
-        "l1",
-        "total",
-        "grade",
-    ];
+    let mut kinds = match c.family {
+        Family::National | Family::SplitTarget => vec![
+            "score",
+            "exec-score",
+            "exec-rate",
+            "funding",
+            "l1",
+            "total",
+            "grade",
+        ],
+        Family::NoWeight => vec![
+            "score",
+            "over",
+            "exec-score",
+            "exec-rate",
+            "funding",
+            "total",
+            "grade",
+        ],
+        Family::Weighted => vec![
+            "single",
+            "weighted",
+            "exec-rate",
+            "funding",
+            "total",
+            "grade",
+        ],
+        Family::Department => {
+            let mut k = vec!["score", "exec-score", "exec-rate", "l1", "total", "grade"];
+            if !c.sources_in_words {
+                k.push("funding");
+            }
+            k
+        }
+        Family::Rubric if c.graded => vec!["score", "l1", "total", "grade"],
+        Family::Rubric => vec!["score", "l1", "total"],
+        Family::NoScore => vec!["exec-rate", "funding", "unmet", "units"],
+    };
     let mut out = vec![];
-    if rng.chance(0.05) {
+    if matches!(c.family, Family::National | Family::SplitTarget) && rng.chance(0.05) {
         c.no_totals = true;
         kinds.retain(|k| *k != "total");
         out.push((Spot::Sheet, "missing-block"));
     }
-    for _ in 0..rng.range(1, 3) {
+    // The mistakes the family invites come first more often than not.
+    let own: &[&str] = match c.family {
+        Family::NoWeight => &["score", "over"],
+        Family::Weighted => &["single", "weighted"],
+        Family::NoScore => &["unmet", "units"],
+        _ => &["score"],
+    };
+    // Rows already made wrong, and how far the written scores stand from the ones the checker
+    // puts in their place (what a correct total adds up, T1).
+    let mut touched: Vec<(usize, usize)> = vec![];
+    let mut shift = Decimal::ZERO;
+    for k in 0..rng.range(1, 3) {
         // Far enough from the right value that no rounding of the inputs explains it.
         let off = Decimal::new(rng.range(5, 20), 1);
-        match kinds.remove(rng.below(kinds.len())) {
+        let want = (k == 0 && rng.chance(0.6)).then(|| rng.pick(own));
+        let pick = match kinds.iter().position(|k| Some(*k) == want) {
+            Some(at) => at,
+            None => rng.below(kinds.len()),
+        };
+        let kind = kinds.remove(pick);
+        // A row not yet made wrong that `fit` takes; on a 20/80 form's "score", one whose
+        // weight is inferred half the time.
+        let inferred = kind == "score" && rng.chance(0.5);
+        let free: Vec<(usize, usize)> = rows(c)
+            .into_iter()
+            .filter(|r| !touched.contains(r))
+            .filter(|&(g, i)| {
+                let ind = &c.groups[g].inds[i];
+                match kind {
+                    "score" => ind.rated,
+                    "unmet" => ind.unmet() && ind.actual_unit.is_none(),
+                    "units" => {
+                        ind.actual.is_ok()
+                            && ["人次", "次", "家", "户", "个"].contains(&ind.unit)
+                            && !(ind.unmet() && ind.reason.is_empty())
+                    }
+                    _ => true,
+                }
+            })
+            .collect();
+        let preferred: Vec<(usize, usize)> = free
+            .iter()
+            .copied()
+            .filter(|&(g, i)| !inferred || !c.groups[g].inds[i].named)
+            .collect();
+        let row = match (preferred.is_empty(), free.is_empty()) {
+            (false, _) => Some(preferred[rng.below(preferred.len())]),
+            (true, false) => Some(free[rng.below(free.len())]),
+            _ => None,
+        };
+        let is_row = matches!(
+            kind,
+            "score" | "over" | "single" | "weighted" | "unmet" | "units"
+        );
+        let (g, i) = match row {
+            Some(r) if is_row => r,
+            None if is_row => continue,
+            _ => (0, 0),
+        };
+        touched.push((g, i));
+        match kind {
             "score" => {
-                let g = rng.below(c.groups.len());
-                let i = rng.below(c.groups[g].inds.len());
                 let ind = &mut c.groups[g].inds[i];
                 let (w, s) = (ind.weight, ind.score);
-                let late = ind.actual == Err("2024年3月");
                 ind.score = uneven(match () {
+                    _ if ind.coef.is_some() && s >= off => s - off,
+                    _ if ind.coef.is_some() => s + off,
                     // Outside the band: below half for an achieved row, full marks when late.
                     _ if ind.band && ind.share >= Decimal::new(8, 1) => {
                         round2(w * Decimal::new(3, 1))
@@ -421,16 +824,88 @@ pub fn inject(rng: &mut Rng, c: &mut Content) -> Vec<(Spot, &'static str)> {
                     _ if s + off <= w => s + off,
                     _ => Decimal::ZERO,
                 });
-                let code = if ind.band && !late {
-                    "qual-band"
-                } else {
-                    "score-formula"
+                let code = match () {
+                    _ if ind.coef.is_some() => "coefficient-score",
+                    // A score the formula does not give on a row whose weight was inferred
+                    // may be the weight's fault: a warning, the value kept (SPEC §10).
+                    _ if !ind.named && ind.wrong_code() == "score-formula" => {
+                        "inferred-weight-score"
+                    }
+                    _ => ind.wrong_code(),
                 };
+                if code != "inferred-weight-score" {
+                    shift += ind.score - ind.corrected(ind.score, w, s);
+                }
                 out.push((Spot::Score(g, i), code));
+                // The rubric's total, printed at the top, follows the written scores.
+                if c.family == Family::Rubric {
+                    out.push((Spot::Total, "total-score"));
+                }
+            }
+            "over" => {
+                // Over the weight: an over-achieved ratio left uncapped (12767/8000 × 10), or
+                // a few points more.
+                let ind = &mut c.groups[g].inds[i];
+                let (w, s) = (ind.weight, ind.score);
+                let uncapped = match (&ind.actual, ind.op, ind.value.parse::<Decimal>()) {
+                    (Ok(b), "≥", Ok(a)) if *b > a => round2(*b / a * w),
+                    _ => Decimal::ZERO,
+                };
+                ind.score = uneven(if uncapped > w + Decimal::new(2, 1) {
+                    uncapped
+                } else {
+                    w + off
+                });
+                // Brought down to the value nearest the weight that the rules allow.
+                shift += ind.score - ind.corrected(w, w, s);
+                out.push((Spot::Score(g, i), "score-over-weight"));
+            }
+            "single" => {
+                // A 单项指标得分 the rules do not give (or the weight typed into it), its
+                // 折算得分 following it.
+                let ind = &mut c.groups[g].inds[i];
+                let (w, s) = (ind.weight, ind.single);
+                let hundred = Decimal::ONE_HUNDRED;
+                let off = Decimal::new(rng.range(20, 100), 1);
+                ind.single = uneven(match () {
+                    _ if ind.band && ind.share >= Decimal::new(8, 1) => Decimal::from(30),
+                    _ if ind.band => hundred,
+                    _ if (w - s).abs() >= off && rng.chance(0.3) => w,
+                    _ if s >= off => s - off,
+                    _ => s + off,
+                });
+                ind.score = uneven(round2(w * ind.single / hundred));
+                let single = ind.corrected(ind.single, hundred, s);
+                shift += ind.score - w * single / hundred;
+                out.push((Spot::Single(g, i), ind.wrong_code()));
+                out.push((Spot::Score(g, i), "weighted-score"));
+            }
+            "weighted" => {
+                let ind = &mut c.groups[g].inds[i];
+                let s = ind.score;
+                ind.score = uneven(if s >= off { s - off } else { s + off });
+                shift += ind.score - ind.weight * ind.single / Decimal::ONE_HUNDRED;
+                out.push((Spot::Score(g, i), "weighted-score"));
+            }
+            "unmet" => {
+                // An unmet target whose reason is left blank.
+                c.groups[g].inds[i].reason = "";
+                out.push((Spot::Reason(g, i), "target-unmet"));
+            }
+            "units" => {
+                // A count whose actual is counted in another unit (人 against 户).
+                let ind = &mut c.groups[g].inds[i];
+                let others: Vec<&str> = ["人", "户", "个", "处", "家"]
+                    .into_iter()
+                    .filter(|u| *u != ind.unit)
+                    .collect();
+                ind.actual_unit = Some(rng.pick(&others));
+                out.push((Spot::Actual(g, i), "unit-mismatch"));
             }
             "exec-score" => {
                 let s = c.exec_score;
                 c.exec_score = uneven(if s >= off { s - off } else { s + off });
+                shift += c.exec_score - s;
                 out.push((Spot::ExecScore, "exec-score"));
             }
             "exec-rate" => {
@@ -468,13 +943,21 @@ pub fn inject(rng: &mut Rng, c: &mut Content) -> Vec<(Spot, &'static str)> {
                 ));
             }
         }
+        if kinds.is_empty() {
+            break;
+        }
     }
     settle(c);
     for (spot, code) in out.iter_mut().filter(|m| m.1.is_empty()) {
         if *spot == Spot::Total {
-            c.total += Decimal::from(rng.pick(&[-3, -1, 1, 2]));
             // An addition slip where 核定总分 can be formed: one total-score, whose message
-            // says the total was added up wrong (T1).
+            // says the total was added up wrong (T1); never one that happens to undo what
+            // the wrong scores added.
+            let slips: Vec<i64> = [-3, -1, 1, 2]
+                .into_iter()
+                .filter(|k| (shift + Decimal::from(*k)).abs() >= Decimal::new(3, 1))
+                .collect();
+            c.total += Decimal::from(rng.pick(&slips));
             *code = "total-score";
         } else {
             // Two grades or more from the right one: correcting a score outside its band
@@ -492,5 +975,11 @@ pub fn inject(rng: &mut Rng, c: &mut Content) -> Vec<(Spot, &'static str)> {
             (c.grade, *code) = (rng.pick(&far), "grade");
         }
     }
+    let mut seen = vec![];
+    out.retain(|m| {
+        let new = !seen.contains(m);
+        seen.push(*m);
+        new
+    });
     out
 }

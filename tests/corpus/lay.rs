@@ -1,7 +1,8 @@
-//! Lays a generated form out the ways real forms are dressed (SPEC §1): anywhere on the
-//! sheet, labels spelt and spaced many ways, columns in any order, the target split in three,
-//! level cells merged, repeated or written once, numbers as numbers or text. Records the cell
-//! of every place a mistake can sit.
+//! Lays a generated form out the ways real forms are dressed (SPEC §1), in its template
+//! family's columns and blocks (§10): anywhere on the sheet, labels spelt and spaced many
+//! ways, columns in any order, the target split in three, headers on one row or two, level
+//! cells merged, repeated or written once, numbers as numbers or text. Records the cell of
+//! every place a mistake can sit.
 
 use std::path::Path;
 
@@ -9,6 +10,8 @@ use rust_decimal::Decimal;
 use rust_decimal::RoundingStrategy::MidpointAwayFromZero as HALF_UP;
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{Format, Workbook};
+
+use selfeval::model::Family;
 
 use super::form::{Content, Ind, Rng, Spot, round2};
 
@@ -232,7 +235,7 @@ fn actual(rng: &mut Rng, ind: &Ind, unit_elsewhere: bool) -> Val {
     match ind.unit {
         _ if unit_elsewhere && rng.chance(0.35) => n(a, ""),
         _ if unit_elsewhere && rng.chance(0.5) => s(a.to_string()),
-        "%" if rng.chance(0.5) => percent(rng, a / Decimal::ONE_HUNDRED, 0),
+        "%" if rng.chance(0.5) => percent(rng, a / Decimal::ONE_HUNDRED, a.normalize().scale()),
         "万元" if rng.chance(0.15) => {
             s(format!("{op}{}元", (a * Decimal::from(10_000)).normalize()))
         }
@@ -274,18 +277,60 @@ pub type Places = Vec<(Spot, Vec<(u32, u32)>)>;
 
 /// Lays out one form; returns the sheet and the cell of every place a mistake can be.
 pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
+    let fam = c.family;
     let mut places: Places = vec![(Spot::Sheet, vec![(0, 0)])];
-    // Indicator columns set the width: value fields in the national order or shuffled, the
+    // Indicator columns set the width: value fields in the family's order or shuffled, the
     // split target kept together as Yunnan prints it, 0–2 ignored columns, some two wide.
-    let split = rng.chance(0.25);
-    let two_row_header = split && rng.chance(0.5);
-    let mut fields = vec![
-        vec!["target"],
-        vec!["actual"],
-        vec!["weight"],
-        vec!["score"],
-        vec!["reason"],
-    ];
+    let split = fam == Family::SplitTarget;
+    // The header on one row; on two with 年度指标值 over 指标性质 | 指标值 | 度量单位; or on two
+    // with 绩效指标 over 一级 | 二级 | 三级指标 (and 年度指标值 over its parts).
+    let header_mode = match () {
+        _ if split => rng.below(3),
+        _ if !c.no_level3 && rng.chance(0.1) => 2,
+        _ => 0,
+    };
+    let two_row_header = header_mode > 0;
+    let v = |f: &'static str| vec![f];
+    let mut fields: Vec<Vec<&str>> = match fam {
+        Family::NoWeight => vec![v("target"), v("actual"), v("score"), v("reason")],
+        Family::Weighted => vec![
+            v("target"),
+            v("actual"),
+            v("weight"),
+            v("single"),
+            v("score"),
+            v("reason"),
+        ],
+        Family::Department if c.coefficient => vec![
+            v("target"),
+            v("actual"),
+            v("weight"),
+            v("coef"),
+            v("score"),
+            v("reason"),
+        ],
+        Family::Rubric => {
+            let mut f = vec![
+                v("criteria"),
+                v("target"),
+                v("actual"),
+                v("weight"),
+                v("score"),
+            ];
+            if rng.chance(0.4) {
+                f.push(v("reason"));
+            }
+            f
+        }
+        Family::NoScore => vec![v("target"), v("actual"), v("reason")],
+        _ => vec![
+            v("target"),
+            v("actual"),
+            v("weight"),
+            v("score"),
+            v("reason"),
+        ],
+    };
     if split {
         fields[0] = vec!["op", "target", "unit"];
     }
@@ -297,18 +342,22 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
     for _ in 0..rng.range(0, 2) {
         fields.insert(rng.below(fields.len() + 1), vec!["extra"]);
     }
-    let block_label = rng.below(3); // 绩效指标: 0 none, 1 on the header row, 2 down the block
+    // 绩效指标: 0 none, 1 on the header row, 2 down the block (over the levels in mode 2).
+    let block_label = if header_mode == 2 { 0 } else { rng.below(3) };
+    let levels: &[&'static str] = if c.no_level3 {
+        &["l1", "l3"]
+    } else {
+        &["l1", "l2", "l3"]
+    };
     let mut cols: Vec<Col> = vec![];
     let mut next = u32::from(block_label > 0);
-    for f in ["l1", "l2", "l3"]
-        .into_iter()
-        .chain(fields.into_iter().flatten())
-    {
+    for &f in levels.iter().chain(fields.iter().flatten()) {
         let wide = matches!(f, "l3" | "reason") && rng.chance(0.25);
         cols.push((f, next, next + u32::from(wide)));
         next += 1 + u32::from(wide);
     }
     let col = |f: &str| *cols.iter().find(|c| c.0 == f).expect("field");
+    let has = |f: &str| cols.iter().any(|c| c.0 == f);
     let end = next.max(8) - 1;
     let spacer = rng
         .chance(0.15)
@@ -321,11 +370,24 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
     let mut row = rng.range(0, 3) as u32;
     let gap = |rng: &mut Rng, row: &mut u32| *row += u32::from(rng.chance(0.12));
 
-    // Title, year and unit rows, each there or not; 项目名称, 主管部门, 实施单位.
-    let titled = rng.chance(0.85);
+    // Title, year and unit rows, each there or not; 项目名称, 主管部门, 实施单位 (a 部门整体
+    // form names its department; a rubric prints its total beside the project).
+    let titled = fam == Family::Department || rng.chance(0.85);
     if titled {
         places.push((Spot::Top, vec![(row, 0)]));
-        let title = rng.word("title");
+        let title = match fam {
+            Family::Department => rng.pick(&[
+                "2023年度部门整体支出绩效自评表",
+                "部门整体支出绩效自评表",
+                "部门整体支出绩效自评表（2023年度）",
+            ]),
+            Family::NoScore => rng.pick(&[
+                "2023年度转移支付绩效目标自评表",
+                "转移支付绩效目标自评表",
+                "2023年度专项资金绩效自评表",
+            ]),
+            _ => rng.word("title"),
+        };
         g.span(row, 0, row, end, s(title));
         row += 1;
         if !title.contains("2023") && rng.chance(0.5) {
@@ -334,7 +396,7 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
         }
     }
     let money = if c.yuan { "元" } else { "万元" };
-    let unit_row = rng.chance(0.3);
+    let unit_row = fam != Family::Rubric && rng.chance(0.3);
     if unit_row {
         g.put(row, end, s(format!("单位：{money}")));
         row += 1;
@@ -343,98 +405,62 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
     if !titled {
         places.push((Spot::Top, vec![(row, 0)]));
     }
-    g.put(row, 0, s(dress(rng, "项目名称")));
-    g.span(row, 1, row, end, s(c.project));
-    g.put(row + 1, 0, s(one_of(rng, "dept")));
-    g.span(row + 1, 1, row + 1, 3, s(c.dept));
-    g.put(row + 1, 4, s(dress(rng, "实施单位")));
-    g.span(row + 1, 5, row + 1, end, s(c.dept));
-    row += 2;
+    // A rubric's total: beside the project (`项目总得分 | 98.53`), inside its label
+    // (`项目总得分98.53分`), or on a row of its own.
+    let top_total = if fam == Family::Rubric {
+        rng.below(3)
+    } else {
+        3
+    };
+    let total_text = fixed(round2(c.total), 2);
+    if fam == Family::Department {
+        g.put(row, 0, s(dress(rng, "部门名称")));
+        g.span(row, 1, row, end, s(c.dept));
+        row += 1;
+    } else {
+        let label = match fam {
+            Family::NoScore => rng.pick(&["转移支付（项目）名称", "项目名称"]),
+            _ => "项目名称",
+        };
+        g.put(row, 0, s(dress(rng, label)));
+        match top_total {
+            0 => {
+                g.span(row, 1, row, end - 3, s(c.project));
+                let label = rng.pick(&["项目总得分", "自评总分", "总得分"]);
+                g.span(row, end - 2, row, end - 1, s(dress(rng, label)));
+                g.put(row, end, s(total_text.clone()));
+                places.push((Spot::Total, vec![g.at(row, end)]));
+            }
+            1 => {
+                g.span(row, 1, row, end - 1, s(c.project));
+                g.put(row, end, s(format!("项目总得分{total_text}分")));
+                places.push((Spot::Total, vec![g.at(row, end)]));
+            }
+            _ => g.span(row, 1, row, end, s(c.project)),
+        }
+        g.put(row + 1, 0, s(one_of(rng, "dept")));
+        g.span(row + 1, 1, row + 1, 3, s(c.dept));
+        let unit = match fam {
+            Family::NoScore => rng.pick(&["资金使用单位", "实施单位"]),
+            _ => "实施单位",
+        };
+        g.put(row + 1, 4, s(dress(rng, unit)));
+        g.span(row + 1, 5, row + 1, end, s(c.dept));
+        row += 2;
+        if top_total == 2 {
+            let label = rng.pick(&["自评总分", "项目总得分"]);
+            g.put(row, 0, s(dress(rng, label)));
+            g.put(row, 1, s(total_text));
+            places.push((Spot::Total, vec![g.at(row, 1)]));
+            row += 1;
+        }
+    }
     gap(rng, &mut row);
 
-    // Funding: block label, source labels, amounts, then 分值/执行率/得分 in either order.
-    let mut fund_cols = vec![
-        "src", "initial", "budget", "executed", "weight", "rate", "score",
-    ];
-    if rng.chance(0.2) {
-        fund_cols.remove(1);
+    if fam != Family::Rubric {
+        row = funding(rng, c, &mut g, &mut places, row, unit_row);
+        gap(rng, &mut row);
     }
-    if rng.chance(0.3) {
-        let w = fund_cols.len() - 3;
-        fund_cols.swap(w, w + 1);
-    }
-    let fc = |f: &str| 1 + fund_cols.iter().position(|c| *c == f).unwrap_or(0) as u32;
-    let label = if unit_row {
-        "项目资金".to_string()
-    } else {
-        suffix(rng, "项目资金", money)
-    };
-    let last = row + c.funds.len() as u32;
-    g.span(
-        row,
-        0,
-        if rng.chance(0.8) { last } else { row },
-        0,
-        s(label),
-    );
-    for (k, f) in fund_cols.iter().enumerate() {
-        let text = match *f {
-            "src" => rng.word("source").to_string(),
-            "initial" => dress(rng, "年初预算数"),
-            "budget" => suffix(rng, "全年预算数", "A"),
-            "executed" => suffix(rng, "全年执行数", "B"),
-            "rate" => suffix(rng, "执行率", "B/A"),
-            other => one_of(rng, other),
-        };
-        g.put(row, 1 + k as u32, s(text));
-    }
-    // Source rows show `—`, `/`, nothing, or repeat the total row's figures (as the seed does).
-    let sub = rng.pick(&["—", "/", "", "repeat"]);
-    for (k, f) in c.funds.iter().enumerate() {
-        let r = row + 1 + k as u32;
-        g.put(r, fc("src"), s(dress(rng, f.label)));
-        let amounts = [
-            ("initial", f.initial),
-            ("budget", f.budget),
-            ("executed", f.executed),
-        ];
-        let amounts: Vec<u32> = amounts
-            .into_iter()
-            .filter(|a| fund_cols.contains(&a.0))
-            .map(|(f, v)| {
-                let v = number(rng, v, "amount");
-                g.put(r, fc(f), v);
-                fc(f)
-            })
-            .collect();
-        if k == 0 || sub == "repeat" {
-            let sources = &c.funds[1..];
-            let sum = |f: fn(&super::form::Fund) -> Decimal| sources.iter().map(f).sum::<Decimal>();
-            let exact = sum(|f| f.executed) / sum(|f| f.budget);
-            let rate = formula(rng, c, exact, c.rate, 4).unwrap_or_else(|| percent(rng, c.rate, 2));
-            let exact = exact.min(Decimal::ONE) * Decimal::TEN;
-            let score = formula(rng, c, exact, c.exec_score, 2)
-                .unwrap_or_else(|| number(rng, c.exec_score, "score"));
-            let weight = number(rng, Decimal::TEN, "weight");
-            for (f, v) in [("weight", weight), ("rate", rate), ("score", score)] {
-                g.put(r, fc(f), v);
-            }
-        } else {
-            ["weight", "rate", "score"]
-                .into_iter()
-                .for_each(|f| g.put(r, fc(f), s(sub)));
-        }
-        if k == 0 {
-            places.push((Spot::ExecRate, vec![g.at(r, fc("rate"))]));
-            places.push((Spot::ExecScore, vec![g.at(r, fc("score"))]));
-            places.push((
-                Spot::FundTotal,
-                amounts.iter().map(|k| g.at(r, *k)).collect(),
-            ));
-        }
-    }
-    row = last + 1;
-    gap(rng, &mut row);
 
     // Goals, free text.
     g.span(row, 0, row + 1, 0, s(dress(rng, "年度总体目标")));
@@ -451,29 +477,68 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
     row += 2;
     gap(rng, &mut row);
 
-    // Indicator header, on one row or two (年度指标值 over 指标性质 | 指标值 | 度量单位).
+    // Indicator header, on one row or two.
     let head = row;
     row += 1 + u32::from(two_row_header);
     for &(f, a, b) in &cols {
         let text = match f {
             "l1" => dress(rng, "一级指标"),
             "l2" => dress(rng, "二级指标"),
+            "l3" if c.no_level3 => dress(rng, "二级指标"),
             "l3" => dress(rng, "三级指标"),
             "op" => "指标性质".into(),
             "target" if split => "指标值".into(),
             "unit" => rng.word("unit").into(),
+            "extra" if fam == Family::NoScore => {
+                rng.pick(&["指标值设置依据", "佐证资料", "备注"]).into()
+            }
             "extra" => rng.word("extra").into(),
+            "weight" if fam == Family::Weighted => {
+                let w = rng.pick(&["权重占比", "权重占比", "权重"]);
+                dress(rng, w)
+            }
+            "weight" if fam == Family::Department => {
+                let w = rng.pick(&["指标权重", "权重", "分值"]);
+                dress(rng, w)
+            }
+            "single" => {
+                let w = rng.pick(&["单项指标得分", "单项得分"]);
+                dress(rng, w)
+            }
+            "score" if fam == Family::Weighted => dress(rng, "折算得分"),
+            "score" if fam == Family::Rubric => {
+                let w = rng.pick(&["自评分", "自评分", "得分", "自评得分"]);
+                dress(rng, w)
+            }
+            "coef" => rng
+                .pick(&["得分系数（%）", "得分系数(%)", "得分系数"])
+                .into(),
+            "criteria" => {
+                let w = rng.pick(&["评分标准", "评分标准", "评分细则", "评分要点"]);
+                dress(rng, w)
+            }
             other => one_of(rng, other),
         };
-        if two_row_header && matches!(f, "op" | "target" | "unit") {
-            g.put(head + 1, a, s(text));
+        let below = match header_mode {
+            1 => matches!(f, "op" | "target" | "unit"),
+            2 => {
+                matches!(f, "l1" | "l2" | "l3") || (split && matches!(f, "op" | "target" | "unit"))
+            }
+            _ => false,
+        };
+        if below {
+            g.span(head + 1, a, head + 1, b, s(text));
         } else {
             g.span(head, a, row - 1, b, s(text));
         }
     }
-    if two_row_header {
+    if split && two_row_header {
         let label = suffix(rng, "年度指标值", "A");
         g.span(head, col("op").1, head, col("unit").1, s(label));
+    }
+    if header_mode == 2 {
+        let label = dress(rng, "绩效指标");
+        g.span(head, col("l1").1, head, col("l3").2, s(label));
     }
 
     // Indicator rows, with empty placeholders (`指标2：`) after some level-2 runs.
@@ -487,6 +552,9 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
             }
         }
     }
+    // Formula results stand where a score is the formula's own: not a weighted form's, not
+    // one by 得分系数, not a 20/80 form's (whose weights may be inferred from the scores).
+    let formulas = !matches!(fam, Family::Weighted | Family::NoWeight) && !c.coefficient;
     let first = row;
     for &(gi, i) in &rows {
         let (_, a, b) = col("l3");
@@ -500,8 +568,18 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
         let in_name = unit_in_name && ind.unit == "%";
         for &(f, a, b) in &cols {
             let v = match f {
-                "l3" if in_name => s(format!("{}{}", ind.name, rng.pick(&["（%）", "(%)"]))),
-                "l3" => s(ind.name),
+                "l3" => {
+                    let mut name = ind.name.to_string();
+                    if fam == Family::NoWeight && ind.named {
+                        let (l, r) = rng.pick(&[("（", "）"), ("(", ")")]);
+                        name += &format!("{l}{}分{r}", ind.weight.normalize());
+                    }
+                    if in_name {
+                        name += rng.pick(&["（%）", "(%)"]);
+                    }
+                    s(name)
+                }
+                "target" | "actual" | "op" | "unit" if !ind.rated => continue,
                 "target"
                     if split
                         && ind.actual.is_ok()
@@ -515,9 +593,15 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
                 "op" if ind.actual.is_err() => s(rng.pick(&["", "定性"])),
                 "op" => s(ind.op),
                 "unit" => s(ind.unit),
-                "actual" => actual(rng, ind, split || in_name),
+                "actual" => match (ind.actual_unit, ind.actual) {
+                    (Some(u), Ok(a)) => s(format!("{a}{u}")),
+                    _ => actual(rng, ind, split || in_name),
+                },
                 "weight" => number(rng, ind.weight, "weight"),
-                "score" if ind.band => number(rng, ind.score, "score"),
+                "single" => number(rng, ind.single, "score"),
+                "coef" => coefficient(rng, ind.coef.expect("coefficient")),
+                "criteria" => s(ind.criteria),
+                "score" if ind.band || !ind.rated || !formulas => number(rng, ind.score, "score"),
                 "score" => formula(rng, c, ind.share * ind.weight, ind.score, 2)
                     .unwrap_or_else(|| number(rng, ind.score, "score")),
                 "reason" => s(ind.reason),
@@ -526,12 +610,23 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
             };
             g.span(row, a, row, b, v);
         }
-        places.push((Spot::Score(gi, i), vec![g.at(row, col("score").1)]));
+        let at = |f: &str| vec![g.at(row, col(f).1)];
+        if has("score") {
+            places.push((Spot::Score(gi, i), at("score")));
+        }
+        if has("single") {
+            places.push((Spot::Single(gi, i), at("single")));
+        }
+        if has("reason") {
+            places.push((Spot::Reason(gi, i), at("reason")));
+        }
+        places.push((Spot::Actual(gi, i), at("actual")));
         row += 1;
     }
     // Level-1 and level-2 cells: merged down their rows, repeated on each, or written once.
     let short_l2 = rng.chance(0.3);
-    for level in ["l1", "l2"] {
+    let level_cols: &[&str] = if c.no_level3 { &["l1"] } else { &["l1", "l2"] };
+    for &level in level_cols {
         let (mode, at) = (rng.below(3), col(level).1);
         let key = |k: usize| {
             let (gi, i) = rows[k];
@@ -587,35 +682,262 @@ pub fn lay(rng: &mut Rng, c: &Content, name: &str) -> (Sheet, Places) {
     }
     if block_label > 0 {
         let bottom = if block_label == 2 { row - 1 } else { head };
-        g.span(head, 0, bottom, 0, s(dress(rng, "绩效指标")));
+        // A 20/80 form states its indicators' points in the block's label.
+        let text = if fam == Family::NoWeight && block_label == 2 && rng.chance(0.5) {
+            format!(
+                "年度绩效目标1（{}分）",
+                (Decimal::ONE_HUNDRED - c.exec_weight).normalize()
+            )
+        } else {
+            dress(rng, "绩效指标")
+        };
+        g.span(head, 0, bottom, 0, s(text));
     }
 
-    // Totals (unless left off), conclusion, contact line.
-    if !c.no_totals {
+    // Totals (unless left off, or printed at the top), conclusion, contact line.
+    let mut grade_placed = false;
+    if !c.no_totals && !matches!(fam, Family::Rubric | Family::NoScore) {
         g.span(row, 0, row, col("l3").2, s(one_of(rng, "totals")));
-        g.put(
-            row,
-            col("weight").1,
-            number(rng, Decimal::ONE_HUNDRED, "weight"),
-        );
-        g.put(row, col("score").1, number(rng, round2(c.total), "score"));
-        places.push((Spot::Total, vec![g.at(row, col("score").1)]));
+        let hundred = number(rng, Decimal::ONE_HUNDRED, "weight");
+        let hundred_at = match () {
+            _ if has("weight") => Some(col("weight").1),
+            _ if rng.chance(0.5) => Some(col("target").1),
+            _ => None,
+        };
+        if let Some(k) = hundred_at {
+            g.put(row, k, hundred);
+        }
+        let score = col("score");
+        g.put(row, score.1, number(rng, round2(c.total), "score"));
+        places.push((Spot::Total, vec![g.at(row, score.1)]));
+        // A 20/80 form may give its grade beside the total: `自评等级 | 优`.
+        let free = hundred_at.is_none_or(|k| k <= score.2 || k > score.2 + 2);
+        if fam == Family::NoWeight && score.2 + 2 <= end && free && rng.chance(0.5) {
+            g.put(row, score.2 + 1, s(dress(rng, "自评等级")));
+            g.put(row, score.2 + 2, s(grade_text(rng, c.grade)));
+            places.push((Spot::Grade, vec![g.at(row, score.2 + 2)]));
+            grade_placed = true;
+        }
         row += 1;
     }
-    g.put(row, 0, s(one_of(rng, "conclusion")));
-    let grade = match c.grade {
-        "优" if rng.chance(0.2) => "优秀",
-        "良" if rng.chance(0.2) => "良好",
-        grade => grade,
-    };
-    g.span(row, 1, row, end, s(grade));
-    places.push((Spot::Grade, vec![g.at(row, 1)]));
+    if c.graded && !grade_placed {
+        g.put(row, 0, s(one_of(rng, "conclusion")));
+        let grade = grade_text(rng, c.grade);
+        g.span(row, 1, row, end, s(grade));
+        places.push((Spot::Grade, vec![g.at(row, 1)]));
+        row += 1;
+    }
     g.put(
-        row + 1,
+        row,
         0,
         s("填表人：张三    联系电话：0854-0000000    填报日期：2024年3月1日"),
     );
     (g.sh, places)
+}
+
+/// `优`, sometimes `优秀`; `良`, sometimes `良好`.
+fn grade_text(rng: &mut Rng, grade: &'static str) -> &'static str {
+    match grade {
+        "优" if rng.chance(0.2) => "优秀",
+        "良" if rng.chance(0.2) => "良好",
+        grade => grade,
+    }
+}
+
+/// A 得分系数: `95%`, `95.00%`, `95` (the sign left off), or 0.95 in a percent format. Never a
+/// bare `1` for 100%, which reads as anything from 50% to 150%.
+fn coefficient(rng: &mut Rng, fraction: Decimal) -> Val {
+    let pct = (fraction * Decimal::ONE_HUNDRED).normalize();
+    match rng.below(4) {
+        0 if fraction < Decimal::ONE => n(fraction, rng.pick(&["0%", "0.00%"])),
+        1 => s(format!("{}%", fixed(pct, 2))),
+        2 => s(pct.to_string()),
+        _ => s(format!("{pct}%")),
+    }
+}
+
+/// The funding block from `row`: its label, header (on two rows under a 20/80 form's
+/// `预算执行情况（万元）（20分）`), the total and source rows; returns the row below it.
+fn funding(
+    rng: &mut Rng,
+    c: &Content,
+    g: &mut Grid,
+    places: &mut Places,
+    row: u32,
+    unit_row: bool,
+) -> u32 {
+    let fam = c.family;
+    let money = if c.yuan { "元" } else { "万元" };
+    // Source, amounts, then 分值/执行率/得分 in either order (what the family scores).
+    let mut fund_cols = vec!["src", "initial", "budget", "executed"];
+    match fam {
+        Family::NoWeight => fund_cols.extend(["rate", "score"]),
+        f if f.scores_execution() => fund_cols.extend(["weight", "rate", "score"]),
+        _ => fund_cols.push("rate"),
+    }
+    if rng.chance(0.2) {
+        fund_cols.remove(1);
+    }
+    if fund_cols.contains(&"weight") && rng.chance(0.3) {
+        let w = fund_cols.len() - 3;
+        fund_cols.swap(w, w + 1);
+    }
+    let fc = |f: &str| 1 + fund_cols.iter().position(|c| *c == f).unwrap_or(0) as u32;
+    let two_rows = fam == Family::NoWeight && rng.chance(0.5);
+    let label = match fam {
+        Family::Department if rng.chance(0.5) => "年度预算申请".to_string(),
+        Family::NoScore if rng.chance(0.5) => suffix(rng, "资金情况", money),
+        _ if unit_row => "项目资金".to_string(),
+        _ => suffix(rng, "项目资金", money),
+    };
+    // Rows in order: the total first, or (by source) last.
+    let sources = 1..c.funds.len();
+    let order: Vec<usize> = match () {
+        _ if c.sources_in_words => vec![0],
+        _ if fam == Family::NoScore && rng.chance(0.7) => sources.chain([0]).collect(),
+        _ => [0].into_iter().chain(sources).collect(),
+    };
+    // A 部门整体 form's sources in words, amounts in the label: `一般公共预算:1873.66万元`.
+    let mut words: Vec<String> = vec![];
+    if c.sources_in_words {
+        let b = c.funds[0].budget;
+        let part = |k: i64| round2(b * Decimal::new(k, 2));
+        let (p2, p3) = (part(rng.range(5, 15)), part(rng.range(1, 5)));
+        let q1 = part(rng.range(50, 65));
+        for (head, items) in [
+            (
+                "按收入性质分：",
+                vec![
+                    ("一般公共预算", b - p2 - p3),
+                    ("政府性基金预算", p2),
+                    ("其他资金", p3),
+                ],
+            ),
+            (
+                "按支出性质分：",
+                vec![("基本支出", q1), ("项目支出", b - q1)],
+            ),
+        ] {
+            words.push(head.into());
+            words.extend(
+                items
+                    .into_iter()
+                    .map(|(l, v)| format!("{l}:{}{money}", fixed(v, 2))),
+            );
+        }
+    }
+    let hrow = row + u32::from(two_rows);
+    let last = hrow + (order.len() + words.len()) as u32;
+    g.span(
+        row,
+        0,
+        if rng.chance(0.8) { last } else { row },
+        0,
+        s(label),
+    );
+    for (k, f) in fund_cols.iter().enumerate() {
+        let amount = matches!(*f, "initial" | "budget" | "executed");
+        let text = match *f {
+            "src" => rng.word("source").to_string(),
+            "initial" => dress(rng, "年初预算数"),
+            "budget" => suffix(rng, "全年预算数", "A"),
+            "executed" => suffix(rng, "全年执行数", "B"),
+            "rate" => suffix(rng, "执行率", "B/A"),
+            "score" if fam == Family::NoWeight && !two_rows => {
+                let (l, r) = rng.pick(&[("（", "）"), ("(", ")")]);
+                let times = rng.pick(&["*", "×"]);
+                format!("得分{l}{}分{times}执行率{r}", c.exec_weight.normalize())
+            }
+            other => one_of(rng, other),
+        };
+        let k = 1 + k as u32;
+        if two_rows && !amount {
+            g.span(row, k, hrow, k, s(text));
+        } else {
+            g.put(hrow, k, s(text));
+        }
+    }
+    if two_rows {
+        let from = fc(if fund_cols.contains(&"initial") {
+            "initial"
+        } else {
+            "budget"
+        });
+        let text = format!("预算执行情况（{money}）（{}分）", c.exec_weight.normalize());
+        g.span(row, from, row, fc("executed"), s(text));
+    }
+    // Source rows show `—`, `/`, nothing, or repeat the total row's figures (as the seed does);
+    // a transfer payment's give their own rate.
+    let sub = rng.pick(&["—", "/", "", "repeat"]);
+    let own_rates = fam == Family::NoScore && rng.chance(0.6);
+    for (j, &k) in order.iter().enumerate() {
+        let r = hrow + 1 + j as u32;
+        let f = &c.funds[k];
+        g.put(r, fc("src"), s(dress(rng, f.label)));
+        let amounts = [
+            ("initial", f.initial),
+            ("budget", f.budget),
+            ("executed", f.executed),
+        ];
+        let amounts: Vec<u32> = amounts
+            .into_iter()
+            .filter(|a| fund_cols.contains(&a.0))
+            .map(|(f, v)| {
+                let v = number(rng, v, "amount");
+                g.put(r, fc(f), v);
+                fc(f)
+            })
+            .collect();
+        let tail = fund_cols
+            .iter()
+            .filter(|f| matches!(**f, "weight" | "rate" | "score"));
+        for &t in tail {
+            let v = match t {
+                _ if k > 0 && own_rates && t == "rate" && f.budget > Decimal::ZERO => {
+                    let own = (f.executed / f.budget).round_dp_with_strategy(4, HALF_UP);
+                    percent(rng, own, 2)
+                }
+                _ if k > 0 && sub != "repeat" => s(sub),
+                "rate" => {
+                    let sources = &c.funds[1..];
+                    let sum = |f: fn(&super::form::Fund) -> Decimal| {
+                        sources.iter().map(f).sum::<Decimal>()
+                    };
+                    let exact = sum(|f| f.executed) / sum(|f| f.budget);
+                    formula(rng, c, exact, c.rate, 4).unwrap_or_else(|| percent(rng, c.rate, 2))
+                }
+                "score" => {
+                    let sources = &c.funds[1..];
+                    let sum = |f: fn(&super::form::Fund) -> Decimal| {
+                        sources.iter().map(f).sum::<Decimal>()
+                    };
+                    let exact =
+                        (sum(|f| f.executed) / sum(|f| f.budget)).min(Decimal::ONE) * c.exec_weight;
+                    formula(rng, c, exact, c.exec_score, 2)
+                        .unwrap_or_else(|| number(rng, c.exec_score, "score"))
+                }
+                _ => number(rng, c.exec_weight, "weight"),
+            };
+            g.put(r, fc(t), v);
+        }
+        if k == 0 {
+            if fund_cols.contains(&"rate") {
+                places.push((Spot::ExecRate, vec![g.at(r, fc("rate"))]));
+            }
+            if fund_cols.contains(&"score") {
+                places.push((Spot::ExecScore, vec![g.at(r, fc("score"))]));
+            }
+            places.push((
+                Spot::FundTotal,
+                amounts.iter().map(|k| g.at(r, *k)).collect(),
+            ));
+        }
+    }
+    for (j, line) in words.iter().enumerate() {
+        let r = hrow + 1 + (order.len() + j) as u32;
+        g.put(r, fc("src"), s(line.clone()));
+    }
+    last + 1
 }
 
 /// Sheets that are not forms: instructions, a summary list, a hidden list of choices.

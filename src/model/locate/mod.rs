@@ -101,7 +101,15 @@ const MAX_FORMS_PER_SHEET: usize = 50;
 fn later_form_starts(view: &View) -> Vec<u32> {
     let layout = view.layout;
     let rows_of = |a: &Aliases| view.find(a).map(|p| p.row).collect::<Vec<_>>();
+    // As for the header itself: a form without a 三级指标 column names its indicators in
+    // the 二级指标 one.
     let mut headers = rows_of(&layout.indicators.level3);
+    let named_in_level2: Vec<u32> = rows_of(&layout.indicators.level2)
+        .into_iter()
+        .filter(|r| !headers.contains(r))
+        .collect();
+    headers.extend(named_in_level2);
+    headers.sort_unstable();
     headers.dedup();
     let mut closers = rows_of(&layout.totals.row);
     closers.extend(rows_of(&layout.conclusion.row));
@@ -109,10 +117,17 @@ fn later_form_starts(view: &View) -> Vec<u32> {
     openers.extend(rows_of(&layout.funding.block));
     openers.extend(rows_of(&layout.header.project));
     openers.extend(view.titles.iter().map(|p| p.row));
+    let funding_headers = rows_of(&layout.funding.executed);
     let mut starts = Vec::new();
     for pair in headers.windows(2) {
         let (above, header) = (pair[0], pair[1]);
-        let Some(closed) = closers.iter().filter(|&&c| above < c && c < header).max() else {
+        // A `合计` below a funding header is the next form's funding total, not a totals row.
+        let closes = |c: u32| !funding_headers.iter().any(|&f| above < f && f < c);
+        let Some(closed) = closers
+            .iter()
+            .filter(|&&c| above < c && c < header && closes(c))
+            .max()
+        else {
             continue;
         };
         let start = openers

@@ -152,12 +152,19 @@ impl<'a> View<'a> {
     ) -> [Option<u32>; N] {
         let mut cols = fields.map(|f| self.find_in_row(row, f).map(|p| p.col));
         // A header on two rows: a label merged down from the row above belongs to this one.
+        // A sheet read without its merged ranges (`.ods`) shows such a label above an empty
+        // cell.
+        let unmerged = self.sheet.merges.is_empty();
         if let Some(up) = row.checked_sub(1) {
             for (col, field) in cols.iter_mut().zip(fields) {
                 if col.is_none() {
                     *col = self
                         .find_in_row(up, field)
-                        .filter(|p| self.sheet.anchor(Pos::new(row, p.col)) == *p)
+                        .filter(|p| {
+                            let below = Pos::new(row, p.col);
+                            self.sheet.anchor(below) == *p
+                                || (unmerged && self.sheet.own(below).is_empty())
+                        })
                         .map(|p| p.col);
                 }
             }
