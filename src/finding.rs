@@ -132,6 +132,19 @@ impl Serialize for Code {
     }
 }
 
+/// Findings in the order a reader meets their cells (row, then column), errors first on a
+/// cell: every report lists them so.
+pub fn in_reading_order(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(
+            b.cell.pos.row,
+            b.cell.pos.col,
+            b.severity,
+            b.code,
+        ))
+    });
+}
+
 /// Name of the sheet of a corrected copy that lists every finding: the writer adds it, and
 /// the reader knows it for the checker's own output when a copy is checked again.
 pub const FINDINGS_SHEET: &str = "核查结果";

@@ -96,14 +96,7 @@ impl Ledger {
             ),
         }
         s.findings.extend(findings);
-        s.findings.sort_by(|a, b| {
-            (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(
-                b.cell.pos.row,
-                b.cell.pos.col,
-                b.severity,
-                b.code,
-            ))
-        });
+        crate::finding::in_reading_order(&mut s.findings);
     }
 
     /// `第 12 行“某项目”、第 40 行“某项目（二期）”`.

@@ -183,14 +183,7 @@ impl Targets {
             ));
         }
         s.findings.extend(findings);
-        s.findings.sort_by(|a, b| {
-            (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(
-                b.cell.pos.row,
-                b.cell.pos.col,
-                b.severity,
-                b.code,
-            ))
-        });
+        crate::finding::in_reading_order(&mut s.findings);
     }
 }
 

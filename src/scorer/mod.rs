@@ -131,14 +131,7 @@ pub fn score(form: Form, rules: Rules) -> Scored {
         .as_ref()
         .filter(|_| form.family.scores_execution());
     let t = totals::score(&form, counted, &indicators, rules, &mut findings);
-    findings.sort_by(|a, b| {
-        (a.cell.pos.row, a.cell.pos.col, a.severity, a.code).cmp(&(
-            b.cell.pos.row,
-            b.cell.pos.col,
-            b.severity,
-            b.code,
-        ))
-    });
+    crate::finding::in_reading_order(&mut findings);
     Scored {
         form,
         findings,
