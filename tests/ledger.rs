@@ -23,6 +23,7 @@ fn inbox(dir: &Path) {
         ("b.xlsx", "农村饮水安全巩固提升项目", "某县水务局"),
         ("c.xlsx", "2023年度城乡环境卫生整治专项资金", "某县住建局"),
         ("d.xlsx", "高标准农田建设项目", "某县农业农村局"),
+        ("e.xlsx", "2023年学前教育发展专项资金", "某县财政局"),
     ] {
         let mut form = clean();
         form.project = project;
@@ -35,7 +36,7 @@ fn inbox(dir: &Path) {
 }
 
 /// The ledger's rows, amounts in 元: the forms show 120.00 and 113.40 万元.
-const ROWS: [[&str; 6]; 5] = [
+const ROWS: [[&str; 6]; 6] = [
     [
         "001",
         "某州财政局",
@@ -67,6 +68,14 @@ const ROWS: [[&str; 6]; 5] = [
         "800000",
         "800000",
         "790000",
+    ],
+    [
+        "006",
+        "某县发改局",
+        "学前教育发展项目",
+        "500000",
+        "500000",
+        "450000",
     ],
     [
         "005",
@@ -153,7 +162,7 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
         let report = run.json();
         // The unreadable amount is reported with its row and skipped.
         assert!(
-            run.stderr.contains("第 8 行") || run.stderr.contains("第 6 行"),
+            run.stderr.contains("第 9 行") || run.stderr.contains("第 7 行"),
             "{name}: {}",
             run.stderr
         );
@@ -184,6 +193,12 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
                     "高标准农田建设项目".into(),
                     String::new()
                 ),
+                (
+                    "B2".into(),
+                    "ledger-ambiguous".into(),
+                    "2023年学前教育发展专项资金".into(),
+                    String::new()
+                ),
             ],
             "{name}"
         );
@@ -199,7 +214,7 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
                     .to_string()
             })
             .collect();
-        assert_eq!(links, ["name", "similar", "name", "-"], "{name}");
+        assert_eq!(links, ["name", "similar", "name", "-", "-"], "{name}");
         // The copies keep the department's values; the ledger adds notes only.
         let mut copy = open_workbook_auto(out.join("b.checked.xlsx")).expect("copy");
         let sheet = copy.worksheet_range("自评表").expect("sheet");
@@ -207,6 +222,17 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
             sheet.get_value((4, 4)).map(ToString::to_string).as_deref(),
             Some("113.4"),
             "{name}: the executed amount is kept"
+        );
+        let notes = common::notes::notes(&std::fs::read(out.join("b.checked.xlsx")).expect("copy"));
+        let e5 = notes
+            .iter()
+            .find(|n| n.cell == "E5")
+            .map(|n| n.text.as_str());
+        assert!(
+            e5.is_some_and(|t| t.contains("预算台账")
+                && t.contains("113.00")
+                && !t.contains("应为")),
+            "{name}: {e5:?}"
         );
         // 对账: every ledger row, the unsubmitted ones marked.
         let mut book = open_workbook_auto(&summary).expect("summary");
@@ -219,7 +245,7 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
         let verdicts: Vec<&str> = rows[1..].iter().map(|r| r[10].as_str()).collect();
         assert_eq!(
             verdicts,
-            ["一致", "执行数不符", "预算数不符", "未提交"],
+            ["一致", "执行数不符", "预算数不符", "未提交", "未提交"],
             "{name}: {rows:?}"
         );
     }
