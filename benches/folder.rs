@@ -3,6 +3,7 @@
 //!   (a) the floor: calamine opening every workbook and reading every cell, and that plus
 //!       rust_xlsxwriter writing each back;
 //!   (b) `selfeval check DIR --no-write`;
+//!   (d) the same with `--ledger` of 20,000 rows, every project in it and none, beside (b);
 //!   (c) `selfeval check DIR --out-dir … --summary …`;
 //!   (d) peak memory of (b) and (c), at half the corpus, the whole and twice the whole, to
 //!       show it does not grow with the number of files;
@@ -103,6 +104,17 @@ fn main() {
         },
         || run(bin, &write_dir(&corpus)),
     );
+    // (d) the same check against a 20,000-row ledger, each run paired with a run of (b):
+    // once where every form's project is in it, once where none is (every form is then
+    // measured against the nearest names).
+    let ledgers = [true, false].map(|matching| {
+        let path = root.join(format!("ledger-{matching}.csv"));
+        write_ledger(&path, 20_000, matching);
+        let mut args = check_dir(&corpus);
+        args.extend(["--ledger".to_string(), path.display().to_string()]);
+        let (base, with, ratio) = paired(|| run(bin, &check_dir(&corpus)).0, || run(bin, &args));
+        (matching, base, with.0, ratio)
+    });
     let b_half = run(bin, &check_dir(&half));
     let c_half = run(bin, &write_dir(&half));
     let double = doubled(&corpus, &root.join("double"));
@@ -124,6 +136,21 @@ fn main() {
         per_s(b.0),
         b_ratio
     );
+    for (matching, base, with, ratio) in &ledgers {
+        println!(
+            "| (d) --no-write --ledger (20,000 rows, {}) | {:.3} | {:.0} | {:.2} × (b) run beside it ({:.3} s), {:+.3} s |",
+            if *matching {
+                "every project in it"
+            } else {
+                "no project in it"
+            },
+            with.as_secs_f64(),
+            per_s(*with),
+            ratio,
+            base.as_secs_f64(),
+            with.as_secs_f64() - base.as_secs_f64()
+        );
+    }
     println!(
         "| (a′) floor: read + rust_xlsxwriter write back | {:.3} | {:.0} | 1.00 |",
         read_write.as_secs_f64(),
@@ -322,6 +349,56 @@ fn floor(files: &[PathBuf], out: Option<&Path>) -> usize {
             cells
         })
         .sum()
+}
+
+/// A ledger CSV of `rows` projects in 元: the corpus's own projects first when `matching`
+/// (the generator's four projects of its four departments), then names drawn from a fixed
+/// set of characters, seeded, so that every run measures the same ledger.
+fn write_ledger(path: &Path, rows: usize, matching: bool) {
+    const PROJECTS: [&str; 4] = [
+        "中小企业融资服务经费",
+        "农村饮水安全巩固提升项目",
+        "城乡环境卫生整治专项资金",
+        "高标准农田建设项目",
+    ];
+    const DEPARTMENTS: [&str; 4] = [
+        "某州财政局",
+        "某县农业农村局",
+        "某州卫生健康局",
+        "某县教育局",
+    ];
+    const CHARS: &str =
+        "安保城村道防汇农业水务教医卫环路桥渠林草科技文体旅残联妇幼养老就业创新数字乡振兴";
+    let chars: Vec<char> = CHARS.chars().collect();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut text = String::from("单位：元\n项目编码,单位名称,项目名称,调整后预算数,支出数\n");
+    let mut k = 0;
+    if matching {
+        for d in DEPARTMENTS {
+            for p in PROJECTS {
+                k += 1;
+                text.push_str(&format!("P{k:05},{d},{p},1200000,1134000\n"));
+            }
+        }
+    }
+    while k < rows {
+        k += 1;
+        let name: String = (0..6 + next(9)).map(|_| chars[next(chars.len())]).collect();
+        let dept = DEPARTMENTS[next(4)];
+        text.push_str(&format!(
+            "P{k:05},{dept}{},{name}项目,{},{}\n",
+            next(50),
+            (1 + next(900)) * 10_000,
+            (1 + next(900)) * 10_000
+        ));
+    }
+    std::fs::write(path, text).expect("ledger");
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> Duration {
