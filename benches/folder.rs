@@ -3,7 +3,7 @@
 //!   (a) the floor: calamine opening every workbook and reading every cell, and that plus
 //!       rust_xlsxwriter writing each back;
 //!   (b) `selfeval check DIR --no-write`;
-//!   (d) the same with `--ledger` of 20,000 rows, every project in it and none, beside (b);
+//!   (e) the same with `--ledger` of 20,000 rows, every project in it and none, beside (b);
 //!   (c) `selfeval check DIR --out-dir … --summary …`;
 //!   (d) peak memory of (b) and (c), at half the corpus, the whole and twice the whole, to
 //!       show it does not grow with the number of files;
@@ -104,7 +104,7 @@ fn main() {
         },
         || run(bin, &write_dir(&corpus)),
     );
-    // (d) the same check against a 20,000-row ledger, each run paired with a run of (b):
+    // (e) the same check against a 20,000-row ledger, each run paired with a run of (b):
     // once where every form's project is in it, once where none is (every form is then
     // measured against the nearest names).
     let ledgers = [true, false].map(|matching| {
@@ -138,7 +138,7 @@ fn main() {
     );
     for (matching, base, with, ratio) in &ledgers {
         println!(
-            "| (d) --no-write --ledger (20,000 rows, {}) | {:.3} | {:.0} | {:.2} × (b) run beside it ({:.3} s), {:+.3} s |",
+            "| (e) --no-write --ledger (20,000 rows, {}) | {:.3} | {:.0} | {:.2} × (b) run beside it ({:.3} s), {:+.3} s |",
             if *matching {
                 "every project in it"
             } else {
