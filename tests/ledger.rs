@@ -335,3 +335,57 @@ fn targets_changed_or_dropped_after_approval_are_found() {
     let listed = book.worksheet_range("目标核对").expect("目标核对").height();
     assert_eq!(listed, 4, "a header and three rows");
 }
+
+/// Targets given as a folder of approved-target workbooks, one project each, named beside a
+/// 项目名称 label: each form is held to its own project's.
+#[test]
+fn targets_from_a_folder_of_workbooks_one_project_each() {
+    let dir = scratch("ledger-targets-folder");
+    let forms = dir.join("收件箱");
+    inbox(&forms);
+    let approved = dir.join("绩效目标");
+    std::fs::create_dir_all(&approved).expect("dir");
+    for (file, project, count) in [
+        ("甲.xlsx", "中小企业融资服务经费", "≥1200人次"),
+        ("乙.xlsx", "农村饮水安全巩固提升项目", "≥1000人次"),
+    ] {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "项目绩效目标表").expect("title");
+        ws.write_string(1, 0, "项目名称").expect("label");
+        ws.write_string(1, 1, project).expect("project");
+        for (c, h) in ["一级指标", "二级指标", "三级指标", "指标值"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(3, c as u16, *h).expect("header");
+        }
+        for (c, v) in ["产出指标", "数量指标", "培训企业人次", count]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(4, c as u16, *v).expect("row");
+        }
+        wb.save(approved.join(file)).expect("save");
+    }
+    let run = selfeval(&[
+        "check",
+        forms.join("a.xlsx").to_str().unwrap(),
+        forms.join("b.xlsx").to_str().unwrap(),
+        "--targets",
+        approved.to_str().unwrap(),
+        "--no-write",
+        "--format",
+        "json",
+    ]);
+    let changed: Vec<(String, String)> = findings(&run.json())
+        .into_iter()
+        .filter(|f| f.1 == "target-changed")
+        .map(|f| (f.3, f.4))
+        .collect();
+    // a's approved ≥1200 was lowered to ≥1000; b kept its ≥1000.
+    assert_eq!(
+        changed,
+        [("≥1000人次".to_string(), "≥1200人次".to_string())]
+    );
+}

@@ -124,7 +124,7 @@ pub struct CheckArgs {
     /// 财政预算台账（.xlsx/.xls/.csv，UTF-8 或 GBK）：逐表核对预算数和执行数 (the bureau's budget ledger)
     #[arg(long)]
     pub ledger: Option<PathBuf>,
-    /// 批复的绩效目标表（.xlsx/.xls/.csv）：逐项核对年度指标值 (the approved performance targets)
+    /// 批复的绩效目标表（.xlsx/.xls/.csv，或每个项目一个工作簿的文件夹）：逐项核对年度指标值 (the approved performance targets)
     #[arg(long)]
     pub targets: Option<PathBuf>,
     /// 在终端报告中列出提示 (also list notes in the text report)

@@ -32,9 +32,74 @@ pub struct Targets {
 }
 
 impl Targets {
+    /// Reads one export of every project's targets, or a folder of approved-target
+    /// workbooks, one project each (its name beside a `项目名称` label).
     pub fn load(path: &Path) -> Result<Targets, LedgerError> {
+        if path.is_dir() {
+            return Self::load_folder(path);
+        }
         let (file, table) = read::file_table(path)?;
         Self::from_table(file, &table)
+    }
+
+    fn load_folder(dir: &Path) -> Result<Targets, LedgerError> {
+        let unreadable = |e: std::io::Error| LedgerError::Read {
+            file: dir.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(unreadable)?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        let mut all = Targets {
+            file: dir.display().to_string(),
+            ..Targets::default()
+        };
+        for path in files {
+            let (file, mut table) = read::file_table(&path)?;
+            // The project named once at the top becomes every row's project column.
+            let project = project_label(&table).ok_or_else(|| LedgerError::Columns {
+                file: file.clone(),
+                looked_for: LedgerLabels::bundled().targets.project.list(),
+            })?;
+            let c = &LedgerLabels::bundled().targets;
+            for row in &mut table {
+                let labelled = row
+                    .iter()
+                    .any(|t| c.level3.matches_normalized(&normalize_label(t)));
+                row.insert(
+                    0,
+                    if labelled {
+                        "项目名称".to_string()
+                    } else {
+                        project.clone()
+                    },
+                );
+            }
+            let one = Self::from_table(file, &table)?;
+            all.merge(one);
+        }
+        Ok(all)
+    }
+
+    fn merge(&mut self, other: Targets) {
+        let base = self.rows.len();
+        for (key, rows) in other.by_project {
+            self.by_project
+                .entry(key)
+                .or_default()
+                .extend(rows.into_iter().map(|i| i + base));
+        }
+        for (key, rows) in other.by_code {
+            self.by_code
+                .entry(key)
+                .or_default()
+                .extend(rows.into_iter().map(|i| i + base));
+        }
+        self.rows.extend(other.rows);
     }
 
     /// Targets uploaded as `name` (its extension tells a CSV).
@@ -185,6 +250,21 @@ impl Targets {
         s.findings.extend(findings);
         crate::finding::in_reading_order(&mut s.findings);
     }
+}
+
+/// The value beside a `项目名称` label at the top of a one-project workbook.
+fn project_label(table: &[Vec<String>]) -> Option<String> {
+    let c = &LedgerLabels::bundled().targets;
+    table.iter().take(20).find_map(|row| {
+        let at = row
+            .iter()
+            .position(|t| c.project.matches_normalized(&normalize_label(t)))?;
+        row[at + 1..]
+            .iter()
+            .map(|t| t.trim())
+            .find(|t| !t.is_empty())
+            .map(str::to_string)
+    })
 }
 
 /// Whether a written target is the approved one: the same direction and the same quantity
