@@ -147,11 +147,20 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
         write(&ledger);
         let out = dir.join(format!("out-{name}"));
         let summary = out.join("汇总.xlsx");
+        // The approved targets beside the ledger: one lowered on the first form.
+        let targets = dir.join("绩效目标.csv");
+        std::fs::write(
+            &targets,
+            "项目名称,三级指标,指标值\n中小企业融资服务经费,培训企业人次,≥1200人次\n",
+        )
+        .expect("targets");
         let run = selfeval(&[
             "check",
             forms.to_str().unwrap(),
             "--ledger",
             ledger.to_str().unwrap(),
+            "--targets",
+            targets.to_str().unwrap(),
             "--format",
             "json",
             "--out-dir",
@@ -242,6 +251,15 @@ fn every_planted_mismatch_is_found_in_yuan_and_in_wan() {
             .rows()
             .map(|r| r.iter().map(ToString::to_string).collect())
             .collect();
+        let changed: Vec<(String, String)> = findings(&report)
+            .into_iter()
+            .filter(|f| f.1 == "target-changed")
+            .map(|f| (f.0, f.4))
+            .collect();
+        assert_eq!(changed.len(), 1, "{name}: {changed:?}");
+        assert_eq!(changed[0].1, "≥1200人次", "{name}");
+        let listed = book.worksheet_range("目标核对").expect("目标核对").height();
+        assert_eq!(listed, 2, "{name}: a header and the changed target");
         let verdicts: Vec<&str> = rows[1..].iter().map(|r| r[10].as_str()).collect();
         assert_eq!(
             verdicts,
