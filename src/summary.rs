@@ -621,8 +621,7 @@ fn matched(file: &str, s: &crate::scorer::Scored) -> MatchedForm {
         .form
         .funding
         .as_ref()
-        .and_then(|f| f.unit.clone())
-        .unwrap_or_else(|| "万元".to_string());
+        .map_or(crate::model::ASSUMED_MONEY_UNIT, |f| f.unit_name());
     let budget = total.and_then(|t| t.adjusted_budget.as_ref().or(t.budget.as_ref()));
     let differs: Vec<&str> = s
         .findings

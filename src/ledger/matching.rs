@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::{Ledger, LedgerLabels, department_key, name_key};
@@ -189,12 +188,16 @@ impl Ledger {
     fn amounts(&self, form: &Form, i: usize, layout: &Layout, findings: &mut Vec<Finding>) {
         let Some(funding) = &form.funding else { return };
         let row = &self.rows[i];
-        // A form's amounts are in 万元 unless its block says otherwise.
-        let (unit, scale) = funding
-            .unit
-            .as_deref()
-            .and_then(|u| layout.units.money.get_key_value(u))
-            .map_or(("万元", Decimal::from(10_000)), |(u, v)| (u.as_str(), *v));
+        let unit = funding.unit_name();
+        // A unit that is no money unit (`项目资金（财政）`) says nothing of the amounts.
+        let Some(&scale) = layout
+            .units
+            .money
+            .get(unit)
+            .or_else(|| layout.units.money.get(crate::model::ASSUMED_MONEY_UNIT))
+        else {
+            return;
+        };
         let t = &funding.total;
         let budget = t.adjusted_budget.as_ref().or(t.budget.as_ref());
         for (num, ledger, code, what) in [

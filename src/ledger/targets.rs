@@ -234,13 +234,8 @@ impl Targets {
                 );
             }
         }
-        for (k, ind) in form
-            .indicators
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| !used[*k])
-        {
-            let _ = k;
+        let unapproved = form.indicators.iter().zip(&used).filter(|(_, u)| !**u);
+        for (ind, _) in unapproved {
             findings.push(Finding::new(
                 Code::TargetAdded,
                 ind.name.cell.clone(),

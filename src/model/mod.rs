@@ -122,6 +122,17 @@ pub struct Funding {
     pub stated_weight: Option<Decimal>,
 }
 
+/// The money unit a funding block is read in when it states none: the national form's.
+pub const ASSUMED_MONEY_UNIT: &str = "万元";
+
+impl Funding {
+    /// The money unit the block's amounts are in: the one it states, else
+    /// [`ASSUMED_MONEY_UNIT`].
+    pub fn unit_name(&self) -> &str {
+        self.unit.as_deref().unwrap_or(ASSUMED_MONEY_UNIT)
+    }
+}
+
 /// Where an indicator's weight comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WeightFrom {
